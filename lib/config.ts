@@ -1,0 +1,238 @@
+import path from "node:path";
+
+/**
+ * The one place that reads the environment. Everything else receives a typed, validated
+ * `AppConfig` (or the slice of it a service needs) and never touches `process.env`.
+ */
+
+export type Env = Record<string, string | undefined>;
+
+export const SERVICE_NAMES = [
+	"gateway",
+	"identity",
+	"catalog",
+	"inventory",
+	"cart",
+	"order",
+	"payment",
+	"notification"
+] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Services that own a database schema (the gateway owns none). */
+export const DATA_SERVICES = SERVICE_NAMES.filter(n => n !== "gateway");
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface DatabaseConfig {
+	/** A PostgreSQL server shared by every service without a URL of its own; unset means embedded. */
+	url?: string;
+	/** `<SERVICE>_DATABASE_URL` overrides, by service name. */
+	serviceUrls: Partial<Record<ServiceName, string>>;
+	/** Where the embedded server keeps its data (under `DATA_DIR`). */
+	embeddedDir: string;
+	poolMax: number;
+}
+
+export interface IdentityConfig {
+	jwtSecret: string;
+	jwtIssuer: string;
+	jwtAudience: string;
+	accessTokenTtlSeconds: number;
+	refreshTokenTtlSeconds: number;
+	bcryptRounds: number;
+	admin?: { email: string; password: string };
+	loginMaxFailures: number;
+	loginWindowSeconds: number;
+	grpcPort: number;
+	grpcHost: string;
+}
+
+export interface GatewayConfig {
+	port: number;
+	host: string;
+	bodyLimit: string;
+}
+
+export interface AppConfig {
+	env: "development" | "production" | "test";
+	nodeId?: string;
+	transporter?: string;
+	/** Services this process runs; all of them when `SERVICES` is unset. */
+	services: ServiceName[];
+	logLevel: LogLevel;
+	dataDir: string;
+	database: DatabaseConfig;
+	identity: IdentityConfig;
+	gateway: GatewayConfig;
+}
+
+export class ConfigError extends Error {
+	constructor(public readonly problems: string[]) {
+		super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+		this.name = "ConfigError";
+	}
+}
+
+/** Secrets that appear in tutorials and example files; a production start with one of them must refuse. */
+const KNOWN_WEAK_SECRETS = new Set([
+	"secret",
+	"changeme",
+	"change-me",
+	"jwt-secret",
+	"jwt_secret",
+	"supersecret",
+	"password",
+	"momentum",
+	"dev-secret",
+	"please-change-this-secret-in-production"
+]);
+export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Reads and validates the configuration. Pure: the environment comes in as an argument, and every
+ * problem found is reported at once in a `ConfigError`.
+ * `devJwtSecret` is used outside production when `JWT_SECRET` is unset (see `lib/dev-secret.ts`).
+ */
+export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string } = {}): AppConfig {
+	const problems: string[] = [];
+	const cwd = opts.cwd ?? process.cwd();
+
+	const nodeEnv = (env.NODE_ENV ?? "development").trim();
+	if (nodeEnv !== "development" && nodeEnv !== "production" && nodeEnv !== "test") {
+		problems.push(`NODE_ENV must be development, production or test (got "${nodeEnv}")`);
+	}
+	const production = nodeEnv === "production";
+
+	const int = (name: string, def: number, min: number, max: number): number => {
+		const raw = env[name];
+		if (raw === undefined || raw.trim() === "") return def;
+		if (!/^\d+$/.test(raw.trim())) {
+			problems.push(`${name} must be a whole number (got "${raw}")`);
+			return def;
+		}
+		const n = Number(raw);
+		if (n < min || n > max) {
+			problems.push(`${name} must be between ${min} and ${max} (got ${n})`);
+			return def;
+		}
+		return n;
+	};
+	const url = (name: string): string | undefined => {
+		const raw = env[name]?.trim();
+		if (!raw) return undefined;
+		try {
+			const u = new URL(raw);
+			if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
+				problems.push(`${name} must be a postgres:// URL`);
+			}
+		} catch {
+			problems.push(`${name} is not a valid URL`);
+		}
+		return raw;
+	};
+
+	const port = int("PORT", 3000, 0, 65535);
+	const grpcPort = int("IDENTITY_GRPC_PORT", 50051, 0, 65535);
+
+	const dataDir = path.resolve(cwd, env.DATA_DIR?.trim() || ".data");
+
+	const serviceUrls: Partial<Record<ServiceName, string>> = {};
+	for (const name of DATA_SERVICES) {
+		const value = url(`${name.toUpperCase()}_DATABASE_URL`);
+		if (value) serviceUrls[name] = value;
+	}
+
+	let services: ServiceName[] = [...SERVICE_NAMES];
+	if (env.SERVICES !== undefined) {
+		const wanted = env.SERVICES.split(",")
+			.map(s => s.trim())
+			.filter(Boolean);
+		const unknown = wanted.filter(s => !(SERVICE_NAMES as readonly string[]).includes(s));
+		if (unknown.length > 0) {
+			problems.push(`SERVICES names unknown services: ${unknown.join(", ")} (known: ${SERVICE_NAMES.join(", ")})`);
+		}
+		services = SERVICE_NAMES.filter(s => wanted.includes(s));
+	}
+
+	const logLevel = (env.LOG_LEVEL?.trim() || "info") as LogLevel;
+	if (!LOG_LEVELS.includes(logLevel)) {
+		problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
+	}
+
+	const transporter = env.TRANSPORTER?.trim() || undefined;
+
+	let jwtSecret = env.JWT_SECRET ?? "";
+	if (production) {
+		for (const p of checkSecret(jwtSecret)) problems.push(p);
+	} else if (!jwtSecret) {
+		jwtSecret = opts.devJwtSecret ?? "";
+		if (!jwtSecret) problems.push("JWT_SECRET is not set");
+	}
+
+	let admin: IdentityConfig["admin"];
+	const adminEmail = env.ADMIN_EMAIL?.trim();
+	const adminPassword = env.ADMIN_PASSWORD;
+	if (adminEmail || adminPassword) {
+		if (!adminEmail || !adminPassword) {
+			problems.push("ADMIN_EMAIL and ADMIN_PASSWORD must be set together");
+		} else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(adminEmail)) {
+			problems.push("ADMIN_EMAIL is not an e-mail address");
+		} else if (adminPassword.length < 8) {
+			problems.push("ADMIN_PASSWORD must be at least 8 characters");
+		} else {
+			admin = { email: adminEmail.toLowerCase(), password: adminPassword };
+		}
+	}
+
+	const config: AppConfig = {
+		env: nodeEnv as AppConfig["env"],
+		nodeId: env.NODE_ID?.trim() || undefined,
+		transporter,
+		services,
+		logLevel,
+		dataDir,
+		database: {
+			url: url("DATABASE_URL"),
+			serviceUrls,
+			embeddedDir: path.join(dataDir, "postgres"),
+			poolMax: int("DATABASE_POOL_MAX", 10, 1, 1000)
+		},
+		identity: {
+			jwtSecret,
+			jwtIssuer: "momentum",
+			jwtAudience: "momentum-api",
+			accessTokenTtlSeconds: int("ACCESS_TOKEN_TTL", 900, 10, 86400),
+			refreshTokenTtlSeconds: int("REFRESH_TOKEN_TTL", 30 * 86400, 60, 365 * 86400),
+			bcryptRounds: int("BCRYPT_ROUNDS", 10, 4, 15),
+			admin,
+			loginMaxFailures: int("LOGIN_MAX_FAILURES", 5, 1, 1000),
+			loginWindowSeconds: int("LOGIN_WINDOW", 900, 1, 86400),
+			grpcPort,
+			grpcHost: env.IDENTITY_GRPC_HOST?.trim() || "0.0.0.0"
+		},
+		gateway: {
+			port,
+			host: env.HOST?.trim() || "0.0.0.0",
+			bodyLimit: "100kb"
+		}
+	};
+
+	if (problems.length > 0) throw new ConfigError(problems);
+	return config;
+}
+
+/** Why a JWT secret is unfit for production; empty when it is fine. */
+export function checkSecret(secret: string): string[] {
+	if (!secret) return ["JWT_SECRET is required in production"];
+	if (KNOWN_WEAK_SECRETS.has(secret.toLowerCase())) return ["JWT_SECRET is a well-known default; generate one (openssl rand -hex 32)"];
+	if (secret.length < MIN_SECRET_LENGTH) return [`JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters in production`];
+	if (new Set(secret).size < 8) return ["JWT_SECRET has too little variety to be a real secret"];
+	return [];
+}
+
+/** The connection URL a service uses: its own, else the shared server, else none (embedded). */
+export function databaseUrlFor(db: DatabaseConfig, service: ServiceName): string | undefined {
+	return db.serviceUrls[service] ?? db.url;
+}

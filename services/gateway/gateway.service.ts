@@ -1,0 +1,202 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import type { Context, Service, ServiceSchema } from "moleculer";
+import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
+import "../../lib/action-access";
+import type { AppConfig } from "../../lib/config";
+import { ForbiddenError, UnauthenticatedError } from "../../lib/errors";
+import type { HealthCheckable } from "../../mixins/db.mixin";
+import type { AuthUser, CallerMeta } from "../identity/identity.types";
+
+/**
+ * The REST gateway: routes `/api/*` to published actions, resolves the Bearer token into
+ * `ctx.meta.user`, enforces each action's declared access, and shapes every error the same way.
+ * No business rules live here.
+ */
+
+type Req = IncomingMessage & {
+	$action?: { auth?: "public" | "required"; roles?: string[]; name?: string };
+	$ctx?: Context<unknown, CallerMeta>;
+	socket: { remoteAddress?: string };
+};
+
+interface GatewayVars {
+	server: Server;
+	routes: { opts: { autoAliases?: boolean } }[];
+}
+interface GatewayMethods {
+	authenticate(ctx: Context<unknown, CallerMeta>, route: unknown, req: Req): Promise<AuthUser | null>;
+	authorize(ctx: Context<unknown, CallerMeta>, route: unknown, req: Req): void;
+	sendJson(res: ServerResponse, status: number, body: unknown): void;
+	readiness(): Promise<{ ready: boolean; services: Record<string, "up" | "down" | "starting"> }>;
+	regenerateAutoAliases(route: unknown): void;
+}
+type GatewayThis = Service<ApiSettingsSchema> & GatewayVars & GatewayMethods;
+
+/** Body-parser failures are the client's fault: map them to 4xx instead of 500. */
+const BODY_ERRORS: Record<string, { code: number; type: string; message: string }> = {
+	"entity.parse.failed": { code: 400, type: "INVALID_JSON", message: "The request body is not valid JSON" },
+	"entity.too.large": { code: 413, type: "PAYLOAD_TOO_LARGE", message: "The request body is too large" },
+	"encoding.unsupported": { code: 415, type: "UNSUPPORTED_ENCODING", message: "Unsupported content encoding" },
+	"charset.unsupported": { code: 415, type: "UNSUPPORTED_CHARSET", message: "Unsupported charset" },
+	"request.aborted": { code: 400, type: "REQUEST_ABORTED", message: "The request was aborted" },
+	"request.size.invalid": { code: 400, type: "INVALID_BODY_SIZE", message: "The request body size does not match its Content-Length" }
+};
+
+export interface ErrorBody {
+	name: string;
+	message: string;
+	code: number;
+	type: string;
+	data?: unknown;
+}
+
+/**
+ * Validation problems name the field and what is wrong with it; the validator also attaches the value it
+ * got (a password, say) and internal node and action names, which do not belong in a response.
+ */
+function publicData(type: string | undefined, data: unknown): unknown {
+	if (type !== "VALIDATION_ERROR" || !Array.isArray(data)) return data;
+	return data.map((p: { field?: string; message?: string; type?: string }) => ({ field: p.field, message: p.message, type: p.type }));
+}
+
+/** The one place errors become HTTP responses. Real faults answer a generic 500 and are logged. */
+export function toErrorBody(err: unknown): ErrorBody {
+	const e = err as { name?: string; message?: string; code?: unknown; status?: unknown; type?: string; data?: unknown };
+	const body = e && typeof e.type === "string" ? BODY_ERRORS[e.type] : undefined;
+	if (body) return { name: "BadRequestError", message: body.message, code: body.code, type: body.type };
+	// Moleculer answers 404 when no instance of a service is running; for the client that is a passing outage.
+	if (e?.type === "SERVICE_NOT_AVAILABLE") {
+		return { name: "ServiceUnavailableError", message: "A service needed for this request is temporarily unavailable", code: 503, type: "SERVICE_UNAVAILABLE" };
+	}
+	// An action that exists but is not published: the same answer as an unknown route, without node names.
+	if (e?.type === "SERVICE_NOT_FOUND") return { name: "NotFoundError", message: "Not found", code: 404, type: "NOT_FOUND" };
+	const code = typeof e?.code === "number" ? e.code : 500;
+	if (code >= 400 && code < 500) {
+		return { name: e.name ?? "ClientError", message: e.message ?? "Bad request", code, type: e.type ?? "BAD_REQUEST", data: publicData(e.type, e.data) };
+	}
+	if (code >= 501 && code < 600) {
+		// Moleculer's own availability errors (503 unavailable, 504 timeout) are safe to pass on.
+		return { name: e.name ?? "ServerError", message: e.message ?? "Service unavailable", code, type: e.type ?? "SERVICE_UNAVAILABLE" };
+	}
+	return { name: "InternalServerError", message: "Internal server error", code: 500, type: "INTERNAL_ERROR" };
+}
+
+export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> {
+	const g = config.gateway;
+	return {
+		name: "gateway",
+		mixins: [ApiGateway],
+		settings: {
+			port: g.port,
+			ip: g.host,
+			logRequest: "debug",
+			logResponse: "debug",
+			log4XXResponses: false,
+			routes: [
+				{
+					name: "health",
+					path: "/health",
+					authentication: false,
+					authorization: false,
+					mappingPolicy: "restrict",
+					bodyParsers: false,
+					aliases: {
+						"GET live"(this: GatewayThis, _req: Req, res: ServerResponse) {
+							this.sendJson(res, 200, { status: "ok" });
+						},
+						async "GET ready"(this: GatewayThis, _req: Req, res: ServerResponse) {
+							const { ready, services } = await this.readiness();
+							this.sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", services });
+						}
+					}
+				},
+				{
+					name: "api",
+					path: "/api",
+					autoAliases: true,
+					mappingPolicy: "restrict",
+					authentication: true,
+					authorization: true,
+					bodyParsers: { json: { strict: true, limit: g.bodyLimit }, urlencoded: false },
+					callOptions: { timeout: 30_000 },
+					onBeforeCall(this: GatewayThis, ctx: Context<unknown, CallerMeta>, _route: unknown, req: Req) {
+						ctx.meta.clientIp = req.socket.remoteAddress;
+					}
+				}
+			],
+			onError(this: GatewayThis, req: Req, res: ServerResponse, err: unknown) {
+				const body = toErrorBody(err);
+				if (body.code === 500) this.logger.error(`${req.method} ${req.url} failed:`, err);
+				const retryAfter = (body.data as { retryAfter?: unknown } | undefined)?.retryAfter;
+				if (typeof retryAfter === "number") res.setHeader("Retry-After", String(retryAfter));
+				this.sendJson(res, body.code, body);
+			}
+		},
+
+		// moleculer-web's alias listing is not part of our API
+		actions: { listAliases: false },
+
+		events: {
+			// moleculer-web regenerates routes 500 ms after services change; do it at once when this node has
+			// started, so no request that arrives after start-up meets a 404 for a route that exists.
+			"$broker.started"(this: GatewayThis) {
+				for (const route of this.routes) if (route.opts.autoAliases) this.regenerateAutoAliases(route);
+			}
+		},
+
+		methods: {
+			/** Resolves `Authorization: Bearer <token>` into the caller; anonymous without the header. */
+			async authenticate(this: GatewayThis, ctx: Context<unknown, CallerMeta>, _route: unknown, req: Req): Promise<AuthUser | null> {
+				const header = req.headers.authorization;
+				if (!header) return null;
+				const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+				if (!match) throw new UnauthenticatedError("The Authorization header must be 'Bearer <access token>'", "INVALID_TOKEN");
+				return ctx.call<AuthUser, { token: string }>("identity.resolveToken", { token: match[1] });
+			},
+
+			/** Enforces the access an action declares (`auth`, `roles`); secure by default. */
+			authorize(this: GatewayThis, ctx: Context<unknown, CallerMeta>, _route: unknown, req: Req): void {
+				const action = req.$action ?? {};
+				if (action.auth === "public" && !action.roles) return;
+				const user = ctx.meta.user;
+				if (!user) throw new UnauthenticatedError();
+				if (action.roles?.length && !action.roles.some(r => (user.roles as string[]).includes(r))) {
+					throw new ForbiddenError("This needs one of the roles: " + action.roles.join(", "), { roles: action.roles });
+				}
+			},
+
+			sendJson(res: ServerResponse, status: number, body: unknown): void {
+				if (res.headersSent) return;
+				const payload = JSON.stringify(body);
+				res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(payload) });
+				res.end(payload);
+			},
+
+			/** Ready when the broker has started every local service and each one's database answers. */
+			async readiness(this: GatewayThis) {
+				const services: Record<string, "up" | "down" | "starting"> = {};
+				const started = (this.broker as unknown as { started: boolean }).started;
+				await Promise.all(
+					this.broker.services.map(async svc => {
+						const check = (svc as Partial<HealthCheckable>).checkHealth;
+						if (typeof check !== "function") return;
+						services[svc.name] = !started ? "starting" : (await check.call(svc)) ? "up" : "down";
+					})
+				);
+				return { ready: started && Object.values(services).every(s => s === "up"), services };
+			}
+		},
+
+		started(this: GatewayThis) {
+			const address = this.server.address() as AddressInfo | null;
+			if (address) this.logger.info(`REST gateway listening on http://${g.host === "0.0.0.0" ? "127.0.0.1" : g.host}:${address.port}/api`);
+		}
+	};
+}
+
+/** The port the gateway actually listens on (useful with PORT=0). */
+export function gatewayPort(svc: Service): number {
+	return ((svc as GatewayThis).server.address() as AddressInfo).port;
+}

@@ -1,0 +1,75 @@
+/** The public contract of the identity domain: what other services and clients may rely on. */
+
+export const ROLES = ["customer", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A user as every client sees it: never the password or its hash. */
+export interface UserDto {
+	id: string;
+	email: string;
+	name: string;
+	phone: string | null;
+	roles: Role[];
+	createdAt: string;
+}
+
+/** Who is calling: what the gateway puts in `ctx.meta.user` from a valid access token. */
+export interface AuthUser {
+	id: string;
+	email: string;
+	roles: Role[];
+}
+
+/** Metadata the entry points (gateway, gRPC adapter) pass along with a call. */
+export interface CallerMeta {
+	user?: AuthUser | null;
+	/** The client's address, for throttling failed logins. */
+	clientIp?: string;
+	$statusCode?: number;
+	$responseHeaders?: Record<string, string>;
+}
+
+export interface TokenPair {
+	accessToken: string;
+	refreshToken: string;
+	tokenType: "Bearer";
+	/** Seconds until the access token expires. */
+	expiresIn: number;
+}
+
+export interface LoginResult extends TokenPair {
+	user: UserDto;
+}
+
+export interface RegisterParams {
+	email: string;
+	password: string;
+	name: string;
+	phone?: string;
+}
+
+export interface LoginParams {
+	email: string;
+	password: string;
+}
+
+export interface RefreshParams {
+	refreshToken: string;
+}
+
+export interface TokenParams {
+	token: string;
+}
+
+export interface GetUserParams {
+	id: string;
+}
+
+/** `identity.userRegistered`: a new account exists (the welcome e-mail hangs on it). */
+export interface UserRegisteredEvent {
+	userId: string;
+	email: string;
+	name: string;
+	phone: string | null;
+	registeredAt: string;
+}

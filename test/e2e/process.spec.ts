@@ -1,0 +1,127 @@
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freePort } from "../../lib/embedded-postgres";
+import { projectRoot } from "../../lib/paths";
+
+/** The shop as `npm start` runs it: a real process, real signals, the embedded database. */
+
+interface Started {
+	child: ChildProcess;
+	output: () => string;
+	exited: Promise<number | null>;
+}
+
+function launch(env: Record<string, string | undefined>): Started {
+	const cleanEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: undefined, LOG_LEVEL: "info", ...env };
+	for (const k of Object.keys(cleanEnv)) if (cleanEnv[k] === undefined) delete cleanEnv[k];
+	const child = spawn(process.execPath, ["--import", "tsx", "lib/main.ts"], { cwd: projectRoot(), env: cleanEnv, stdio: ["ignore", "pipe", "pipe"] });
+	let out = "";
+	child.stdout!.on("data", d => (out += d));
+	child.stderr!.on("data", d => (out += d));
+	const exited = new Promise<number | null>(resolve => child.once("exit", code => resolve(code)));
+	return { child, output: () => out, exited };
+}
+
+async function waitReady(port: number, proc: Started, timeoutMs = 60_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (proc.child.exitCode !== null) throw new Error(`exited early:\n${proc.output()}`);
+		try {
+			const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+			if (res.status === 200) return;
+		} catch {
+			// not listening yet
+		}
+		await new Promise(r => setTimeout(r, 200));
+	}
+	throw new Error(`not ready in time:\n${proc.output()}`);
+}
+
+const post = (port: number, route: string, body: object) =>
+	fetch(`http://127.0.0.1:${port}${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+describe("the shop process", function () {
+	this.timeout(120_000);
+	let dataDir: string;
+	const running: Started[] = [];
+
+	let tmp: string;
+	const secret = crypto.randomBytes(32).toString("hex");
+
+	before(() => {
+		tmp = fs.mkdtempSync(path.join(os.tmpdir(), "momentum-proc-"));
+		fs.chmodSync(tmp, 0o755);
+		// a DATA_DIR that does not exist yet, as on a fresh checkout
+		dataDir = path.join(tmp, "data");
+	});
+	after(async () => {
+		for (const p of running) if (p.child.exitCode === null) p.child.kill("SIGKILL");
+		fs.rmSync(tmp, { recursive: true, force: true });
+	});
+
+	it("refuses to start in production with a weak or missing JWT_SECRET, saying why", async () => {
+		for (const [secret, reason] of [
+			["changeme", "well-known default"],
+			["short-secret", "at least 32 characters"],
+			[undefined, "required in production"]
+		] as const) {
+			const proc = launch({ NODE_ENV: "production", JWT_SECRET: secret, DATA_DIR: dataDir, SERVICES: "gateway" });
+			expect(await proc.exited).to.equal(1);
+			expect(proc.output()).to.contain(reason);
+		}
+	});
+
+	it("refuses an unknown service name in SERVICES", async () => {
+		const proc = launch({ SERVICES: "identity,shipping", DATA_DIR: dataDir });
+		expect(await proc.exited).to.equal(1);
+		expect(proc.output()).to.contain("shipping");
+	});
+
+	it("runs only the services SERVICES names, stops cleanly on SIGTERM, and keeps users across a restart", async () => {
+		const port = await freePort();
+		const env = { SERVICES: "identity,gateway", PORT: String(port), IDENTITY_GRPC_PORT: String(await freePort()), DATA_DIR: dataDir, BCRYPT_ROUNDS: "4", JWT_SECRET: secret };
+
+		const first = launch(env);
+		running.push(first);
+		await waitReady(port, first);
+		const ready = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as { services: object };
+		expect(ready.services).to.deep.equal({ identity: "up" });
+		expect((await post(port, "/api/auth/register", { email: "restart@example.com", password: "password123", name: "Restart" })).status).to.equal(201);
+
+		first.child.kill("SIGTERM");
+		expect(await first.exited).to.equal(0);
+		expect(first.output()).to.contain("SIGTERM received");
+		// the embedded server went down with the shop: its pid file is gone
+		expect(fs.existsSync(path.join(dataDir, "postgres", "pgdata", "postmaster.pid"))).to.equal(false);
+
+		const second = launch(env);
+		running.push(second);
+		await waitReady(port, second);
+		const login = await post(port, "/api/auth/login", { email: "restart@example.com", password: "password123" });
+		expect(login.status).to.equal(200);
+		second.child.kill("SIGINT");
+		expect(await second.exited).to.equal(0);
+	});
+
+	it("adopts the embedded server a killed process left behind instead of failing", async () => {
+		const port = await freePort();
+		const env = { SERVICES: "identity,gateway", PORT: String(port), IDENTITY_GRPC_PORT: String(await freePort()), DATA_DIR: dataDir, BCRYPT_ROUNDS: "4", JWT_SECRET: secret };
+		const killed = launch(env);
+		running.push(killed);
+		await waitReady(port, killed);
+		killed.child.kill("SIGKILL");
+		await killed.exited;
+
+		const next = launch(env);
+		running.push(next);
+		await waitReady(port, next);
+		expect(next.output()).to.contain("Adopting the embedded PostgreSQL");
+		expect((await post(port, "/api/auth/login", { email: "restart@example.com", password: "password123" })).status).to.equal(200);
+		next.child.kill("SIGTERM");
+		expect(await next.exited).to.equal(0);
+	});
+});

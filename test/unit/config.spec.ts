@@ -1,0 +1,202 @@
+import crypto from "node:crypto";
+import path from "node:path";
+import { expect } from "chai";
+import { ConfigError, SERVICE_NAMES, databaseUrlFor, loadConfig, type AppConfig, type Env } from "../../lib/config";
+
+const CWD = path.resolve("/srv/momentum");
+const DEV_SECRET = "dev-" + crypto.randomBytes(16).toString("hex");
+
+function load(env: Env): AppConfig {
+	return loadConfig(env, { cwd: CWD, devJwtSecret: DEV_SECRET });
+}
+
+/** The problems loadConfig reports for this environment (fails the test when it accepts it). */
+function problemsOf(env: Env): string[] {
+	try {
+		load(env);
+	} catch (err) {
+		expect(err).to.be.instanceOf(ConfigError);
+		return (err as ConfigError).problems;
+	}
+	expect.fail("expected the configuration to be refused");
+}
+
+function expectProblem(env: Env, pattern: RegExp): void {
+	const problems = problemsOf(env);
+	expect(problems.some(p => pattern.test(p)), `no problem matching ${pattern} in ${JSON.stringify(problems)}`).to.equal(true);
+}
+
+const strongSecret = () => crypto.randomBytes(32).toString("hex");
+
+describe("loadConfig", () => {
+	describe("defaults", () => {
+		it("listens on port 3000 and serves gRPC on 50051 when nothing is set", () => {
+			const config = load({});
+			expect(config.gateway.port).to.equal(3000);
+			expect(config.identity.grpcPort).to.equal(50051);
+		});
+
+		it("runs every service when SERVICES is unset", () => {
+			expect(load({}).services).to.deep.equal([...SERVICE_NAMES]);
+		});
+
+		it("keeps data in .data under the working directory", () => {
+			expect(load({}).dataDir).to.equal(path.join(CWD, ".data"));
+		});
+
+		it("resolves a relative DATA_DIR against the working directory", () => {
+			expect(load({ DATA_DIR: "var/shop" }).dataDir).to.equal(path.join(CWD, "var", "shop"));
+		});
+	});
+
+	describe("JWT_SECRET", () => {
+		it("refuses to start in production without a JWT_SECRET", () => {
+			expectProblem({ NODE_ENV: "production" }, /JWT_SECRET/);
+		});
+
+		it("refuses a short JWT_SECRET in production", () => {
+			expectProblem({ NODE_ENV: "production", JWT_SECRET: crypto.randomBytes(8).toString("hex") }, /JWT_SECRET.*at least/);
+		});
+
+		for (const weak of ["changeme", "secret", "CHANGEME"]) {
+			it(`refuses the well-known secret "${weak}" in production`, () => {
+				expectProblem({ NODE_ENV: "production", JWT_SECRET: weak }, /JWT_SECRET.*well-known/);
+			});
+		}
+
+		it("refuses a long secret with too little variety in production", () => {
+			expectProblem({ NODE_ENV: "production", JWT_SECRET: "a".repeat(40) }, /JWT_SECRET.*variety/);
+		});
+
+		it("accepts a random 32-byte secret in production and uses it", () => {
+			const secret = strongSecret();
+			const config = load({ NODE_ENV: "production", JWT_SECRET: secret });
+			expect(config.env).to.equal("production");
+			expect(config.identity.jwtSecret).to.equal(secret);
+		});
+
+		it("falls back to the development secret outside production when JWT_SECRET is unset", () => {
+			expect(load({ NODE_ENV: "development" }).identity.jwtSecret).to.equal(DEV_SECRET);
+		});
+
+		it("never uses the development secret in production", () => {
+			const problems = problemsOf({ NODE_ENV: "production" });
+			expect(problems.join("\n")).to.not.include(DEV_SECRET);
+		});
+
+		it("prefers an explicit JWT_SECRET over the development secret", () => {
+			const secret = strongSecret();
+			expect(load({ JWT_SECRET: secret }).identity.jwtSecret).to.equal(secret);
+		});
+	});
+
+	describe("ports", () => {
+		it("reports a PORT that is not a number", () => {
+			expectProblem({ PORT: "abc" }, /^PORT\b.*abc/);
+		});
+
+		it("reports a PORT above 65535", () => {
+			expectProblem({ PORT: "70000" }, /^PORT\b.*70000/);
+		});
+
+		it("reports an invalid IDENTITY_GRPC_PORT", () => {
+			expectProblem({ IDENTITY_GRPC_PORT: "-1" }, /IDENTITY_GRPC_PORT/);
+		});
+
+		it("accepts PORT=0 so the OS can pick a free port", () => {
+			expect(load({ PORT: "0" }).gateway.port).to.equal(0);
+		});
+	});
+
+	describe("SERVICES", () => {
+		it("runs exactly the named services, in the canonical order", () => {
+			const config = load({ SERVICES: "identity,gateway" });
+			expect(config.services).to.deep.equal(["gateway", "identity"]);
+			expect(SERVICE_NAMES.indexOf("gateway")).to.be.lessThan(SERVICE_NAMES.indexOf("identity"));
+		});
+
+		it("tolerates spaces around the names", () => {
+			expect(load({ SERVICES: " catalog , cart " }).services).to.deep.equal(["catalog", "cart"]);
+		});
+
+		it("reports an unknown service name", () => {
+			expectProblem({ SERVICES: "identity,shipping" }, /SERVICES.*shipping/);
+		});
+	});
+
+	describe("admin account", () => {
+		it("reports ADMIN_EMAIL without ADMIN_PASSWORD", () => {
+			expectProblem({ ADMIN_EMAIL: "admin@example.com" }, /ADMIN_PASSWORD/);
+		});
+
+		it("reports ADMIN_PASSWORD without ADMIN_EMAIL", () => {
+			expectProblem({ ADMIN_PASSWORD: "long-enough-password" }, /ADMIN_EMAIL/);
+		});
+
+		it("reports an ADMIN_PASSWORD shorter than 8 characters", () => {
+			expectProblem({ ADMIN_EMAIL: "admin@example.com", ADMIN_PASSWORD: "short" }, /ADMIN_PASSWORD.*8/);
+		});
+
+		it("takes a valid admin with the e-mail lower-cased", () => {
+			const config = load({ ADMIN_EMAIL: "Admin@Example.COM", ADMIN_PASSWORD: "long-enough-password" });
+			expect(config.identity.admin).to.deep.equal({ email: "admin@example.com", password: "long-enough-password" });
+		});
+
+		it("has no admin when neither is set", () => {
+			expect(load({}).identity.admin).to.equal(undefined);
+		});
+	});
+
+	describe("database URLs", () => {
+		it("reports a DATABASE_URL that is not postgres://", () => {
+			expectProblem({ DATABASE_URL: "mysql://user:pw@localhost/shop" }, /DATABASE_URL.*postgres/);
+		});
+
+		it("reports a DATABASE_URL that is not a URL at all", () => {
+			expectProblem({ DATABASE_URL: "not a url" }, /DATABASE_URL/);
+		});
+
+		it("uses the embedded server when no URL is set", () => {
+			const config = load({});
+			expect(config.database.url).to.equal(undefined);
+			expect(databaseUrlFor(config.database, "identity")).to.equal(undefined);
+		});
+
+		it("gives a service its own IDENTITY_DATABASE_URL and prefers it over the shared one", () => {
+			const shared = "postgres://shop@db.internal:5432/shop";
+			const own = "postgresql://identity@id-db.internal:5432/identity";
+			const config = load({ DATABASE_URL: shared, IDENTITY_DATABASE_URL: own });
+			expect(config.database.serviceUrls.identity).to.equal(own);
+			expect(databaseUrlFor(config.database, "identity")).to.equal(own);
+			expect(databaseUrlFor(config.database, "catalog")).to.equal(shared);
+		});
+
+		it("reports an invalid per-service URL", () => {
+			expectProblem({ CATALOG_DATABASE_URL: "http://catalog.internal" }, /CATALOG_DATABASE_URL/);
+		});
+	});
+
+	it("reports every problem at once", () => {
+		const problems = problemsOf({
+			NODE_ENV: "production",
+			PORT: "abc",
+			SERVICES: "identity,nope",
+			ADMIN_EMAIL: "admin@example.com",
+			DATABASE_URL: "mysql://localhost/shop"
+		});
+		expect(problems).to.have.length(5);
+		for (const name of [/JWT_SECRET/, /^PORT\b/, /SERVICES/, /ADMIN_PASSWORD/, /DATABASE_URL/]) {
+			expect(problems.some(p => name.test(p)), `missing ${name}`).to.equal(true);
+		}
+	});
+
+	it("lists the problems in the error message", () => {
+		try {
+			load({ PORT: "abc", LOG_LEVEL: "loud" });
+			expect.fail("expected a ConfigError");
+		} catch (err) {
+			expect(err).to.be.instanceOf(ConfigError);
+			expect((err as Error).message).to.include("PORT").and.to.include("LOG_LEVEL");
+		}
+	});
+});
