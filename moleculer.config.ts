@@ -2,6 +2,7 @@ import os from "node:os";
 import type { BrokerOptions, TransporterConfig } from "moleculer";
 import type { AppConfig } from "./lib/config";
 import { MomentumRegenerator } from "./lib/errors";
+import { RejectNulMiddleware } from "./lib/middlewares";
 
 /**
  * Broker options, derived from the validated config. One process in development (no transporter);
@@ -20,11 +21,13 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		requestTimeout: 30_000,
 		retryPolicy: { enabled: false },
 		errorRegenerator: new MomentumRegenerator(),
-		cacher: "Memory",
+		// cloned answers: a caller that changes a cached result must not change it for everyone else
+		cacher: { type: "Memory", options: { clone: true } },
 		// main.ts owns the signals: it stops the broker, then the embedded database, then exits.
 		skipProcessEventRegistration: true,
 		tracking: { enabled: true, shutdownTimeout: 10_000 },
 		registry: { strategy: "RoundRobin", preferLocal: true },
+		middlewares: [RejectNulMiddleware],
 		metrics: { enabled: false },
 		tracing: { enabled: false }
 	};

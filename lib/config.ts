@@ -55,6 +55,26 @@ export interface GatewayConfig {
 	bodyLimit: string;
 }
 
+export interface StoreConfig {
+	/** ISO 4217 code of the one currency the store sells in; money is integer minor units. */
+	currency: string;
+}
+
+export interface CatalogConfig {
+	/** Seed the demo catalog (with stock) at start when the catalog is empty. */
+	seedDemoData: boolean;
+}
+
+export interface InventoryConfig {
+	/** A reservation neither committed nor released within this many seconds is released by the sweep. */
+	reservationTtlSeconds: number;
+	sweepIntervalSeconds: number;
+}
+
+export interface CartConfig {
+	maxQuantityPerLine: number;
+}
+
 export interface AppConfig {
 	env: "development" | "production" | "test";
 	nodeId?: string;
@@ -66,6 +86,10 @@ export interface AppConfig {
 	database: DatabaseConfig;
 	identity: IdentityConfig;
 	gateway: GatewayConfig;
+	store: StoreConfig;
+	catalog: CatalogConfig;
+	inventory: InventoryConfig;
+	cart: CartConfig;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +187,18 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 
 	const transporter = env.TRANSPORTER?.trim() || undefined;
 
+	const currency = (env.STORE_CURRENCY?.trim() || "BRL").toUpperCase();
+	if (!/^[A-Z]{3}$/.test(currency)) problems.push(`STORE_CURRENCY must be a three-letter ISO 4217 code (got "${env.STORE_CURRENCY}")`);
+
+	const bool = (name: string, def: boolean): boolean => {
+		const raw = env[name]?.trim().toLowerCase();
+		if (raw === undefined || raw === "") return def;
+		if (["true", "1", "yes"].includes(raw)) return true;
+		if (["false", "0", "no"].includes(raw)) return false;
+		problems.push(`${name} must be true or false (got "${env[name]}")`);
+		return def;
+	};
+
 	let jwtSecret = env.JWT_SECRET ?? "";
 	if (production) {
 		for (const p of checkSecret(jwtSecret)) problems.push(p);
@@ -212,6 +248,13 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			grpcPort,
 			grpcHost: env.IDENTITY_GRPC_HOST?.trim() || "0.0.0.0"
 		},
+		store: { currency },
+		catalog: { seedDemoData: bool("SEED_DEMO_DATA", nodeEnv === "development") },
+		inventory: {
+			reservationTtlSeconds: int("RESERVATION_TTL", 900, 1, 7 * 86400),
+			sweepIntervalSeconds: int("RESERVATION_SWEEP_INTERVAL", 30, 1, 3600)
+		},
+		cart: { maxQuantityPerLine: int("CART_MAX_QUANTITY", 99, 1, 10000) },
 		gateway: {
 			port,
 			host: env.HOST?.trim() || "0.0.0.0",

@@ -1,6 +1,7 @@
 import { Client } from "pg";
 import { QueryTypes, Sequelize, Transaction } from "sequelize";
 import { Umzug } from "umzug";
+import { InvalidInputError } from "./errors";
 import { databaseUrlFor, type DatabaseConfig, type ServiceName } from "./config";
 import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres";
 
@@ -88,12 +89,12 @@ export class ServiceDatabase {
 
 	/** SQL with `$1`-style parameters (sent to PostgreSQL as real bind parameters), answering plain rows. */
 	query<T extends object>(sql: string, bind: unknown[] = [], transaction?: Transaction): Promise<T[]> {
-		return this.sequelize.query<T>(sql, { bind, transaction, type: QueryTypes.SELECT });
+		return this.sequelize.query<T>(sql, { bind, transaction, type: QueryTypes.SELECT }).catch(rethrowInputError);
 	}
 
 	/** SQL for writes; answers the rows of its RETURNING clause (none without one). */
 	async execute<T extends object>(sql: string, bind: unknown[] = [], transaction?: Transaction): Promise<T[]> {
-		const [rows] = await this.sequelize.query(sql, { bind, transaction, type: QueryTypes.RAW });
+		const [rows] = await this.sequelize.query(sql, { bind, transaction, type: QueryTypes.RAW }).catch(rethrowInputError);
 		return (Array.isArray(rows) ? rows : []) as T[];
 	}
 
@@ -119,6 +120,19 @@ export class ServiceDatabase {
 			await this.releaseServer();
 		}
 	}
+}
+
+/**
+ * Text PostgreSQL cannot store (a NUL character, invalid UTF-8) comes from the client: a 422 for every
+ * service, rather than a 500 from the driver.
+ */
+const UNSTORABLE_TEXT = new Set(["22021", "22P05"]);
+function rethrowInputError(err: unknown): never {
+	const code = (err as { parent?: { code?: string } }).parent?.code;
+	if (code && UNSTORABLE_TEXT.has(code)) {
+		throw new InvalidInputError([{ field: "", message: "Text must be valid UTF-8 without NUL characters.", type: "string" }]);
+	}
+	throw err;
 }
 
 export function quoteIdent(name: string): string {

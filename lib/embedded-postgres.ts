@@ -77,6 +77,23 @@ export function freePort(): Promise<number> {
 	});
 }
 
+function readPid(file: string): number | undefined {
+	try {
+		return Number(fs.readFileSync(file, "utf8").trim()) || undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (err) {
+		return (err as NodeJS.ErrnoException).code === "EPERM";
+	}
+}
+
 /** The port of a server already running on `dataDir` (left behind by a killed run), if any. */
 function runningServerPort(dataDir: string): number | undefined {
 	let lines: string[];
@@ -87,13 +104,8 @@ function runningServerPort(dataDir: string): number | undefined {
 	}
 	const pid = Number(lines[0]);
 	const port = Number(lines[3]);
-	if (!pid || !port) return undefined;
-	try {
-		process.kill(pid, 0);
-	} catch {
-		return undefined; // stale pid file: postgres removes it on its own start
-	}
-	return port;
+	// a stale pid file (the server died with the machine) is cleaned up by postgres on its own start
+	return pid && port && isAlive(pid) ? port : undefined;
 }
 
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedServer> {
@@ -133,9 +145,18 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 	}
 	const password = fs.readFileSync(passwordFile, "utf8").trim();
 
+	// The process that started the server (or adopted it) owns it and stops it; others only use it.
+	const ownerFile = path.join(dataDir, "owner.pid");
+	let owner = true;
 	let port = runningServerPort(pgdata);
 	if (port) {
-		log(`Adopting the embedded PostgreSQL already running on port ${port}`);
+		const ownerPid = readPid(ownerFile);
+		if (ownerPid && ownerPid !== process.pid && isAlive(ownerPid)) {
+			owner = false;
+			log(`Using the embedded PostgreSQL of process ${ownerPid} on port ${port}`);
+		} else {
+			log(`Adopting the embedded PostgreSQL a stopped process left running on port ${port}`);
+		}
 	} else {
 		port = await freePort();
 		await run(
@@ -152,6 +173,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 		);
 		log(`Embedded PostgreSQL listening on 127.0.0.1:${port}`);
 	}
+	if (owner) fs.writeFileSync(ownerFile, `${process.pid}\n`);
 
 	const url = (database: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 
@@ -163,8 +185,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 		port,
 		dataDir,
 		stop: async () => {
-			if (stopped) return;
+			if (stopped || !owner) return;
 			stopped = true;
+			fs.rmSync(ownerFile, { force: true });
 			await run(bin.pg_ctl, ["stop", "--wait", "--mode=fast", `--pgdata=${pgdata}`], spawnOpts).catch(err => {
 				// already stopped: nothing to do
 				if (!/Is server running\?/.test(String(err.stderr ?? err))) throw err;

@@ -48,7 +48,12 @@ const registry = new Map<string, ErrorClass>();
 
 /** Makes errors of these classes arrive as the same class on the calling node. */
 export function registerErrors(...classes: ErrorClass[]): void {
-	for (const c of classes) registry.set(c.name, c);
+	for (const c of classes) {
+		const taken = registry.get(c.name);
+		// errors travel by class name: two classes of one name would be restored as each other
+		if (taken && taken !== c) throw new Error(`Two error classes are named ${c.name}; rename one`);
+		registry.set(c.name, c);
+	}
 }
 registerErrors(InvalidInputError, UnauthenticatedError, ForbiddenError, NotFoundError, TooManyRequestsError);
 

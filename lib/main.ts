@@ -1,26 +1,24 @@
 import { ServiceBroker } from "moleculer";
 import brokerOptions from "../moleculer.config";
-import { ConfigError, loadConfig, type AppConfig } from "./config";
-import { devJwtSecret } from "./dev-secret";
+import { catalogIsEmpty, seedDemoData } from "../services/catalog/catalog.demo-data";
+import type { AppConfig } from "./config";
+import { readConfig } from "./read-config";
 import { schemasFor } from "./services";
-import path from "node:path";
 
 /**
  * Starts a Momentum node: the services named by SERVICES (all by default) in one broker.
  * `--repl` opens the Moleculer REPL on the same broker.
  */
-function readConfig(): AppConfig {
-	const env = process.env;
-	const production = env.NODE_ENV === "production";
-	const dataDir = path.resolve(env.DATA_DIR?.trim() || ".data");
+
+/** Fills an empty catalog with the demo products (development default). Never fails the start. */
+async function seedIfEmpty(broker: ServiceBroker, config: AppConfig): Promise<void> {
+	if (!config.catalog.seedDemoData || !config.services.includes("catalog")) return;
 	try {
-		return loadConfig(env, { devJwtSecret: !production && !env.JWT_SECRET ? devJwtSecret(dataDir) : undefined });
+		if (!(await catalogIsEmpty(broker))) return;
+		await broker.waitForServices(["inventory"], 10_000).catch(() => broker.logger.warn("Inventory did not show up within 10 s"));
+		await seedDemoData(broker, broker.logger);
 	} catch (err) {
-		if (err instanceof ConfigError) {
-			console.error(err.message);
-			process.exit(1);
-		}
-		throw err;
+		broker.logger.error("Seeding the demo data failed:", err);
 	}
 }
 
@@ -55,6 +53,7 @@ async function main(): Promise<void> {
 		await broker.stop().catch(() => undefined);
 		process.exit(1);
 	}
+	await seedIfEmpty(broker, config);
 	if (process.argv.includes("--repl")) await broker.repl();
 }
 

@@ -1,8 +1,11 @@
 import type { ServiceSchema } from "moleculer";
 import type { AppConfig, ServiceName } from "./config";
+import { createCartService } from "../services/cart/cart.service";
+import { createCatalogService } from "../services/catalog/catalog.service";
 import { createGatewayService } from "../services/gateway/gateway.service";
 import { createIdentityGrpcService } from "../services/identity/identity-grpc.service";
 import { createIdentityService } from "../services/identity/identity.service";
+import { createInventoryService } from "../services/inventory/inventory.service";
 
 // Each factory is typed with its own settings, methods and fields; here they only need to be schemas.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -14,7 +17,10 @@ type Factory = (config: AppConfig) => ServiceSchema<any, any, any>;
  */
 export const SERVICE_FACTORIES: Partial<Record<ServiceName, Factory[]>> = {
 	gateway: [createGatewayService],
-	identity: [createIdentityService, createIdentityGrpcService]
+	identity: [createIdentityService, createIdentityGrpcService],
+	catalog: [createCatalogService],
+	inventory: [createInventoryService],
+	cart: [createCartService]
 };
 
 export function schemasFor(config: AppConfig, warn: (msg: string) => void): ServiceSchema[] {

@@ -63,6 +63,11 @@ describe("REST auth through the gateway", () => {
 			expect(res.body.data[0]).to.include({ field: "password" });
 		});
 
+		it("answers 422 for text PostgreSQL cannot store (a NUL character)", async () => {
+			const res = await register({ email: email(), password: "password123", name: "Nul\u0000Byte" });
+			expect(res.status).to.equal(422);
+		});
+
 		it("refuses passwords bcrypt would truncate (over 72 bytes)", async () => {
 			const res = await register({ email: email(), password: "é".repeat(40), name: "Long" });
 			expect(res.status).to.equal(422);

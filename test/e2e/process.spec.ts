@@ -15,10 +15,10 @@ interface Started {
 	exited: Promise<number | null>;
 }
 
-function launch(env: Record<string, string | undefined>): Started {
+function launch(env: Record<string, string | undefined>, script = "lib/main.ts"): Started {
 	const cleanEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: undefined, LOG_LEVEL: "info", ...env };
 	for (const k of Object.keys(cleanEnv)) if (cleanEnv[k] === undefined) delete cleanEnv[k];
-	const child = spawn(process.execPath, ["--import", "tsx", "lib/main.ts"], { cwd: projectRoot(), env: cleanEnv, stdio: ["ignore", "pipe", "pipe"] });
+	const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: projectRoot(), env: cleanEnv, stdio: ["ignore", "pipe", "pipe"] });
 	let out = "";
 	child.stdout!.on("data", d => (out += d));
 	child.stderr!.on("data", d => (out += d));
@@ -123,5 +123,24 @@ describe("the shop process", function () {
 		expect((await post(port, "/api/auth/login", { email: "restart@example.com", password: "password123" })).status).to.equal(200);
 		next.child.kill("SIGTERM");
 		expect(await next.exited).to.equal(0);
+	});
+
+	it("lets `npm run seed` use the database of a running shop on the same DATA_DIR without stopping it", async () => {
+		const port = await freePort();
+		const env = { SERVICES: "identity,gateway", PORT: String(port), IDENTITY_GRPC_PORT: String(await freePort()), DATA_DIR: dataDir, BCRYPT_ROUNDS: "4", JWT_SECRET: secret };
+		const shop = launch(env);
+		running.push(shop);
+		await waitReady(port, shop);
+
+		const seed = launch({ DATA_DIR: dataDir, JWT_SECRET: secret }, "lib/seed.ts");
+		running.push(seed);
+		expect(await seed.exited, seed.output()).to.equal(0);
+		expect(seed.output()).to.match(/Using the embedded PostgreSQL of process \d+/);
+		expect(seed.output()).to.match(/Created 5\d demo product\(s\)/);
+
+		// the shop's database is still up
+		expect((await post(port, "/api/auth/login", { email: "restart@example.com", password: "password123" })).status).to.equal(200);
+		shop.child.kill("SIGTERM");
+		expect(await shop.exited).to.equal(0);
 	});
 });

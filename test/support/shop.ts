@@ -4,6 +4,7 @@ import brokerOptions from "../../moleculer.config";
 import { loadConfig, type AppConfig, type Env } from "../../lib/config";
 import { schemasFor } from "../../lib/services";
 import { gatewayPort } from "../../services/gateway/gateway.service";
+import { TEST_ADMIN } from "./auth";
 import type { TestDatabase } from "./database";
 
 /** A test configuration: random secret, fast bcrypt, ports from the OS, quiet logs. */
@@ -18,6 +19,8 @@ export function testConfig(db: TestDatabase | undefined, env: Env = {}): AppConf
 		IDENTITY_GRPC_HOST: "127.0.0.1",
 		LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "fatal",
 		DATABASE_URL: db?.url,
+		ADMIN_EMAIL: TEST_ADMIN.email,
+		ADMIN_PASSWORD: TEST_ADMIN.password,
 		...env
 	});
 }

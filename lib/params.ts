@@ -1,0 +1,27 @@
+/**
+ * Parameter rules shared by several services (fastest-validator schemas).
+ * Query strings arrive as text, so numeric query parameters convert; JSON bodies stay strictly typed.
+ */
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+/** Far past any real listing, and keeps OFFSET inside PostgreSQL's range. */
+export const MAX_PAGE = 1_000_000;
+
+/** `page` (from 1) and `pageSize` (1 to 100) from a query string. */
+export const pageParams = {
+	page: { type: "number", integer: true, min: 1, max: MAX_PAGE, optional: true, convert: true },
+	pageSize: { type: "number", integer: true, min: 1, max: MAX_PAGE_SIZE, optional: true, convert: true }
+} as const;
+
+export function pageOf(params: { page?: number; pageSize?: number }): { page: number; pageSize: number; offset: number } {
+	const page = params.page ?? 1;
+	const pageSize = params.pageSize ?? DEFAULT_PAGE_SIZE;
+	return { page, pageSize, offset: (page - 1) * pageSize };
+}
+
+/** A uuid path parameter such as `:id` or `:productId`. */
+export const uuidParam = { type: "uuid" } as const;
+
+/** Non-negative integer amount of money in minor units, in a JSON body. */
+export const centsParam = { type: "number", integer: true, min: 0, max: 1_000_000_000 } as const;

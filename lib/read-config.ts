@@ -1,0 +1,19 @@
+import path from "node:path";
+import { ConfigError, loadConfig, type AppConfig } from "./config";
+import { devJwtSecret } from "./dev-secret";
+
+/** The process's configuration from its environment; exits 1 with every problem listed when it is invalid. */
+export function readConfig(): AppConfig {
+	const env = process.env;
+	const production = env.NODE_ENV === "production";
+	const dataDir = path.resolve(env.DATA_DIR?.trim() || ".data");
+	try {
+		return loadConfig(env, { devJwtSecret: !production && !env.JWT_SECRET ? devJwtSecret(dataDir) : undefined });
+	} catch (err) {
+		if (err instanceof ConfigError) {
+			console.error(err.message);
+			process.exit(1);
+		}
+		throw err;
+	}
+}

@@ -1,0 +1,196 @@
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { AppConfig } from "../../lib/config";
+import { InvalidInputError, NotFoundError, UnauthenticatedError } from "../../lib/errors";
+import { uuidParam } from "../../lib/params";
+import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import type { GetManyProductsParams, GetProductParams, ProductArchivedEvent, ProductDto } from "../catalog/catalog.types";
+import type { CallerMeta } from "../identity/identity.types";
+import type { StockLevel } from "../inventory/inventory.types";
+import { CartStockError } from "./cart.errors";
+import { cartMigrations } from "./cart.migrations";
+import { CartRepository } from "./cart.repository";
+import type { AddItemParams, CartDto, ProductRef, SetQuantityParams, UserRef } from "./cart.types";
+import { buildCartView } from "./cart.view";
+
+interface CartSettings extends ServiceSettingSchema {
+	rest: string;
+	currency: string;
+	maxQuantityPerLine: number;
+	maxLines: number;
+}
+
+interface CartVars extends DbThis {
+	repo: CartRepository;
+}
+
+interface CartMethods {
+	view(ctx: Context, userId: string): Promise<CartDto>;
+	/** The product, if it can be bought; NOT_FOUND otherwise. */
+	purchasable(ctx: Context, productId: string): Promise<ProductDto>;
+	/** Refuses a line larger than the stock available right now. */
+	checkStock(ctx: Context, productId: string, quantity: number): Promise<void>;
+}
+
+type CartThis = Service<CartSettings> & CartVars & CartMethods;
+type Ctx<P> = Context<P, CallerMeta>;
+
+/** The signed-in caller's id; every cart route needs one (the gateway enforces it, this is the backstop). */
+function callerId(ctx: Ctx<unknown>): string {
+	const id = ctx.meta.user?.id;
+	if (!id) throw new UnauthenticatedError();
+	return id;
+}
+
+export function createCartService(config: AppConfig): ServiceSchema<CartSettings, CartMethods, CartVars> {
+	const max = config.cart.maxQuantityPerLine;
+	return {
+		name: "cart",
+		mixins: [DbMixin({ service: "cart", config: config.database, migrations: cartMigrations })],
+		settings: { rest: "/", currency: config.store.currency, maxQuantityPerLine: max, maxLines: 100 },
+
+		actions: {
+			/** The caller's cart with current prices and availability. */
+			get: {
+				rest: "GET /cart",
+				visibility: "published",
+				auth: "required",
+				handler(this: CartThis, ctx: Ctx<Record<string, never>>): Promise<CartDto> {
+					return this.view(ctx, callerId(ctx));
+				}
+			},
+
+			/** Adds units of a product (to an existing line too). Throws NOT_FOUND (404), VALIDATION_ERROR (422), INSUFFICIENT_STOCK (409). */
+			addItem: {
+				rest: "POST /cart/items",
+				visibility: "published",
+				auth: "required",
+				params: {
+					$$strict: "remove",
+					productId: uuidParam,
+					quantity: { type: "number", integer: true, min: 1, max }
+				},
+				async handler(this: CartThis, ctx: Ctx<AddItemParams>): Promise<CartDto> {
+					const userId = callerId(ctx);
+					const { productId, quantity } = ctx.params;
+					await this.purchasable(ctx, productId);
+					const existing = await this.repo.line(userId, productId);
+					if (!existing && (await this.repo.countLines(userId)) >= this.settings.maxLines) {
+						throw new InvalidInputError([{ field: "productId", message: `A cart holds at most ${this.settings.maxLines} different products.`, type: "cartFull" }]);
+					}
+					await this.checkStock(ctx, productId, (existing?.quantity ?? 0) + quantity);
+					const updated = await this.repo.increment(userId, productId, quantity, max);
+					if (updated === undefined) {
+						throw new InvalidInputError([{ field: "quantity", message: `A cart line holds at most ${max} units.`, type: "numberMax" }]);
+					}
+					return this.view(ctx, userId);
+				}
+			},
+
+			/** Sets a line's quantity; 0 removes it. Throws NOT_FOUND (404), VALIDATION_ERROR (422), INSUFFICIENT_STOCK (409). */
+			setQuantity: {
+				rest: "PATCH /cart/items/:productId",
+				visibility: "published",
+				auth: "required",
+				params: {
+					$$strict: "remove",
+					productId: uuidParam,
+					quantity: { type: "number", integer: true, min: 0, max }
+				},
+				async handler(this: CartThis, ctx: Ctx<SetQuantityParams>): Promise<CartDto> {
+					const userId = callerId(ctx);
+					const { productId, quantity } = ctx.params;
+					if (!(await this.repo.line(userId, productId))) throw new NotFoundError("Cart line", productId);
+					if (quantity === 0) {
+						await this.repo.remove(userId, productId);
+					} else {
+						await this.purchasable(ctx, productId);
+						await this.checkStock(ctx, productId, quantity);
+						if (!(await this.repo.setQuantity(userId, productId, quantity))) throw new NotFoundError("Cart line", productId);
+					}
+					return this.view(ctx, userId);
+				}
+			},
+
+			/** Removes a line (nothing to do when it is not there). */
+			removeItem: {
+				rest: "DELETE /cart/items/:productId",
+				visibility: "published",
+				auth: "required",
+				params: { $$strict: "remove", productId: uuidParam },
+				async handler(this: CartThis, ctx: Ctx<ProductRef>): Promise<CartDto> {
+					const userId = callerId(ctx);
+					await this.repo.remove(userId, ctx.params.productId);
+					return this.view(ctx, userId);
+				}
+			},
+
+			/** Empties the caller's cart. */
+			clear: {
+				rest: "DELETE /cart",
+				visibility: "published",
+				auth: "required",
+				async handler(this: CartThis, ctx: Ctx<Record<string, never>>): Promise<CartDto> {
+					const userId = callerId(ctx);
+					await this.repo.clear(userId);
+					return this.view(ctx, userId);
+				}
+			},
+
+			/** A user's cart, for other services (the order snapshots it at checkout). */
+			getForUser: {
+				visibility: "public",
+				params: { userId: uuidParam },
+				handler(this: CartThis, ctx: Ctx<UserRef>): Promise<CartDto> {
+					return this.view(ctx, ctx.params.userId);
+				}
+			},
+
+			/** Empties a user's cart, for other services. */
+			clearForUser: {
+				visibility: "public",
+				params: { userId: uuidParam },
+				async handler(this: CartThis, ctx: Ctx<UserRef>): Promise<void> {
+					await this.repo.clear(ctx.params.userId);
+				}
+			}
+		},
+
+		events: {
+			/** An archived product can no longer be bought: drop it from every cart. */
+			"catalog.productArchived": {
+				group: "cart",
+				async handler(this: CartThis, ctx: Context<ProductArchivedEvent>) {
+					const removed = await this.repo.removeProductEverywhere(ctx.params.productId);
+					if (removed > 0) this.logger.info(`Removed archived product ${ctx.params.sku} from ${removed} cart(s)`);
+				}
+			}
+		},
+
+		methods: {
+			async view(this: CartThis, ctx: Context, userId: string): Promise<CartDto> {
+				const lines = await this.repo.lines(userId);
+				if (lines.length === 0) return { items: [], totalCents: 0, currency: this.settings.currency };
+				const ids = lines.map(l => l.productId);
+				const [products, levels] = await Promise.all([
+					ctx.call<ProductDto[], GetManyProductsParams>("catalog.getMany", { ids }),
+					ctx.call<StockLevel[], { productIds: string[] }>("inventory.getMany", { productIds: ids })
+				]);
+				return buildCartView(lines, products, levels, this.settings.currency);
+			},
+
+			async purchasable(this: CartThis, ctx: Context, productId: string): Promise<ProductDto> {
+				return ctx.call<ProductDto, GetProductParams>("catalog.get", { id: productId });
+			},
+
+			async checkStock(this: CartThis, ctx: Context, productId: string, quantity: number): Promise<void> {
+				const [level] = await ctx.call<StockLevel[], { productIds: string[] }>("inventory.getMany", { productIds: [productId] });
+				const available = level?.available ?? 0;
+				if (quantity > available) throw new CartStockError(productId, quantity, available);
+			}
+		},
+
+		started(this: CartThis) {
+			this.repo = new CartRepository(this.db);
+		}
+	};
+}

@@ -1,0 +1,137 @@
+import type { FieldProblem } from "../../lib/errors";
+import type { ProductSort, UpdateProductParams } from "./catalog.types";
+
+/**
+ * Pure rules of the catalog: how a listing becomes SQL, and how a patch becomes an UPDATE.
+ * No I/O here; the repository runs what these build.
+ */
+
+export interface ListFilters {
+	search?: string;
+	category?: string;
+	minPrice?: number;
+	maxPrice?: number;
+	sort?: ProductSort;
+}
+
+export interface ListQuery {
+	/** `WHERE ...` over active products; its parameters are `bind`. */
+	where: string;
+	bind: unknown[];
+	/** The ORDER BY list, always ending with `id` so pages never overlap or skip. */
+	orderBy: string;
+	/** An extra select-list item for the relevance rank, when searching. */
+	rank?: string;
+}
+
+const SORT_SQL: Record<ProductSort, string> = {
+	price: "price_cents ASC, id ASC",
+	"-price": "price_cents DESC, id ASC",
+	name: "lower(name) ASC, id ASC",
+	"-name": "lower(name) DESC, id ASC",
+	createdAt: "created_at ASC, id ASC",
+	"-createdAt": "created_at DESC, id ASC"
+};
+
+export function buildListQuery(f: ListFilters): ListQuery {
+	const bind: unknown[] = [];
+	const param = (v: unknown): string => {
+		bind.push(v);
+		return `$${bind.length}`;
+	};
+	const conditions = ["active"];
+	let rank: string | undefined;
+	if (f.search !== undefined) {
+		const q = `websearch_to_tsquery('english', ${param(f.search)})`;
+		conditions.push(`search_vector @@ ${q}`);
+		rank = `ts_rank(search_vector, ${q})`;
+	}
+	if (f.category !== undefined) conditions.push(`lower(category) = lower(${param(f.category)})`);
+	// bigint: a filter beyond the largest price is legal and must not overflow an integer parameter
+	if (f.minPrice !== undefined) conditions.push(`price_cents >= ${param(f.minPrice)}::bigint`);
+	if (f.maxPrice !== undefined) conditions.push(`price_cents <= ${param(f.maxPrice)}::bigint`);
+
+	let orderBy: string;
+	if (f.sort) orderBy = SORT_SQL[f.sort];
+	else if (rank) orderBy = "rank DESC, created_at DESC, id ASC";
+	else orderBy = SORT_SQL["-createdAt"];
+
+	return { where: conditions.join(" AND "), bind, orderBy, rank };
+}
+
+/** Problems with a listing's filters that the parameter schema cannot express. */
+export function listProblems(f: ListFilters): FieldProblem[] {
+	if (f.minPrice !== undefined && f.maxPrice !== undefined && f.minPrice > f.maxPrice) {
+		return [{ field: "minPrice", message: "The 'minPrice' field must not be greater than 'maxPrice'.", type: "priceRange" }];
+	}
+	return [];
+}
+
+export type ProductPatch = Partial<{
+	sku: string;
+	name: string;
+	description: string;
+	priceCents: number;
+	category: string;
+	imageUrl: string | null;
+}>;
+
+const COLUMNS: Record<keyof ProductPatch, string> = {
+	sku: "sku",
+	name: "name",
+	description: "description",
+	priceCents: "price_cents",
+	category: "category",
+	imageUrl: "image_url"
+};
+const PATCHABLE = Object.keys(COLUMNS) as (keyof ProductPatch)[];
+/** Fields that may be cleared with null. The validator lets null through optional fields, so the rest are checked here. */
+const NULLABLE = new Set<keyof ProductPatch>(["imageUrl"]);
+
+/** The fields a PATCH changes, or the problems that make it invalid (nothing to change, a required field set to null). */
+export function patchOf(params: UpdateProductParams): { patch: ProductPatch; problems: FieldProblem[] } {
+	const patch: Record<string, unknown> = {};
+	const problems: FieldProblem[] = [];
+	for (const field of PATCHABLE) {
+		const value = (params as Record<string, unknown>)[field];
+		if (value === undefined) continue;
+		if (value === null && !NULLABLE.has(field)) {
+			problems.push({ field, message: `The '${field}' field cannot be null.`, type: "required" });
+			continue;
+		}
+		patch[field] = value;
+	}
+	if (problems.length === 0 && Object.keys(patch).length === 0) {
+		problems.push({ field: "body", message: `Give at least one field to change: ${PATCHABLE.join(", ")}.`, type: "emptyPatch" });
+	}
+	return { patch: patch as ProductPatch, problems };
+}
+
+/** `SET` clause and parameters for a patch; parameter numbering starts after `offset` already bound ones. */
+export function buildUpdate(patch: ProductPatch, offset: number): { set: string; bind: unknown[] } {
+	const sets: string[] = [];
+	const bind: unknown[] = [];
+	for (const field of PATCHABLE) {
+		if (!(field in patch) || patch[field] === undefined) continue;
+		bind.push(patch[field]);
+		sets.push(`${COLUMNS[field]} = $${offset + bind.length}`);
+	}
+	sets.push("updated_at = now()");
+	return { set: sets.join(", "), bind };
+}
+
+/** Orders found products as the ids were asked for, once each; ids not found are simply absent. */
+export function inOrderOf<T extends { id: string }>(ids: string[], found: T[]): T[] {
+	const byId = new Map(found.map(p => [p.id.toLowerCase(), p]));
+	const seen = new Set<string>();
+	const out: T[] = [];
+	for (const id of ids) {
+		const key = id.toLowerCase();
+		const p = byId.get(key);
+		if (p && !seen.has(key)) {
+			seen.add(key);
+			out.push(p);
+		}
+	}
+	return out;
+}

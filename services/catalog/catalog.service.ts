@@ -1,0 +1,267 @@
+import crypto from "node:crypto";
+import type { ActionCacheOptions, Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { AppConfig } from "../../lib/config";
+import { InvalidInputError, NotFoundError } from "../../lib/errors";
+import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
+import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import type { CallerMeta } from "../identity/identity.types";
+import { SkuTakenError } from "./catalog.errors";
+import { catalogMigrations } from "./catalog.migrations";
+import { inOrderOf, listProblems, patchOf } from "./catalog.query";
+import { CatalogRepository } from "./catalog.repository";
+import {
+	PRODUCT_SORTS,
+	type CategoryCount,
+	type CreateProductParams,
+	type GetManyProductsParams,
+	type GetProductParams,
+	type ListProductsParams,
+	type Page,
+	type ProductArchivedEvent,
+	type ProductChangedEvent,
+	type ProductDto,
+	type UpdateProductParams
+} from "./catalog.types";
+
+interface CatalogSettings extends ServiceSettingSchema {
+	rest: string;
+	currency: string;
+}
+interface CatalogVars extends DbThis {
+	repo: CatalogRepository;
+}
+interface CatalogMethods {
+	/** Drops cached reads here at once (so the caller reads its own write) and on every other catalog node. */
+	invalidateCache(ctx: Context): Promise<void>;
+}
+type CatalogThis = Service<CatalogSettings> & CatalogVars & CatalogMethods;
+type Ctx<P> = Context<P, CallerMeta>;
+
+/** The event every catalog instance answers by dropping its cached reads. */
+export const CACHE_INVALIDATED = "catalog.cacheInvalidated";
+const CACHE_TTL_SECONDS = 300;
+export const MAX_GET_MANY = 500;
+
+/**
+ * Cache entries keyed by the JSON of the named params. Moleculer's default key joins values with "|"
+ * unescaped, so two different searches could share an entry; JSON cannot.
+ */
+function cached(keys: string[]): ActionCacheOptions {
+	return {
+		keys,
+		ttl: CACHE_TTL_SECONDS,
+		keygen: (action, _opts, ctx) => {
+			const params = (ctx.params ?? {}) as Record<string, unknown>;
+			const json = JSON.stringify(keys.map(k => params[k] ?? null));
+			return `${action.name}:${crypto.createHash("sha256").update(json).digest("base64url")}`;
+		}
+	};
+}
+
+/** PostgreSQL text cannot hold NUL characters: refuse them as input instead of failing as a 500. */
+const NO_NUL = /^[^\u0000]*$/;
+const text = (min: number, max: number, label: string) =>
+	({
+		type: "string",
+		trim: true,
+		min,
+		max,
+		pattern: NO_NUL,
+		messages: { stringPattern: `The '${label}' field must not contain NUL characters.` }
+	}) as const;
+
+const productFields = {
+	sku: {
+		type: "string",
+		trim: true,
+		min: 1,
+		max: 64,
+		pattern: /^[A-Za-z0-9._-]+$/,
+		messages: { stringPattern: "The 'sku' field may hold only letters, digits, '.', '_' and '-'." }
+	},
+	name: text(1, 200, "name"),
+	description: text(0, 5000, "description"),
+	priceCents: centsParam,
+	category: text(1, 100, "category"),
+	imageUrl: {
+		type: "string",
+		trim: true,
+		max: 2048,
+		nullable: true,
+		pattern: /^https?:\/\/[^\s/?#\u0000]+[^\s\u0000]*$/i,
+		messages: { stringPattern: "The 'imageUrl' field must be an http(s) URL." }
+	}
+} as const;
+
+const opt = <T extends object>(rule: T) => ({ ...rule, optional: true }) as T & { optional: true };
+
+export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSettings, CatalogMethods, CatalogVars> {
+	return {
+		name: "catalog",
+		mixins: [DbMixin({ service: "catalog", config: config.database, migrations: catalogMigrations })],
+		settings: {
+			// routes are /api/products..., not /api/catalog/products...
+			rest: "/",
+			currency: config.store.currency
+		},
+
+		actions: {
+			/** Active products: full-text search, category and price filters, sorting, paging. Throws VALIDATION_ERROR (422). */
+			list: {
+				rest: "GET /products",
+				visibility: "published",
+				auth: "public",
+				cache: cached(["search", "category", "minPrice", "maxPrice", "sort", "page", "pageSize"]),
+				params: {
+					$$strict: "remove",
+					search: opt(text(1, 200, "search")),
+					category: opt(text(1, 100, "category")),
+					minPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
+					maxPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
+					sort: { type: "enum", values: [...PRODUCT_SORTS], optional: true },
+					...pageParams,
+					// pageParams sets no upper bound on page: 1e300 is an integer, and its offset would overflow PostgreSQL's bigint
+					page: { ...pageParams.page, max: 1_000_000 }
+				},
+				async handler(this: CatalogThis, ctx: Ctx<ListProductsParams>): Promise<Page<ProductDto>> {
+					const { search, category, minPrice, maxPrice, sort } = ctx.params;
+					const problems = listProblems(ctx.params);
+					if (problems.length > 0) throw new InvalidInputError(problems);
+					const { page, pageSize, offset } = pageOf(ctx.params);
+					const found = await this.repo.list({ search, category, minPrice, maxPrice, sort }, { limit: pageSize, offset });
+					return { ...found, page, pageSize };
+				}
+			},
+
+			/** An active product. Throws NOT_FOUND (404) for unknown or archived ones, VALIDATION_ERROR (422). Also used by other services. */
+			get: {
+				rest: "GET /products/:id",
+				visibility: "published",
+				auth: "public",
+				cache: cached(["id"]),
+				params: { id: uuidParam },
+				async handler(this: CatalogThis, ctx: Ctx<GetProductParams>): Promise<ProductDto> {
+					const product = await this.repo.findActive(ctx.params.id);
+					if (!product) throw new NotFoundError("Product", ctx.params.id);
+					return product;
+				}
+			},
+
+			/** Products by id in the order asked, archived ones included (active=false); unknown ids are left out. One query. */
+			getMany: {
+				visibility: "public",
+				cache: cached(["ids"]),
+				params: { ids: { type: "array", items: uuidParam, min: 1, max: MAX_GET_MANY } },
+				async handler(this: CatalogThis, ctx: Ctx<GetManyProductsParams>): Promise<ProductDto[]> {
+					const ids = [...new Set(ctx.params.ids.map(id => id.toLowerCase()))];
+					return inOrderOf(ctx.params.ids, await this.repo.findMany(ids));
+				}
+			},
+
+			/** Categories of active products with how many each holds, sorted by name. */
+			categories: {
+				rest: "GET /categories",
+				visibility: "published",
+				auth: "public",
+				cache: cached([]),
+				params: { $$strict: "remove" },
+				async handler(this: CatalogThis): Promise<{ items: CategoryCount[] }> {
+					return { items: await this.repo.categories() };
+				}
+			},
+
+			/** Creates a product (admin). Throws SKU_TAKEN (409), VALIDATION_ERROR (422). */
+			create: {
+				rest: "POST /products",
+				visibility: "published",
+				roles: ["admin"],
+				params: {
+					$$strict: "remove",
+					...productFields,
+					description: { ...productFields.description, optional: true, default: "" },
+					imageUrl: opt(productFields.imageUrl)
+				},
+				async handler(this: CatalogThis, ctx: Ctx<CreateProductParams>): Promise<ProductDto> {
+					const { sku, name, description, priceCents, category, imageUrl } = ctx.params;
+					const product = await this.repo.insert({ sku, name, description: description ?? "", priceCents, category, imageUrl: imageUrl ?? null });
+					if (!product) throw new SkuTakenError(sku);
+					await this.invalidateCache(ctx);
+					ctx.emit<ProductChangedEvent>("catalog.productCreated", { product });
+					ctx.meta.$statusCode = 201;
+					return product;
+				}
+			},
+
+			/** Changes any subset of an active product's fields (admin). Throws NOT_FOUND (404), SKU_TAKEN (409), VALIDATION_ERROR (422). */
+			update: {
+				rest: "PATCH /products/:id",
+				visibility: "published",
+				roles: ["admin"],
+				params: {
+					$$strict: "remove",
+					id: uuidParam,
+					sku: opt(productFields.sku),
+					name: opt(productFields.name),
+					description: opt(productFields.description),
+					priceCents: opt(productFields.priceCents),
+					category: opt(productFields.category),
+					imageUrl: opt(productFields.imageUrl)
+				},
+				async handler(this: CatalogThis, ctx: Ctx<UpdateProductParams>): Promise<ProductDto> {
+					const { patch, problems } = patchOf(ctx.params);
+					if (problems.length > 0) throw new InvalidInputError(problems);
+					const outcome = await this.repo.update(ctx.params.id, patch);
+					if (outcome === "not-found") throw new NotFoundError("Product", ctx.params.id);
+					if (outcome === "sku-taken") throw new SkuTakenError(patch.sku ?? "");
+					await this.invalidateCache(ctx);
+					ctx.emit<ProductChangedEvent>("catalog.productUpdated", { product: outcome });
+					return outcome;
+				}
+			},
+
+			/** Archives a product (admin): gone from listings and `get`, still in `getMany`. Answers 204. Throws NOT_FOUND (404), also when already archived. */
+			archive: {
+				rest: "DELETE /products/:id",
+				visibility: "published",
+				roles: ["admin"],
+				params: { id: uuidParam },
+				async handler(this: CatalogThis, ctx: Ctx<GetProductParams>): Promise<null> {
+					const archived = await this.repo.archive(ctx.params.id);
+					if (!archived) throw new NotFoundError("Product", ctx.params.id);
+					await this.invalidateCache(ctx);
+					ctx.emit<ProductArchivedEvent>("catalog.productArchived", archived);
+					ctx.meta.$statusCode = 204;
+					return null;
+				}
+			},
+
+			/** How many products exist, archived ones included (whether the demo data is needed). */
+			count: {
+				visibility: "public",
+				async handler(this: CatalogThis): Promise<number> {
+					return this.repo.count();
+				}
+			}
+		},
+
+		events: {
+			/** Another instance changed the catalog: cached reads here may be stale. */
+			[CACHE_INVALIDATED]: {
+				async handler(this: CatalogThis) {
+					await this.broker.cacher?.clean("catalog.**");
+				}
+			}
+		},
+
+		methods: {
+			async invalidateCache(this: CatalogThis, ctx: Context): Promise<void> {
+				await this.broker.cacher?.clean("catalog.**");
+				await ctx.broadcast(CACHE_INVALIDATED, {});
+			}
+		},
+
+		started(this: CatalogThis) {
+			this.repo = new CatalogRepository(this.db, this.settings.currency);
+		}
+	};
+}

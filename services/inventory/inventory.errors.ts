@@ -1,0 +1,62 @@
+import { Errors } from "moleculer";
+import { registerErrors } from "../../lib/errors";
+import type { Shortage, StockLevel } from "./inventory.types";
+
+/** One or more lines of a reservation cannot be covered; nothing was reserved. */
+export class InsufficientStockError extends Errors.MoleculerClientError {
+	constructor(orderId: string, shortages: Shortage[]) {
+		super("Not enough stock", 409, "INSUFFICIENT_STOCK", { orderId, shortages });
+	}
+}
+
+/** An adjustment would leave fewer units on hand than are reserved for orders. */
+export class StockBelowReservedError extends Errors.MoleculerClientError {
+	constructor(level: StockLevel, delta: number) {
+		super("The adjustment would leave less stock on hand than is reserved", 409, "STOCK_BELOW_RESERVED", { ...level, delta });
+	}
+}
+
+/** An adjustment would take the units on hand below zero. */
+export class NegativeStockError extends Errors.MoleculerClientError {
+	constructor(level: StockLevel, delta: number) {
+		super("The adjustment would take stock below zero", 409, "NEGATIVE_STOCK", { ...level, delta });
+	}
+}
+
+/** An adjustment would take the units on hand above what the store can hold in its books. */
+export class StockLimitError extends Errors.MoleculerClientError {
+	constructor(level: StockLevel, delta: number, max: number) {
+		super(`Stock on hand cannot exceed ${max} units`, 409, "STOCK_LIMIT_EXCEEDED", { ...level, delta, max });
+	}
+}
+
+/** No reservation was ever made for this order (a failed attempt reserved nothing either). */
+export class ReservationNotFoundError extends Errors.MoleculerClientError {
+	constructor(orderId: string) {
+		super("Reservation not found", 404, "RESERVATION_NOT_FOUND", { orderId });
+	}
+}
+
+/** The reservation was already committed: its stock has left the building and cannot be released. */
+export class ReservationCommittedError extends Errors.MoleculerClientError {
+	constructor(orderId: string) {
+		super("The reservation was already committed", 409, "RESERVATION_COMMITTED", { orderId });
+	}
+}
+
+/** The reservation was released or expired: there is nothing left to commit. */
+export class ReservationReleasedError extends Errors.MoleculerClientError {
+	constructor(orderId: string, status: "RELEASED" | "EXPIRED") {
+		super("The reservation was already released", 409, "RESERVATION_RELEASED", { orderId, status });
+	}
+}
+
+registerErrors(
+	InsufficientStockError,
+	StockBelowReservedError,
+	NegativeStockError,
+	StockLimitError,
+	ReservationNotFoundError,
+	ReservationCommittedError,
+	ReservationReleasedError
+);

@@ -1,0 +1,94 @@
+/** The public contract of the inventory domain. */
+
+export interface StockLevel {
+	productId: string;
+	onHand: number;
+	reserved: number;
+	/** onHand - reserved: what can still be sold. */
+	available: number;
+}
+
+export interface AdjustStockParams {
+	productId: string;
+	/** Non-zero integer: positive receives stock, negative removes it. */
+	delta: number;
+	reason: string;
+}
+
+export interface Adjustment {
+	id: string;
+	productId: string;
+	delta: number;
+	reason: string;
+	onHandAfter: number;
+	/** Who made it: a user id, or null for the system (reservation commits, demo data). */
+	actorId: string | null;
+	createdAt: string;
+}
+
+export interface ReservationLine {
+	productId: string;
+	quantity: number;
+}
+
+export interface ReserveParams {
+	orderId: string;
+	items: ReservationLine[];
+}
+
+export type ReservationStatus = "RESERVED" | "COMMITTED" | "RELEASED" | "EXPIRED";
+
+export interface Reservation {
+	orderId: string;
+	status: ReservationStatus;
+	items: ReservationLine[];
+	createdAt: string;
+	expiresAt: string;
+}
+
+export interface OrderRef {
+	orderId: string;
+}
+
+/** One line that could not be reserved: carried in INSUFFICIENT_STOCK's `data.shortages`. */
+export interface Shortage {
+	productId: string;
+	requested: number;
+	available: number;
+}
+
+/** `inventory.reservationExpired`: the sweep released a reservation nobody committed or released in time. */
+export interface ReservationExpiredEvent {
+	orderId: string;
+	items: ReservationLine[];
+}
+
+/** `inventory.stockChanged`: levels of one product changed (adjustment, reservation, release, commit). */
+export interface StockChangedEvent extends StockLevel {}
+
+export interface ProductRef {
+	productId: string;
+}
+
+export interface GetManyStockParams {
+	productIds: string[];
+}
+
+export interface ListAdjustmentsParams {
+	productId: string;
+	page?: number;
+	pageSize?: number;
+}
+
+/** The ledger of one product, newest first. */
+export interface AdjustmentPage {
+	items: Adjustment[];
+	total: number;
+	page: number;
+	pageSize: number;
+}
+
+/** What `inventory.sweepExpired` answers: how many reservations it released. */
+export interface SweepResult {
+	released: number;
+}
