@@ -71,8 +71,50 @@ export interface InventoryConfig {
 	sweepIntervalSeconds: number;
 }
 
+export interface EventsConfig {
+	/** How often outboxes and inboxes look for due work (they are also woken on every change). */
+	pollMs: number;
+	/** Handling attempts before an event is dead-lettered. */
+	maxAttempts: number;
+	retryBaseMs: number;
+	retryMaxMs: number;
+}
+
 export interface CartConfig {
 	maxQuantityPerLine: number;
+}
+
+export interface PaymentConfig {
+	/** Only the simulated provider exists so far; a real gateway is added behind the same interface. */
+	provider: "simulated";
+	/** Latency the simulated provider adds to every request, in milliseconds. */
+	latencyMs: number;
+	/** Share of simulated provider requests (0 to 1) that fail with a transient error, to exercise retries. */
+	failureRate: number;
+}
+
+export interface TwilioConfig {
+	accountSid: string;
+	authToken: string;
+	/** The sending number (E.164). */
+	from: string;
+}
+
+export interface NotificationConfig {
+	/**
+	 * smtp:// or smtps:// URL with credentials. Unset: outside production messages are logged, not sent; in
+	 * production e-mail notifications are recorded as SKIPPED (message bodies never go to production logs).
+	 */
+	smtpUrl?: string;
+	mailFrom: string;
+	/** SMS through Twilio; unset: SMS notifications are recorded as SKIPPED. */
+	twilio?: TwilioConfig;
+	/** Delivery attempts of one notification before it is FAILED. */
+	maxAttempts: number;
+	/** Delay before the first retry; each further retry waits twice as long (capped at an hour). */
+	retryBaseSeconds: number;
+	/** How often the retry pass looks for due notifications. */
+	retryIntervalSeconds: number;
 }
 
 export interface AppConfig {
@@ -90,6 +132,9 @@ export interface AppConfig {
 	catalog: CatalogConfig;
 	inventory: InventoryConfig;
 	cart: CartConfig;
+	payment: PaymentConfig;
+	events: EventsConfig;
+	notification: NotificationConfig;
 }
 
 export class ConfigError extends Error {
@@ -190,6 +235,17 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 	const currency = (env.STORE_CURRENCY?.trim() || "BRL").toUpperCase();
 	if (!/^[A-Z]{3}$/.test(currency)) problems.push(`STORE_CURRENCY must be a three-letter ISO 4217 code (got "${env.STORE_CURRENCY}")`);
 
+	const fraction = (name: string, def: number): number => {
+		const raw = env[name]?.trim();
+		if (raw === undefined || raw === "") return def;
+		const n = Number(raw);
+		if (!/^\d+(\.\d+)?$/.test(raw) || n < 0 || n > 1) {
+			problems.push(`${name} must be a number from 0 to 1 (got "${env[name]}")`);
+			return def;
+		}
+		return n;
+	};
+
 	const bool = (name: string, def: boolean): boolean => {
 		const raw = env[name]?.trim().toLowerCase();
 		if (raw === undefined || raw === "") return def;
@@ -220,6 +276,30 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		} else {
 			admin = { email: adminEmail.toLowerCase(), password: adminPassword };
 		}
+	}
+
+	const smtpUrl = env.SMTP_URL?.trim() || undefined;
+	if (smtpUrl) {
+		let protocol = "";
+		try {
+			protocol = new URL(smtpUrl).protocol;
+		} catch {
+			// reported below; the URL may hold a password, so it is never echoed
+		}
+		if (protocol !== "smtp:" && protocol !== "smtps:") problems.push("SMTP_URL must be an smtp:// or smtps:// URL");
+	}
+	const mailFrom = env.MAIL_FROM?.trim() || "Momentum <no-reply@momentum.local>";
+	if (!/^[^\r\n]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(mailFrom)) problems.push(`MAIL_FROM must be an address such as "Shop <no-reply@example.com>"`);
+
+	let twilio: TwilioConfig | undefined;
+	const twilioVars = { accountSid: env.TWILIO_ACCOUNT_SID?.trim(), authToken: env.TWILIO_AUTH_TOKEN?.trim(), from: env.TWILIO_FROM?.trim() };
+	const twilioSet = Object.values(twilioVars).filter(Boolean).length;
+	if (twilioSet === 3) {
+		if (!/^AC[0-9a-fA-F]{32}$/.test(twilioVars.accountSid!)) problems.push("TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits");
+		if (!/^\+[1-9]\d{6,14}$/.test(twilioVars.from!)) problems.push("TWILIO_FROM must be an E.164 number such as +15005550006");
+		twilio = twilioVars as TwilioConfig;
+	} else if (twilioSet > 0) {
+		problems.push("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM must be set together");
 	}
 
 	const config: AppConfig = {
@@ -255,6 +335,25 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			sweepIntervalSeconds: int("RESERVATION_SWEEP_INTERVAL", 30, 1, 3600)
 		},
 		cart: { maxQuantityPerLine: int("CART_MAX_QUANTITY", 99, 1, 10000) },
+		notification: {
+			smtpUrl,
+			mailFrom,
+			twilio,
+			maxAttempts: int("NOTIFICATION_MAX_ATTEMPTS", 5, 1, 100),
+			retryBaseSeconds: int("NOTIFICATION_RETRY_BASE", 30, 0, 3600),
+			retryIntervalSeconds: int("NOTIFICATION_RETRY_INTERVAL", 10, 1, 3600)
+		},
+		payment: {
+			provider: "simulated",
+			latencyMs: int("PAYMENT_SIM_LATENCY_MS", 0, 0, 60_000),
+			failureRate: fraction("PAYMENT_SIM_FAILURE_RATE", 0)
+		},
+		events: {
+			pollMs: int("EVENT_POLL_MS", 1000, 10, 60_000),
+			maxAttempts: int("EVENT_MAX_ATTEMPTS", 5, 1, 100),
+			retryBaseMs: int("EVENT_RETRY_BASE_MS", 500, 1, 60_000),
+			retryMaxMs: int("EVENT_RETRY_MAX_MS", 30_000, 1, 3_600_000)
+		},
 		gateway: {
 			port,
 			host: env.HOST?.trim() || "0.0.0.0",

@@ -6,6 +6,8 @@ import { createGatewayService } from "../services/gateway/gateway.service";
 import { createIdentityGrpcService } from "../services/identity/identity-grpc.service";
 import { createIdentityService } from "../services/identity/identity.service";
 import { createInventoryService } from "../services/inventory/inventory.service";
+import { createNotificationService } from "../services/notification/notification.service";
+import { createPaymentService } from "../services/payment/payment.service";
 
 // Each factory is typed with its own settings, methods and fields; here they only need to be schemas.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -20,7 +22,9 @@ export const SERVICE_FACTORIES: Partial<Record<ServiceName, Factory[]>> = {
 	identity: [createIdentityService, createIdentityGrpcService],
 	catalog: [createCatalogService],
 	inventory: [createInventoryService],
-	cart: [createCartService]
+	cart: [createCartService],
+	payment: [createPaymentService],
+	notification: [config => createNotificationService(config)]
 };
 
 export function schemasFor(config: AppConfig, warn: (msg: string) => void): ServiceSchema[] {

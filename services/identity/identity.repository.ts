@@ -43,12 +43,16 @@ export class IdentityRepository {
 	constructor(private readonly db: ServiceDatabase) {}
 
 	/** Inserts a user; answers undefined when the e-mail is taken (case-insensitively). */
-	async insertUser(u: { email: string; name: string; phone: string | null; passwordHash: string; roles: Role[] }): Promise<UserDto | undefined> {
+	async insertUser(
+		u: { email: string; name: string; phone: string | null; passwordHash: string; roles: Role[] },
+		transaction?: Transaction
+	): Promise<UserDto | undefined> {
 		const rows = await this.db.execute<UserRow>(
 			`INSERT INTO users (email, name, phone, password_hash, roles) VALUES ($1, $2, $3, $4, $5)
 			 ON CONFLICT ((lower(email))) DO NOTHING
 			 RETURNING ${USER_COLUMNS}`,
-			[u.email, u.name, u.phone, u.passwordHash, u.roles]
+			[u.email, u.name, u.phone, u.passwordHash, u.roles],
+			transaction
 		);
 		return rows[0] && toUser(rows[0]);
 	}

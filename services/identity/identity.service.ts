@@ -2,7 +2,8 @@ import bcrypt from "bcrypt";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { AppConfig } from "../../lib/config";
 import { InvalidInputError, NotFoundError, TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
-import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import type { DbThis } from "../../mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
 import { EmailTakenError, InvalidCredentialsError, InvalidRefreshTokenError } from "./identity.errors";
 import { identityMigrations } from "./identity.migrations";
 import { IdentityRepository } from "./identity.repository";
@@ -38,7 +39,7 @@ interface IdentitySettings extends ServiceSettingSchema {
 	admin?: { email: string; password: string };
 }
 
-interface IdentityVars extends DbThis {
+interface IdentityVars extends DbThis, ReliableEventsThis {
 	repo: IdentityRepository;
 	/** A hash compared against when the e-mail is unknown, so a miss costs as long as a hit. */
 	dummyHash: string;
@@ -63,7 +64,7 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 	const c = config.identity;
 	return {
 		name: "identity",
-		mixins: [DbMixin({ service: "identity", config: config.database, migrations: identityMigrations })],
+		mixins: [ReliableEventsMixin({ service: "identity", config: config.events, database: config.database, migrations: identityMigrations })],
 		settings: {
 			tokens: {
 				jwtSecret: c.jwtSecret,
@@ -105,10 +106,20 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 						throw new InvalidInputError([{ field: "password", message: `The 'password' field must be at most ${BCRYPT_MAX_BYTES} bytes.`, type: "stringMax" }]);
 					}
 					const passwordHash = await bcrypt.hash(password, this.settings.bcryptRounds);
-					const user = await this.repo.insertUser({ email, name, phone: phone ?? null, passwordHash, roles: ["customer"] });
+					// the account and the fact that it exists commit together: the welcome is never lost
+					const user = await this.db.transaction(async t => {
+						const created = await this.repo.insertUser({ email, name, phone: phone ?? null, passwordHash, roles: ["customer"] }, t);
+						if (!created) return undefined;
+						await this.outbox.add<UserRegisteredEvent>(t, "identity.userRegistered", {
+							userId: created.id,
+							email: created.email,
+							name: created.name,
+							phone: created.phone,
+							registeredAt: created.createdAt
+						});
+						return created;
+					});
 					if (!user) throw new EmailTakenError(email);
-					const event: UserRegisteredEvent = { userId: user.id, email: user.email, name: user.name, phone: user.phone, registeredAt: user.createdAt };
-					ctx.emit("identity.userRegistered", event);
 					ctx.meta.$statusCode = 201;
 					return { user };
 				}

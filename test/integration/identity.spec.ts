@@ -3,17 +3,19 @@ import type { Context } from "moleculer";
 import { Client } from "pg";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
+import type { EventEnvelope } from "../../lib/events";
 import type { LoginResult, TokenPair, UserDto, UserRegisteredEvent } from "../../services/identity/identity.types";
 
 describe("identity service (broker + real PostgreSQL)", () => {
 	let db: TestDatabase;
 	let shop: RunningShop;
 	const events: UserRegisteredEvent[] = [];
+	// stands in for the notification service, the consumer identity.userRegistered is routed to
 	const listener = {
-		name: "registration-listener",
+		name: "notification",
 		events: {
-			"identity.userRegistered"(ctx: Context<UserRegisteredEvent>) {
-				events.push(ctx.params);
+			"identity.userRegistered"(ctx: Context<EventEnvelope<UserRegisteredEvent>>) {
+				events.push(ctx.params.data);
 			}
 		}
 	};
@@ -44,15 +46,15 @@ describe("identity service (broker + real PostgreSQL)", () => {
 				"SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 2"
 			);
 			expect(rows.map(r => r.table_schema)).to.satisfy((s: string[]) => s.every(x => x === "identity"));
-			expect(rows.map(r => r.table_name)).to.include.members(["users", "refresh_tokens", "migrations"]);
+			expect(rows.map(r => r.table_name)).to.include.members(["users", "refresh_tokens", "migrations", "outbox", "inbox"]);
 		} finally {
 			await pg.end();
 		}
 	});
 
-	it("emits identity.userRegistered once per new account", async () => {
+	it("publishes identity.userRegistered once per new account, through its outbox", async () => {
 		const { user } = await call<{ user: UserDto }>("identity.register", { email: "event@example.com", password: "password123", name: "Eve" });
-		await new Promise(r => setTimeout(r, 50));
+		await new Promise(r => setTimeout(r, 300));
 		const mine = events.filter(e => e.userId === user.id);
 		expect(mine).to.have.length(1);
 		expect(mine[0]).to.include({ email: "event@example.com", name: "Eve", phone: null });
@@ -109,7 +111,7 @@ describe("identity service (broker + real PostgreSQL)", () => {
 		await pg.connect();
 		try {
 			const { rows } = await pg.query("SELECT name FROM identity.migrations");
-			expect(rows.map(r => r.name)).to.deep.equal(["0001-users-and-tokens"]);
+			expect(rows.map(r => r.name)).to.deep.equal(["0001-users-and-tokens", "events-0001-outbox-inbox"]);
 		} finally {
 			await pg.end();
 		}

@@ -1,0 +1,35 @@
+import type { ServiceName } from "./config";
+
+/**
+ * Facts that must not be lost travel as envelopes: written to the producer's outbox in the same
+ * transaction as the change they describe, relayed with Moleculer balanced events, and recorded by each
+ * consumer in its inbox (deduplicated by `id`) before they are handled with retries.
+ */
+export interface EventEnvelope<T = unknown> {
+	/** Unique per fact: consumers deduplicate on it. */
+	id: string;
+	event: string;
+	/** The service that wrote it. */
+	source: string;
+	occurredAt: string;
+	data: T;
+}
+
+/**
+ * Which services must receive each reliable event. The relay keeps an event until every service named
+ * here has taken it (one instance each), so a consumer that is down gets it when it comes back.
+ * An event not listed goes to whoever listens at the time.
+ */
+export const EVENT_ROUTES: Record<string, readonly ServiceName[]> = {
+	"identity.userRegistered": ["notification"]
+};
+
+export function routesOf(event: string): readonly ServiceName[] | undefined {
+	return EVENT_ROUTES[event];
+}
+
+/** Exponential backoff with jitter: base, 2x base, 4x base, ... capped, each within +-20 %. */
+export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+	const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+	return Math.round(exp * (0.8 + 0.4 * random()));
+}

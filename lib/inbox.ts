@@ -1,0 +1,167 @@
+import type { Logger } from "moleculer";
+import type { Transaction } from "sequelize";
+import type { ServiceDatabase } from "./database";
+import { retryDelayMs, type EventEnvelope } from "./events";
+
+/** What a reliable handler gets: the event, and the transaction its own writes must use. */
+export type ReliableHandler<T = unknown> = (event: EventEnvelope<T>, t: Transaction) => Promise<void>;
+
+/** Finds the handler of an event name (undefined: none here). */
+export type HandlerLookup = (event: string) => ReliableHandler | undefined;
+
+export interface RetryPolicy {
+	/** Attempts before an event goes to the dead-letter store. */
+	maxAttempts: number;
+	baseDelayMs: number;
+	maxDelayMs: number;
+}
+
+export interface DeadLetter {
+	eventId: string;
+	event: string;
+	payload: EventEnvelope;
+	attempts: number;
+	lastError: string | null;
+	receivedAt: string;
+}
+
+interface InboxRow {
+	event_id: string;
+	event: string;
+	payload: EventEnvelope;
+	attempts: number;
+}
+
+/**
+ * The consumer side. `receive` records an event (a duplicate id changes nothing) and handling follows:
+ * the handler's writes and the "handled" mark commit together, so an event has its effect once. A failing
+ * handler is retried with exponential backoff; after `maxAttempts` the event is dead-lettered with its
+ * error, and can be replayed. Pending events survive restarts.
+ */
+export class Inbox {
+	private timer?: NodeJS.Timeout;
+	private running?: Promise<unknown>;
+	private again = false;
+	private stopped = true;
+
+	constructor(
+		private readonly db: ServiceDatabase,
+		private readonly logger: Logger,
+		private readonly handlerOf: HandlerLookup,
+		private readonly policy: RetryPolicy,
+		private readonly pollMs: number
+	) {}
+
+	/** Records an event for handling. Answers false for a duplicate. */
+	async receive(envelope: EventEnvelope): Promise<boolean> {
+		const rows = await this.db.execute(
+			`INSERT INTO inbox (event_id, event, payload) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING RETURNING 1`,
+			[envelope.id, envelope.event, JSON.stringify(envelope)]
+		);
+		if (rows.length > 0) this.kick();
+		return rows.length > 0;
+	}
+
+	start(): void {
+		this.stopped = false;
+		this.timer = setInterval(() => this.kick(), this.pollMs);
+		this.kick();
+	}
+
+	async stop(): Promise<void> {
+		this.stopped = true;
+		clearInterval(this.timer);
+		await this.running?.catch(() => undefined);
+	}
+
+	kick(): void {
+		if (this.stopped) return;
+		if (this.running) {
+			this.again = true;
+			return;
+		}
+		this.running = this.drain(() => this.stopped)
+			.catch(err => this.logger.warn("Inbox pass failed; will try again:", err))
+			.finally(() => {
+				this.running = undefined;
+				if (this.again) {
+					this.again = false;
+					this.kick();
+				}
+			});
+	}
+
+	/** Handles every event that is due, one at a time, oldest first. Answers how many it took. */
+	async drain(stop: () => boolean = () => false): Promise<number> {
+		let taken = 0;
+		while (!stop() && (await this.handleNext())) taken++;
+		return taken;
+	}
+
+	/** Claims the oldest due event and handles it. Answers false when none is due. */
+	private async handleNext(): Promise<boolean> {
+		return this.db.transaction(async t => {
+			const [row] = await this.db.query<InboxRow>(
+				`SELECT event_id, event, payload, attempts FROM inbox
+				 WHERE status = 'PENDING' AND next_attempt_at <= now()
+				 ORDER BY received_at, event_id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+				[],
+				t
+			);
+			if (!row) return false;
+			const handler = this.handlerOf(row.event);
+			try {
+				if (!handler) throw new Error(`No handler for ${row.event}`);
+				// a savepoint: a failing handler's writes are undone, the failure itself is kept
+				await this.db.sequelize.transaction({ transaction: t }, inner => handler(row.payload, inner));
+				await this.db.execute(`UPDATE inbox SET status = 'HANDLED', attempts = attempts + 1, handled_at = now(), last_error = NULL WHERE event_id = $1`, [row.event_id], t);
+			} catch (err) {
+				const attempts = row.attempts + 1;
+				const message = err instanceof Error ? err.message : String(err);
+				if (attempts >= this.policy.maxAttempts) {
+					this.logger.error(`${row.event} ${row.event_id} failed ${attempts} times; dead-lettered: ${message}`);
+					await this.db.execute(`UPDATE inbox SET status = 'DEAD', attempts = $2, last_error = $3 WHERE event_id = $1`, [row.event_id, attempts, message], t);
+				} else {
+					const delay = retryDelayMs(attempts, this.policy.baseDelayMs, this.policy.maxDelayMs);
+					this.logger.warn(`${row.event} ${row.event_id} failed (attempt ${attempts}); retrying in ${delay} ms: ${message}`);
+					await this.db.execute(
+						`UPDATE inbox SET attempts = $2, last_error = $3, next_attempt_at = now() + make_interval(secs => $4::double precision / 1000) WHERE event_id = $1`,
+						[row.event_id, attempts, message, delay],
+						t
+					);
+				}
+			}
+			return true;
+		});
+	}
+
+	async deadLetters(): Promise<DeadLetter[]> {
+		const rows = await this.db.query<InboxRow & { last_error: string | null; received_at: Date }>(
+			`SELECT event_id, event, payload, attempts, last_error, received_at FROM inbox WHERE status = 'DEAD' ORDER BY received_at DESC LIMIT 500`
+		);
+		return rows.map(r => ({
+			eventId: r.event_id,
+			event: r.event,
+			payload: r.payload,
+			attempts: r.attempts,
+			lastError: r.last_error,
+			receivedAt: r.received_at.toISOString()
+		}));
+	}
+
+	/** Puts a dead letter back in line with a fresh set of attempts. Answers false when there is none with that id. */
+	async replay(eventId: string): Promise<boolean> {
+		const rows = await this.db.execute(
+			`UPDATE inbox SET status = 'PENDING', attempts = 0, next_attempt_at = now() WHERE event_id = $1 AND status = 'DEAD' RETURNING 1`,
+			[eventId]
+		);
+		if (rows.length > 0) this.kick();
+		return rows.length > 0;
+	}
+
+	/** Whether an event id has been handled here (for operators and tests). */
+	async status(eventId: string): Promise<"PENDING" | "HANDLED" | "DEAD" | undefined> {
+		const [row] = await this.db.query<{ status: "PENDING" | "HANDLED" | "DEAD" }>(`SELECT status FROM inbox WHERE event_id = $1`, [eventId]);
+		return row?.status;
+	}
+}

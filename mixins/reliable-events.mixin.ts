@@ -1,0 +1,103 @@
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { DatabaseConfig, EventsConfig, ServiceName } from "../lib/config";
+import type { Migration } from "../lib/database";
+import type { EventEnvelope } from "../lib/events";
+import { Inbox, type DeadLetter, type ReliableHandler } from "../lib/inbox";
+import { eventTableMigrations, Outbox } from "../lib/outbox";
+import { DbMixin, type DbThis } from "./db.mixin";
+
+/** What the mixin adds: `this.outbox.add(t, event, data)` and the inbox behind `handlers`. */
+export interface ReliableEventsThis {
+	outbox: Outbox;
+	inbox: Inbox;
+}
+
+function isEnvelope(value: unknown): value is EventEnvelope {
+	const v = value as Partial<EventEnvelope> | undefined;
+	return typeof v?.id === "string" && typeof v.event === "string" && "data" in (v as object);
+}
+
+/**
+ * A service's own database (it includes `DbMixin`, with the outbox and inbox tables added to the
+ * service's migrations) plus reliable events. Events it writes with `this.outbox.add(t, ...)` are published after
+ * commit and kept until delivered; events named in `handlers` are received into the inbox (one instance
+ * of the service per event, deduplicated by id) and handled with retries and a dead-letter store.
+ *
+ * Actions for operators and other services: `<service>.deadLetters`, `<service>.replayDeadLetter`,
+ * `<service>.relayOutbox` and `<service>.drainInbox` (run a pass now).
+ */
+export function ReliableEventsMixin(opts: {
+	service: ServiceName;
+	config: EventsConfig;
+	database: DatabaseConfig;
+	migrations: Migration[];
+	/** Event name -> name of the service method that handles it: `(event: EventEnvelope<T>, t: Transaction) => Promise<void>`. */
+	handlers?: Record<string, string>;
+}): Partial<ServiceSchema> {
+	type This = Service & DbThis & ReliableEventsThis;
+	const handlers = opts.handlers ?? {};
+	type Schema = Partial<ServiceSchema<ServiceSettingSchema, Record<string, never>, DbThis & ReliableEventsThis>>;
+	const events: NonNullable<Schema["events"]> = {};
+	for (const event of Object.keys(handlers)) {
+		events[event] = {
+			group: opts.service,
+			async handler(this: This, ctx: Context<unknown>) {
+				if (!isEnvelope(ctx.params)) {
+					this.logger.warn(`Ignoring ${event}: not an event envelope`);
+					return;
+				}
+				await this.inbox.receive(ctx.params);
+			}
+		};
+	}
+
+	const schema: Schema = {
+		// nested, so the database is open before the relays start and closed after they stop
+		mixins: [DbMixin({ service: opts.service, config: opts.database, migrations: [...opts.migrations, ...eventTableMigrations] })],
+		events,
+		actions: {
+			deadLetters: {
+				visibility: "public",
+				async handler(this: This): Promise<DeadLetter[]> {
+					return this.inbox.deadLetters();
+				}
+			},
+			replayDeadLetter: {
+				visibility: "public",
+				params: { eventId: { type: "uuid" } },
+				async handler(this: This, ctx: Context<{ eventId: string }>): Promise<{ replayed: boolean }> {
+					return { replayed: await this.inbox.replay(ctx.params.eventId) };
+				}
+			},
+			relayOutbox: {
+				visibility: "public",
+				async handler(this: This): Promise<{ published: number; pending: number }> {
+					const published = await this.outbox.relay();
+					return { published, pending: await this.outbox.pending() };
+				}
+			},
+			drainInbox: {
+				visibility: "public",
+				async handler(this: This): Promise<{ handled: number }> {
+					return { handled: await this.inbox.drain() };
+				}
+			}
+		},
+		started(this: This) {
+			const c = opts.config;
+			this.outbox = new Outbox(this.db, this.broker, this.logger, opts.service, c.pollMs);
+			const handlerOf = (event: string): ReliableHandler | undefined => {
+				const method = handlers[event] && (this as unknown as Record<string, unknown>)[handlers[event]];
+				return typeof method === "function" ? (method.bind(this) as ReliableHandler) : undefined;
+			};
+			this.inbox = new Inbox(this.db, this.logger, handlerOf, { maxAttempts: c.maxAttempts, baseDelayMs: c.retryBaseMs, maxDelayMs: c.retryMaxMs }, c.pollMs);
+			this.outbox.start();
+			this.inbox.start();
+		},
+		async stopped(this: This) {
+			await Promise.all([this.outbox?.stop(), this.inbox?.stop()]);
+		}
+	};
+	// a mixin's schema is typed for the service it joins; Moleculer's mixin list wants the plain shape
+	return schema as unknown as Partial<ServiceSchema>;
+}

@@ -1,0 +1,288 @@
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Transaction } from "sequelize";
+import "../../lib/action-access";
+import type { AppConfig } from "../../lib/config";
+import { InvalidInputError, UnauthenticatedError } from "../../lib/errors";
+import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
+import type { EventEnvelope } from "../../lib/events";
+import type { DbThis } from "../../mixins/db.mixin";
+import { ReliableEventsMixin } from "../../mixins/reliable-events.mixin";
+import type { CallerMeta, UserRegisteredEvent } from "../identity/identity.types";
+import { createMailer, createSmsSender, describeSmtpUrl, type Mailer, type SmsSender, type TwilioHttpClient } from "./notification.channels";
+import { notificationMigrations } from "./notification.migrations";
+import { NotificationRepository, publicNotification, type NewNotification, type StoredNotification } from "./notification.repository";
+import { afterAttempt, emailSkipReason, missingOrderFields, recordKey, smsSkipReason } from "./notification.rules";
+import { render } from "./notification.templates";
+import { TEMPLATES, type ListNotificationsParams, type NotificationPage, type RetryResult, type SendParams, type SendResult } from "./notification.types";
+
+interface NotificationSettings extends ServiceSettingSchema {
+	rest: string;
+	maxAttempts: number;
+	retryBaseSeconds: number;
+	retryIntervalSeconds: number;
+}
+
+interface NotificationVars extends DbThis {
+	repo: NotificationRepository;
+	/** Undefined in production without SMTP_URL: e-mail notifications are then SKIPPED. */
+	mailer?: Mailer;
+	/** Undefined when SMS is not configured: SMS notifications are then SKIPPED. */
+	sms?: SmsSender;
+	retryTimer?: NodeJS.Timeout;
+	/** The retry pass in progress, awaited on stop so the pool is not closed under it. */
+	retrying?: Promise<void>;
+}
+
+interface NotificationMethods {
+	/** Delivers one PENDING notification now, unless another delivery holds it. */
+	deliver(id: string): Promise<void>;
+	/** One attempt on a claimed notification; records the outcome in the claiming transaction. */
+	attempt(n: StoredNotification, transaction: Transaction): Promise<StoredNotification>;
+	runRetry(): void;
+}
+
+type NotificationThis = Service<NotificationSettings> & NotificationVars & NotificationMethods;
+type Ctx<P> = Context<P, CallerMeta>;
+
+/** How many due notifications one retry transaction claims. */
+const RETRY_BATCH = 20;
+
+/** Replacements for the outside world, for tests: the twilio client's HTTP layer. */
+export interface NotificationDeps {
+	twilioHttpClient?: TwilioHttpClient;
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+const dataParam = {
+	type: "object",
+	strict: "remove",
+	props: {
+		name: { type: "string", trim: true, min: 1, max: 100 },
+		orderId: { type: "string", min: 1, max: 100, optional: true },
+		items: {
+			type: "array",
+			optional: true,
+			max: 100,
+			items: {
+				type: "object",
+				strict: "remove",
+				props: {
+					name: { type: "string", min: 1, max: 200 },
+					quantity: { type: "number", integer: true, min: 1, max: 1_000_000 },
+					lineTotalCents: centsParam
+				}
+			}
+		},
+		totalCents: { ...centsParam, optional: true },
+		currency: { type: "string", pattern: /^[A-Z]{3}$/, optional: true },
+		cancelReason: { type: "string", min: 1, max: 100, optional: true }
+	}
+} as const;
+
+function errorText(err: unknown): string {
+	const message = err instanceof Error ? err.message : String(err);
+	return message || "Unknown delivery error";
+}
+
+export function createNotificationService(config: AppConfig, deps: NotificationDeps = {}): ServiceSchema<NotificationSettings, NotificationMethods, NotificationVars> {
+	const c = config.notification;
+	return {
+		name: "notification",
+		mixins: [
+			ReliableEventsMixin({
+				service: "notification",
+				config: config.events,
+				database: config.database,
+				migrations: notificationMigrations,
+				handlers: { "identity.userRegistered": "onUserRegistered" }
+			})
+		],
+		settings: {
+			rest: "/",
+			maxAttempts: c.maxAttempts,
+			retryBaseSeconds: c.retryBaseSeconds,
+			retryIntervalSeconds: c.retryIntervalSeconds
+		},
+
+		actions: {
+			/**
+			 * Tells a user something by e-mail and by SMS (SKIPPED without a phone or SMS config), recording each
+			 * and delivering at once; a failed delivery is retried later. Idempotent by `dedupeKey`: a repeat
+			 * creates and sends nothing. Throws VALIDATION_ERROR (422).
+			 */
+			send: {
+				visibility: "public",
+				params: {
+					$$strict: "remove",
+					userId: uuidParam,
+					template: { type: "enum", values: TEMPLATES },
+					data: dataParam,
+					email: { type: "email", max: 254 },
+					phone: { type: "string", pattern: E164, optional: true, nullable: true },
+					dedupeKey: { type: "string", min: 1, max: 200 }
+				},
+				async handler(this: NotificationThis, ctx: Ctx<SendParams>): Promise<SendResult> {
+					const { userId, template, data, email, phone, dedupeKey } = ctx.params;
+					const missing = template === "welcome" ? [] : missingOrderFields(data);
+					if (missing.length > 0) {
+						throw new InvalidInputError(missing.map(field => ({ field: `data.${field}`, message: `The '${template}' template needs 'data.${field}'.`, type: "required" })));
+					}
+					const content = render(template, data);
+					const emailSkip = emailSkipReason(this.mailer !== undefined);
+					const smsSkip = smsSkipReason(phone, this.sms !== undefined);
+					const records: NewNotification[] = [
+						{
+							userId,
+							channel: "email",
+							template,
+							recipient: email,
+							subject: content.email.subject,
+							body: content.email.text,
+							html: content.email.html,
+							status: emailSkip ? "SKIPPED" : "PENDING",
+							skipReason: emailSkip,
+							dedupeKey: recordKey(dedupeKey, "email")
+						},
+						{
+							userId,
+							channel: "sms",
+							template,
+							recipient: phone ?? null,
+							subject: null,
+							body: content.sms.body,
+							html: null,
+							status: smsSkip ? "SKIPPED" : "PENDING",
+							skipReason: smsSkip,
+							dedupeKey: recordKey(dedupeKey, "sms")
+						}
+					];
+					const created = await this.db.transaction(t => this.repo.insertNew(records, t));
+					if (created.length === 0) {
+						const existing = await this.repo.byDedupeKeys(records.map(r => r.dedupeKey));
+						return { created: false, notifications: existing.map(publicNotification) };
+					}
+					await Promise.all(created.filter(n => n.status === "PENDING").map(n => this.deliver(n.id)));
+					const current = await this.repo.byIds(created.map(n => n.id));
+					return { created: true, notifications: current.map(publicNotification) };
+				}
+			},
+
+			/**
+			 * Attempts every PENDING notification whose retry is due, each at most once per pass; answers the
+			 * counts. Run by a timer; callable from tests and the REPL.
+			 */
+			retryDue: {
+				visibility: "public",
+				async handler(this: NotificationThis): Promise<RetryResult> {
+					const result: RetryResult = { attempted: 0, sent: 0, failed: 0 };
+					const seen: string[] = [];
+					for (;;) {
+						const batch = await this.db.transaction(async t => {
+							const due = await this.repo.claimDue(RETRY_BATCH, seen, t);
+							const done: StoredNotification[] = [];
+							// one at a time: each holds only its own row lock, and SMTP servers prefer it
+							for (const n of due) done.push(await this.attempt(n, t));
+							return done;
+						});
+						for (const n of batch) {
+							seen.push(n.id);
+							result.attempted++;
+							if (n.status === "SENT") result.sent++;
+							if (n.status === "FAILED") result.failed++;
+						}
+						if (batch.length < RETRY_BATCH) break;
+					}
+					if (result.attempted > 0) this.logger.info(`Retried ${result.attempted} notification(s): ${result.sent} sent, ${result.failed} failed for good`);
+					return result;
+				}
+			},
+
+			/** The caller's own notifications, newest first. Throws UNAUTHENTICATED (401), VALIDATION_ERROR (422). */
+			list: {
+				rest: "GET /notifications",
+				visibility: "published",
+				auth: "required",
+				params: { $$strict: "remove", ...pageParams },
+				async handler(this: NotificationThis, ctx: Ctx<ListNotificationsParams>): Promise<NotificationPage> {
+					const userId = ctx.meta.user?.id;
+					if (!userId) throw new UnauthenticatedError();
+					const { page, pageSize, offset } = pageOf(ctx.params);
+					const { items, total } = await this.repo.listForUser(userId, pageSize, offset);
+					return { items: items.map(publicNotification), total, page, pageSize };
+				}
+			}
+		},
+
+		methods: {
+			/** A new account gets a welcome (reliable event: retried, deduplicated, dead-lettered). */
+			async onUserRegistered(this: NotificationThis, event: EventEnvelope<UserRegisteredEvent>): Promise<void> {
+				const { userId, email, name, phone } = event.data;
+				await this.broker.call<SendResult, SendParams>("notification.send", {
+					userId,
+					template: "welcome",
+					data: { name },
+					email,
+					phone: phone ?? undefined,
+					dedupeKey: `welcome:${userId}`
+				});
+			},
+
+			async deliver(this: NotificationThis, id: string): Promise<void> {
+				await this.db.transaction(async t => {
+					const n = await this.repo.claim(id, t);
+					if (n) await this.attempt(n, t);
+				});
+			},
+
+			async attempt(this: NotificationThis, n: StoredNotification, t: Transaction): Promise<StoredNotification> {
+				let error: string | undefined;
+				try {
+					if (n.channel === "email") {
+						if (!this.mailer) throw new Error("E-mail is not configured any more (SMTP_URL)");
+						await this.mailer.send({ to: n.recipient!, subject: n.subject ?? "", text: n.body, html: n.html ?? n.body });
+					} else {
+						if (!this.sms) throw new Error("SMS is not configured any more");
+						await this.sms.send({ to: n.recipient!, body: n.body });
+					}
+				} catch (err) {
+					error = errorText(err);
+				}
+				const outcome = afterAttempt(n.attempts, error, this.settings);
+				if (outcome.status === "FAILED") {
+					this.logger.error(`Notification ${n.id} (${n.channel} ${n.template}) failed after ${outcome.attempts} attempt(s): ${outcome.error}`);
+				} else if (outcome.status === "PENDING") {
+					this.logger.warn(`Notification ${n.id} (${n.channel} ${n.template}) attempt ${outcome.attempts} failed, retrying in ${outcome.retryInSeconds}s: ${outcome.error}`);
+				}
+				return this.repo.recordAttempt(n.id, outcome, t);
+			},
+
+			/** One retry pass at a time per instance; a failure is logged and the next tick tries again. */
+			runRetry(this: NotificationThis): void {
+				if (this.retrying) return;
+				this.retrying = (this.actions.retryDue({}) as Promise<RetryResult>)
+					.then(() => undefined)
+					.catch(err => this.logger.error("Notification retry pass failed:", err))
+					.finally(() => (this.retrying = undefined));
+			}
+		},
+
+		async started(this: NotificationThis) {
+			this.repo = new NotificationRepository(this.db);
+			// outside production a missing SMTP_URL means "show me": the message goes to the log instead
+			const mailOff = !c.smtpUrl && config.env === "production";
+			this.mailer = mailOff ? undefined : createMailer(c, msg => this.logger.info(msg));
+			this.sms = c.twilio && createSmsSender(c.twilio, deps.twilioHttpClient);
+			const mail = c.smtpUrl ? `through ${describeSmtpUrl(c.smtpUrl)}` : mailOff ? "OFF: SMTP_URL is unset, e-mails are SKIPPED" : "to the log (SMTP_URL is unset)";
+			(mailOff ? this.logger.warn : this.logger.info).call(this.logger, `E-mail ${mail}; SMS ${c.twilio ? "through Twilio" : "off (TWILIO_* unset)"}`);
+			this.retryTimer = setInterval(() => this.runRetry(), this.settings.retryIntervalSeconds * 1000);
+		},
+
+		async stopped(this: NotificationThis) {
+			clearInterval(this.retryTimer);
+			this.retryTimer = undefined;
+			await this.retrying;
+			this.mailer?.close();
+		}
+	};
+}

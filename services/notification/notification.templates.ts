@@ -1,0 +1,139 @@
+import type { OrderData, TemplateData, TemplateName, WelcomeData } from "./notification.types";
+
+/** Pure: what each notification says. Every value that comes from a user is escaped in HTML. */
+
+export interface EmailContent {
+	subject: string;
+	text: string;
+	html: string;
+}
+
+export interface SmsContent {
+	body: string;
+}
+
+const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+export function escapeHtml(value: string): string {
+	return value.replace(/[&<>"']/g, c => HTML_ESCAPES[c]);
+}
+
+const LOCALES: Record<string, string> = { BRL: "pt-BR", USD: "en-US", EUR: "de-DE", GBP: "en-GB" };
+
+/**
+ * Integer minor units as money in the currency (`formatMoney(123456, "BRL")` is "R$ 1.234,56").
+ * The amount goes to Intl as an exact decimal string: no float ever carries money.
+ */
+export function formatMoney(cents: number, currency: string): string {
+	if (!Number.isSafeInteger(cents)) throw new RangeError(`Money must be an integer number of minor units (got ${cents})`);
+	const format = new Intl.NumberFormat(LOCALES[currency] ?? "en-US", { style: "currency", currency });
+	const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+	const abs = String(Math.abs(cents)).padStart(digits + 1, "0");
+	const decimal = digits === 0 ? abs : `${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
+	// ES2023 Intl formats a decimal string exactly; the lib typings only know numbers
+	return format.format(`${cents < 0 ? "-" : ""}${decimal}` as unknown as number);
+}
+
+const CANCEL_REASONS: Record<string, string> = {
+	out_of_stock: "some items were out of stock",
+	payment_declined: "the payment was declined",
+	customer_request: "you asked us to cancel it",
+	timeout: "it could not be completed in time"
+};
+
+/** The human reason for a cancellation; an unknown code is shown as it is. */
+export function describeCancelReason(reason: string | undefined): string | undefined {
+	if (!reason) return undefined;
+	return CANCEL_REASONS[reason] ?? reason;
+}
+
+function page(title: string, body: string): string {
+	return `<!doctype html><html><body style="font-family: sans-serif"><h1>${title}</h1>${body}<p>The Momentum team</p></body></html>`;
+}
+
+export function welcomeEmail(d: WelcomeData): EmailContent {
+	return {
+		subject: "Welcome to Momentum",
+		text: `Hi ${d.name},\n\nWelcome to Momentum! Your account is ready.\n\nThe Momentum team\n`,
+		html: page("Welcome to Momentum", `<p>Hi ${escapeHtml(d.name)},</p><p>Welcome to Momentum! Your account is ready.</p>`)
+	};
+}
+
+function itemLines(d: OrderData): string[] {
+	return d.items.map(i => `${i.quantity} x ${i.name}: ${formatMoney(i.lineTotalCents, d.currency)}`);
+}
+
+function itemTable(d: OrderData): string {
+	const rows = d.items
+		.map(
+			i =>
+				`<tr><td>${escapeHtml(String(i.quantity))} x ${escapeHtml(i.name)}</td><td style="text-align: right">${escapeHtml(formatMoney(i.lineTotalCents, d.currency))}</td></tr>`
+		)
+		.join("");
+	const total = `<tr><th style="text-align: left">Total</th><th style="text-align: right">${escapeHtml(formatMoney(d.totalCents, d.currency))}</th></tr>`;
+	return `<table>${rows}${total}</table>`;
+}
+
+export function orderConfirmedEmail(d: OrderData): EmailContent {
+	const total = formatMoney(d.totalCents, d.currency);
+	return {
+		subject: `Your order ${d.orderId} is confirmed`,
+		text: [`Hi ${d.name},`, "", `Your order ${d.orderId} is confirmed.`, "", ...itemLines(d), "", `Total: ${total}`, "", "The Momentum team", ""].join("\n"),
+		html: page(
+			"Order confirmed",
+			`<p>Hi ${escapeHtml(d.name)},</p><p>Your order <strong>${escapeHtml(d.orderId)}</strong> is confirmed.</p>${itemTable(d)}`
+		)
+	};
+}
+
+export function orderCancelledEmail(d: OrderData): EmailContent {
+	const total = formatMoney(d.totalCents, d.currency);
+	const reason = describeCancelReason(d.cancelReason);
+	const because = reason ? ` because ${reason}` : "";
+	return {
+		subject: `Your order ${d.orderId} was cancelled`,
+		text: [
+			`Hi ${d.name},`,
+			"",
+			`Your order ${d.orderId} was cancelled${because}. You have not been charged for it.`,
+			"",
+			...itemLines(d),
+			"",
+			`Total: ${total}`,
+			"",
+			"The Momentum team",
+			""
+		].join("\n"),
+		html: page(
+			"Order cancelled",
+			`<p>Hi ${escapeHtml(d.name)},</p><p>Your order <strong>${escapeHtml(d.orderId)}</strong> was cancelled${escapeHtml(because)}. You have not been charged for it.</p>${itemTable(d)}`
+		)
+	};
+}
+
+export function welcomeSms(d: WelcomeData): SmsContent {
+	return { body: `Momentum: welcome, ${d.name}! Your account is ready.` };
+}
+
+export function orderConfirmedSms(d: OrderData): SmsContent {
+	return { body: `Momentum: your order ${d.orderId} is confirmed. Total ${formatMoney(d.totalCents, d.currency)}.` };
+}
+
+export function orderCancelledSms(d: OrderData): SmsContent {
+	const reason = describeCancelReason(d.cancelReason);
+	return { body: `Momentum: your order ${d.orderId} was cancelled${reason ? ` because ${reason}` : ""}.` };
+}
+
+type Renderers = { [T in TemplateName]: { email: (d: TemplateData[T]) => EmailContent; sms: (d: TemplateData[T]) => SmsContent } };
+
+const RENDERERS: Renderers = {
+	welcome: { email: welcomeEmail, sms: welcomeSms },
+	orderConfirmed: { email: orderConfirmedEmail, sms: orderConfirmedSms },
+	orderCancelled: { email: orderCancelledEmail, sms: orderCancelledSms }
+};
+
+/** Both messages of a template. */
+export function render<T extends TemplateName>(template: T, data: TemplateData[T]): { email: EmailContent; sms: SmsContent } {
+	const r = RENDERERS[template];
+	return { email: r.email(data), sms: r.sms(data) };
+}

@@ -1,0 +1,90 @@
+/** The public contract of the notification domain. */
+
+export const TEMPLATES = ["welcome", "orderConfirmed", "orderCancelled"] as const;
+export type TemplateName = (typeof TEMPLATES)[number];
+
+export const CHANNELS = ["email", "sms"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export type NotificationStatus = "PENDING" | "SENT" | "FAILED" | "SKIPPED";
+
+export interface WelcomeData {
+	name: string;
+}
+
+export interface OrderLineData {
+	name: string;
+	quantity: number;
+	lineTotalCents: number;
+}
+
+export interface OrderData {
+	name: string;
+	orderId: string;
+	items: OrderLineData[];
+	totalCents: number;
+	currency: string;
+	cancelReason?: string;
+}
+
+/** What each template needs to be rendered. */
+export interface TemplateData {
+	welcome: WelcomeData;
+	orderConfirmed: OrderData;
+	orderCancelled: OrderData;
+}
+
+/**
+ * `notification.send`: tells a user something by e-mail and, when they have a phone and SMS is configured,
+ * by SMS. `dedupeKey` names the fact (e.g. `orderConfirmed:<orderId>`): the same key never notifies twice.
+ */
+export type SendParams = {
+	[T in TemplateName]: {
+		userId: string;
+		template: T;
+		data: TemplateData[T];
+		email: string;
+		phone?: string | null;
+		dedupeKey: string;
+	};
+}[TemplateName];
+
+/** A notification as its recipient sees it. */
+export interface NotificationDto {
+	id: string;
+	channel: Channel;
+	template: TemplateName;
+	/** E-mail address or phone number; null for an SMS skipped for want of a phone. */
+	recipient: string | null;
+	subject: string | null;
+	status: NotificationStatus;
+	attempts: number;
+	lastError: string | null;
+	createdAt: string;
+	sentAt: string | null;
+}
+
+export interface SendResult {
+	/** False when the dedupe key had been used before: nothing new was created or sent. */
+	created: boolean;
+	notifications: NotificationDto[];
+}
+
+export interface ListNotificationsParams {
+	page?: number;
+	pageSize?: number;
+}
+
+export interface NotificationPage {
+	items: NotificationDto[];
+	total: number;
+	page: number;
+	pageSize: number;
+}
+
+export interface RetryResult {
+	/** Notifications attempted in this pass. */
+	attempted: number;
+	sent: number;
+	failed: number;
+}

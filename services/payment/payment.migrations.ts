@@ -1,0 +1,32 @@
+import type { Migration } from "../../lib/database";
+
+/** The `payment` schema. Append new migrations; never edit one that has shipped. */
+export const paymentMigrations: Migration[] = [
+	{
+		name: "0001-payments",
+		up: async ({ sql }) => {
+			// order_id UNIQUE: one charge per order whatever happens. No column ever holds a card token.
+			await sql(`
+				CREATE TABLE payments (
+					id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+					seq bigint GENERATED ALWAYS AS IDENTITY,
+					order_id uuid NOT NULL UNIQUE,
+					user_id uuid NOT NULL,
+					amount_cents integer NOT NULL CHECK (amount_cents > 0),
+					currency text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+					status text NOT NULL CHECK (status IN ('SUCCEEDED', 'DECLINED', 'REFUNDED')),
+					decline_code text,
+					provider_ref text NOT NULL,
+					refund_ref text,
+					created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+					updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+					CONSTRAINT payments_decline_code_iff_declined CHECK ((status = 'DECLINED') = (decline_code IS NOT NULL)),
+					CONSTRAINT payments_refund_ref_iff_refunded CHECK ((status = 'REFUNDED') = (refund_ref IS NOT NULL))
+				)`);
+			await sql(`CREATE INDEX payments_user_idx ON payments (user_id, seq DESC)`);
+		},
+		down: async ({ sql }) => {
+			await sql(`DROP TABLE payments`);
+		}
+	}
+];

@@ -1,0 +1,78 @@
+/** The public contract of the payment domain. */
+
+/** SUCCEEDED and DECLINED are the outcomes of the one charge an order gets; REFUNDED follows SUCCEEDED. */
+export type PaymentStatus = "SUCCEEDED" | "DECLINED" | "REFUNDED";
+
+/** Why the card network declined: `card_declined`, `insufficient_funds`, `invalid_token`, ... */
+export type DeclineCode = string;
+
+export interface ChargeParams {
+	orderId: string;
+	userId: string;
+	amountCents: number;
+	/** ISO 4217 code. */
+	currency: string;
+	/** A provider token for the card (e.g. `tok_visa`): passed to the provider, never stored or logged. */
+	paymentToken: string;
+}
+
+export interface RefundParams {
+	orderId: string;
+}
+
+/** What `payment.charge` and `payment.refund` answer. A declined charge is an answer, not an error. */
+export interface PaymentResult {
+	paymentId: string;
+	orderId: string;
+	status: PaymentStatus;
+	declineCode?: DeclineCode;
+}
+
+/** One payment record as its owner (or an admin) sees it. */
+export interface PaymentDto {
+	id: string;
+	orderId: string;
+	amountCents: number;
+	currency: string;
+	status: PaymentStatus;
+	declineCode: DeclineCode | null;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export interface ListPaymentsParams {
+	orderId?: string;
+	page?: number;
+	pageSize?: number;
+}
+
+export interface PaymentPage {
+	items: PaymentDto[];
+	total: number;
+	page: number;
+	pageSize: number;
+}
+
+/** `payment.succeeded`: an order's charge went through. */
+export interface PaymentSucceededEvent {
+	paymentId: string;
+	orderId: string;
+	userId: string;
+	amountCents: number;
+	currency: string;
+}
+
+/** `payment.failed`: an order's charge was declined (it will not be tried again for that order). */
+export interface PaymentFailedEvent extends PaymentSucceededEvent {
+	declineCode: DeclineCode;
+}
+
+/** `payment.refunded`: an order's charge was given back. */
+export interface PaymentRefundedEvent extends PaymentSucceededEvent {}
+
+/** Event names and payloads, for producers and consumers alike. */
+export interface PaymentEvents {
+	"payment.succeeded": PaymentSucceededEvent;
+	"payment.failed": PaymentFailedEvent;
+	"payment.refunded": PaymentRefundedEvent;
+}

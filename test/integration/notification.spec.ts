@@ -1,0 +1,273 @@
+import crypto from "node:crypto";
+import { expect } from "chai";
+import type { ServiceSchema } from "moleculer";
+import twilio from "twilio";
+import { createNotificationService } from "../../services/notification/notification.service";
+import type { NotificationDto, NotificationPage, RetryResult, SendParams, SendResult } from "../../services/notification/notification.types";
+import type { UserDto } from "../../services/identity/identity.types";
+import { uniqueEmail } from "../support/auth";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+import { startShop, testConfig, type RunningShop } from "../support/shop";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp";
+
+const NBSP = "\u00a0";
+const TWILIO = { TWILIO_ACCOUNT_SID: `AC${"0123456789abcdef".repeat(2)}`, TWILIO_AUTH_TOKEN: "test-auth-token", TWILIO_FROM: "+15005550006" };
+
+/** Polls until `check` stops throwing (for what events do in the background). */
+async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		try {
+			return await check();
+		} catch (err) {
+			if (Date.now() > deadline) throw err;
+			await new Promise(r => setTimeout(r, 50));
+		}
+	}
+}
+
+/** What the twilio library handed its HTTP layer: the real RequestClient, with its network replaced. */
+interface TwilioRequest {
+	method: string;
+	url: string;
+	authorization: string;
+	contentType: string;
+	form: URLSearchParams;
+}
+
+function recordingTwilioClient(requests: TwilioRequest[], answer: () => { status: number; data: object }): twilio.RequestClient {
+	const client = new twilio.RequestClient();
+	client.axios.defaults.adapter = async config => {
+		const headers = config.headers as unknown as Record<string, string>;
+		requests.push({
+			method: String(config.method).toUpperCase(),
+			url: String(config.url),
+			authorization: headers.Authorization ?? headers.authorization,
+			contentType: headers["Content-Type"] ?? headers["content-type"],
+			form: new URLSearchParams(String(config.data))
+		});
+		const { status, data } = answer();
+		return { status, statusText: String(status), data, headers: {}, config };
+	};
+	return client;
+}
+
+describe("notification service", () => {
+	let db: TestDatabase;
+	let smtp: TestSmtpServer;
+	let shop: RunningShop;
+	const twilioRequests: TwilioRequest[] = [];
+	let twilioAnswer: () => { status: number; data: object } = () => ({ status: 201, data: { sid: "SM00000000000000000000000000000001", status: "queued" } });
+
+	const send = (params: SendParams) => shop.broker.call<SendResult, SendParams>("notification.send", params);
+	const retryDue = () => shop.broker.call<RetryResult, object>("notification.retryDue", {});
+	const recordsOf = async (userId: string): Promise<NotificationDto[]> =>
+		(await shop.broker.call<NotificationPage, object>("notification.list", { pageSize: 100 }, { meta: { user: { id: userId, email: "x@example.com", roles: ["customer"] } } })).items;
+	const byChannel = (records: NotificationDto[], channel: "email" | "sms") => records.find(r => r.channel === channel)!;
+
+	function orderNotice(overrides: Partial<SendParams> = {}): SendParams {
+		const orderId = crypto.randomUUID();
+		return {
+			userId: crypto.randomUUID(),
+			template: "orderConfirmed",
+			data: {
+				name: "Ana",
+				orderId,
+				items: [
+					{ name: "Enamel mug", quantity: 2, lineTotalCents: 5980 },
+					{ name: "Notebook", quantity: 1, lineTotalCents: 1250 }
+				],
+				totalCents: 7230,
+				currency: "BRL"
+			},
+			email: uniqueEmail("buyer"),
+			dedupeKey: `orderConfirmed:${orderId}`,
+			...overrides
+		} as SendParams;
+	}
+
+	before(async () => {
+		db = await createTestDatabase();
+		smtp = await startSmtpServer();
+		const config = testConfig(db, {
+			SERVICES: "identity",
+			SMTP_URL: smtp.url,
+			NOTIFICATION_MAX_ATTEMPTS: "3",
+			NOTIFICATION_RETRY_BASE: "0", // every retry due at once; the backoff itself is a unit test
+			NOTIFICATION_RETRY_INTERVAL: "3600", // the tests run the retry pass themselves
+			...TWILIO
+		});
+		const notification = createNotificationService(config, { twilioHttpClient: recordingTwilioClient(twilioRequests, () => twilioAnswer()) });
+		shop = await startShop(config, [notification as unknown as ServiceSchema]);
+	});
+	after(async () => {
+		await shop?.stop();
+		await smtp?.stop();
+		await db?.drop();
+	});
+
+	it("e-mails an order confirmation through SMTP naming the order id, the items and the total, and records it SENT", async () => {
+		const notice = orderNotice();
+		const result = await send(notice);
+		expect(result.created).to.equal(true);
+
+		const [mail] = smtp.to(notice.email);
+		expect(mail, "an e-mail reached the SMTP server").to.exist;
+		expect(mail.to).to.deep.equal([notice.email]);
+		expect(mail.from).to.equal("no-reply@momentum.local");
+		const orderId = (notice.data as { orderId: string }).orderId;
+		expect(mail.subject).to.equal(`Your order ${orderId} is confirmed`);
+		expect(mail.text).to.contain(orderId);
+		expect(mail.text).to.contain(`2 x Enamel mug: R$${NBSP}59,80`);
+		expect(mail.text).to.contain(`Total: R$${NBSP}72,30`);
+		expect(mail.html).to.contain(orderId);
+
+		const email = byChannel(result.notifications, "email");
+		expect(email).to.include({ status: "SENT", attempts: 1, recipient: notice.email, template: "orderConfirmed", lastError: null });
+		expect(email.sentAt).to.be.a("string");
+		expect(byChannel(result.notifications, "sms")).to.include({ status: "SKIPPED", recipient: null, attempts: 0 });
+		expect(byChannel(result.notifications, "sms").lastError).to.match(/no phone/);
+	});
+
+	it("welcomes a newly registered user by e-mail and records it SENT", async () => {
+		const email = uniqueEmail("newcomer");
+		const { user } = await shop.broker.call<{ user: UserDto }, object>("identity.register", { email, password: "password123", name: "Bia <b>" });
+
+		const [mail] = await eventually(async () => {
+			const got = smtp.to(email);
+			expect(got).to.have.length(1);
+			return got;
+		});
+		expect(mail.subject).to.equal("Welcome to Momentum");
+		expect(mail.text).to.contain("Hi Bia <b>,");
+		expect(mail.html).to.contain("Hi Bia &lt;b&gt;,");
+
+		const records = await eventually(async () => {
+			const r = await recordsOf(user.id);
+			expect(byChannel(r, "email")?.status).to.equal("SENT");
+			return r;
+		});
+		expect(records).to.have.length(2);
+		expect(byChannel(records, "email")).to.include({ template: "welcome", recipient: email, attempts: 1 });
+		expect(byChannel(records, "sms").status).to.equal("SKIPPED");
+	});
+
+	it("sends an SMS through the twilio library when the user has a phone, with the request Twilio would receive", async () => {
+		twilioRequests.length = 0;
+		const notice = orderNotice({ phone: "+5511987654321" });
+		const result = await send(notice);
+
+		expect(twilioRequests).to.have.length(1);
+		const [req] = twilioRequests;
+		expect(req.method).to.equal("POST");
+		expect(req.url).to.equal(`https://api.twilio.com/2010-04-01/Accounts/${TWILIO.TWILIO_ACCOUNT_SID}/Messages.json`);
+		expect(req.authorization).to.equal(`Basic ${Buffer.from(`${TWILIO.TWILIO_ACCOUNT_SID}:${TWILIO.TWILIO_AUTH_TOKEN}`).toString("base64")}`);
+		expect(req.contentType).to.equal("application/x-www-form-urlencoded");
+		expect(req.form.get("To")).to.equal("+5511987654321");
+		expect(req.form.get("From")).to.equal(TWILIO.TWILIO_FROM);
+		const orderId = (notice.data as { orderId: string }).orderId;
+		expect(req.form.get("Body")).to.equal(`Momentum: your order ${orderId} is confirmed. Total R$${NBSP}72,30.`);
+
+		expect(byChannel(result.notifications, "sms")).to.include({ status: "SENT", attempts: 1, recipient: "+5511987654321" });
+		expect(byChannel(result.notifications, "email").status).to.equal("SENT");
+	});
+
+	it("retries an SMS Twilio refused, keeping Twilio's reason", async () => {
+		twilioRequests.length = 0;
+		const ok = twilioAnswer;
+		twilioAnswer = () => ({ status: 503, data: { code: 20503, message: "Service unavailable", status: 503 } });
+		try {
+			const result = await send(orderNotice({ phone: "+5511912345678" }));
+			const sms = byChannel(result.notifications, "sms");
+			expect(sms).to.include({ status: "PENDING", attempts: 1 });
+			expect(sms.lastError).to.contain("Service unavailable");
+		} finally {
+			twilioAnswer = ok;
+		}
+		await retryDue();
+		expect(twilioRequests).to.have.length(2);
+	});
+
+	it("retries a rejected e-mail and ends SENT on the third attempt", async () => {
+		const notice = orderNotice();
+		smtp.reject(notice.email, 2);
+		const first = byChannel((await send(notice)).notifications, "email");
+		expect(first).to.include({ status: "PENDING", attempts: 1 });
+		expect(first.lastError).to.contain("Mailbox busy");
+
+		await retryDue();
+		expect(byChannel(await recordsOf(notice.userId), "email")).to.include({ status: "PENDING", attempts: 2 });
+		expect(smtp.to(notice.email)).to.have.length(0);
+
+		await retryDue();
+		const last = byChannel(await recordsOf(notice.userId), "email");
+		expect(last).to.include({ status: "SENT", attempts: 3, lastError: null });
+		expect(smtp.rejections(notice.email)).to.equal(2);
+		expect(smtp.to(notice.email)).to.have.length(1);
+	});
+
+	it("gives up after the maximum attempts and records FAILED with the last error", async () => {
+		const notice = orderNotice();
+		smtp.reject(notice.email, Infinity);
+		await send(notice);
+		for (let i = 0; i < 5; i++) await retryDue();
+
+		const email = byChannel(await recordsOf(notice.userId), "email");
+		expect(email).to.include({ status: "FAILED", attempts: 3 });
+		expect(email.lastError).to.contain("Mailbox busy");
+		expect(email.sentAt).to.equal(null);
+		expect(smtp.rejections(notice.email)).to.equal(3);
+		expect(smtp.to(notice.email)).to.have.length(0);
+	});
+
+	it("notifies once for the same dedupe key, however often it is asked", async () => {
+		const notice = orderNotice({ phone: "+5511955554444" });
+		twilioRequests.length = 0;
+		const first = await send(notice);
+		const repeats = await Promise.all([send(notice), send(notice), send({ ...notice, email: uniqueEmail("other") })]);
+
+		expect(smtp.to(notice.email)).to.have.length(1);
+		expect(twilioRequests).to.have.length(1);
+		for (const again of repeats) {
+			expect(again.created).to.equal(false);
+			expect(again.notifications.map(n => n.id).sort()).to.deep.equal(first.notifications.map(n => n.id).sort());
+		}
+		expect(await recordsOf(notice.userId)).to.have.length(2);
+	});
+
+	it("refuses an order template without the order's details", async () => {
+		const notice = orderNotice();
+		const err = await send({ ...notice, data: { name: "Ana" } } as SendParams).catch((e: { type: string; data: { field: string }[] }) => e);
+		expect(err).to.have.property("type", "VALIDATION_ERROR");
+		expect((err as { data: { field: string }[] }).data.map(p => p.field)).to.include("data.orderId");
+		expect(await recordsOf(notice.userId)).to.have.length(0);
+	});
+
+	describe("without Twilio configured, as `SERVICES` starts it", () => {
+		let db2: TestDatabase;
+		let shop2: RunningShop;
+
+		before(async () => {
+			db2 = await createTestDatabase();
+			shop2 = await startShop(testConfig(db2, { SERVICES: "identity,notification", SMTP_URL: smtp.url }));
+		});
+		after(async () => {
+			await shop2?.stop();
+			await db2?.drop();
+		});
+
+		it("welcomes a user with a phone by e-mail and records the SMS SKIPPED with the reason", async () => {
+			const email = uniqueEmail("nosms");
+			const { user } = await shop2.broker.call<{ user: UserDto }, object>("identity.register", { email, password: "password123", name: "Caio", phone: "+5511900001111" });
+			await eventually(async () => expect(smtp.to(email)).to.have.length(1));
+			const records = await eventually(async () => {
+				const page = await shop2.broker.call<NotificationPage, object>("notification.list", {}, { meta: { user: { id: user.id, email, roles: ["customer"] } } });
+				expect(page.items.find(r => r.channel === "email")?.status).to.equal("SENT");
+				return page.items;
+			});
+			const sms = byChannel(records, "sms");
+			expect(sms).to.include({ status: "SKIPPED", recipient: "+5511900001111", attempts: 0, sentAt: null });
+			expect(sms.lastError).to.match(/TWILIO_ACCOUNT_SID/);
+		});
+	});
+});

@@ -1,0 +1,209 @@
+import { expect } from "chai";
+import type { Context, Service, ServiceSchema } from "moleculer";
+import type { Transaction } from "sequelize";
+import type { AppConfig } from "../../lib/config";
+import { EVENT_ROUTES, type EventEnvelope } from "../../lib/events";
+import type { DbThis } from "../../mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+import { startShop, testConfig, type RunningShop } from "../support/shop";
+
+/**
+ * The outbox / inbox machinery on its own, with two stand-in services on a real PostgreSQL: a producer
+ * ("order") that writes facts in its transactions, and a consumer ("payment") whose handler records an
+ * effect. Several brokers share the Fake transporter, as nodes of one cluster would.
+ */
+
+type Svc = Service & DbThis & ReliableEventsThis;
+const EVENT = "test.happened";
+
+/** How the consumer's handler behaves for a given `n`: fail this many times first, or always. */
+const failures = new Map<number, number | "always">();
+
+function producer(config: AppConfig): ServiceSchema {
+	return {
+		name: "order",
+		mixins: [ReliableEventsMixin({ service: "order", config: config.events, database: config.database, migrations: [] })],
+		actions: {
+			happen: {
+				params: { n: "number", rollback: { type: "boolean", optional: true }, publish: { type: "boolean", optional: true } },
+				async handler(this: Svc, ctx: Context<{ n: number; rollback?: boolean }>) {
+					await this.db
+						.transaction(async t => {
+							await this.outbox.add(t, EVENT, { n: ctx.params.n });
+							if (ctx.params.rollback) throw new Error("rolled back on purpose");
+						})
+						.catch(err => {
+							if (!ctx.params.rollback) throw err;
+						});
+				}
+			}
+		}
+	} as unknown as ServiceSchema;
+}
+
+function consumer(config: AppConfig): ServiceSchema {
+	return {
+		name: "payment",
+		mixins: [
+			ReliableEventsMixin({
+				service: "payment",
+				config: config.events,
+				database: config.database,
+				migrations: [{ name: "test-0001-effects", up: ({ sql }) => sql("CREATE TABLE effects (event_id uuid, n integer)") }],
+				handlers: { [EVENT]: "onHappened" }
+			})
+		],
+		methods: {
+			async onHappened(this: Svc, event: EventEnvelope<{ n: number }>, t: Transaction) {
+				// the effect is written first: when the handler then fails, it must be undone
+				await this.db.execute("INSERT INTO effects (event_id, n) VALUES ($1, $2)", [event.id, event.data.n], t);
+				const left = failures.get(event.data.n);
+				if (left === "always") throw new Error(`handler for ${event.data.n} always fails`);
+				if (left && left > 0) {
+					failures.set(event.data.n, left - 1);
+					throw new Error(`handler for ${event.data.n} fails ${left} more time(s)`);
+				}
+			}
+		},
+		actions: {
+			effects: {
+				async handler(this: Svc) {
+					return this.db.query<{ event_id: string; n: number }>("SELECT event_id, n FROM effects ORDER BY n");
+				}
+			},
+			inboxStatus: {
+				params: { eventId: "string" },
+				async handler(this: Svc, ctx: Context<{ eventId: string }>) {
+					return this.inbox.status(ctx.params.eventId);
+				}
+			}
+		}
+	} as unknown as ServiceSchema;
+}
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await probe();
+		if (ok(value) || Date.now() > deadline) return value;
+		await new Promise(r => setTimeout(r, 50));
+	}
+}
+
+describe("reliable events (outbox, inbox, retries, dead letters)", function () {
+	this.timeout(60_000);
+	let db: TestDatabase;
+	const running: RunningShop[] = [];
+	const config = () =>
+		testConfig(db, { SERVICES: "", TRANSPORTER: "Fake", EVENT_POLL_MS: "50", EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", EVENT_RETRY_MAX_MS: "100" });
+	const node = async (...schemas: ((c: AppConfig) => ServiceSchema)[]) => {
+		const c = config();
+		const shop = await startShop(c, schemas.map(s => s(c)));
+		running.push(shop);
+		return shop;
+	};
+	const effects = (shop: RunningShop) => shop.broker.call<{ event_id: string; n: number }[]>("payment.effects");
+
+	before(async () => {
+		db = await createTestDatabase();
+		EVENT_ROUTES[EVENT] = ["payment"];
+	});
+	afterEach(async () => {
+		await Promise.all(running.splice(0).map(s => s.stop()));
+	});
+	after(async () => {
+		delete EVENT_ROUTES[EVENT];
+		await db?.drop();
+	});
+
+	it("publishes a fact only when its transaction commits, and the consumer has its effect once", async () => {
+		const shop = await node(producer, consumer);
+		await shop.broker.call("order.happen", { n: 1, rollback: true });
+		await shop.broker.call("order.happen", { n: 2 });
+		const rows = await eventually(() => effects(shop), r => r.length >= 1);
+		await new Promise(r => setTimeout(r, 200));
+		expect((await effects(shop)).map(r => r.n)).to.deep.equal([2]);
+		expect(rows).to.have.length(1);
+	});
+
+	it("gives the same event delivered twice one effect", async () => {
+		const shop = await node(consumer);
+		const envelope: EventEnvelope<{ n: number }> = { id: "0b9f2c1e-6f2a-4c53-9d3e-2a4b5c6d7e80", event: EVENT, source: "test", occurredAt: new Date().toISOString(), data: { n: 3 } };
+		await shop.broker.emit(EVENT, envelope);
+		await shop.broker.emit(EVENT, envelope);
+		await eventually(() => shop.broker.call("payment.inboxStatus", { eventId: envelope.id }), s => s === "HANDLED");
+		await new Promise(r => setTimeout(r, 200));
+		expect((await effects(shop)).filter(r => r.n === 3)).to.have.length(1);
+	});
+
+	it("retries a failing handler with backoff and keeps only the successful attempt's effect", async () => {
+		failures.set(4, 2);
+		const shop = await node(producer, consumer);
+		await shop.broker.call("order.happen", { n: 4 });
+		const rows = await eventually(() => effects(shop), r => r.some(e => e.n === 4));
+		expect(rows.filter(r => r.n === 4)).to.have.length(1);
+		expect(failures.get(4)).to.equal(0);
+	});
+
+	it("dead-letters an event that always fails, and its replay completes it", async () => {
+		failures.set(5, "always");
+		const shop = await node(producer, consumer);
+		await shop.broker.call("order.happen", { n: 5 });
+		const dead = await eventually(
+			() => shop.broker.call<{ eventId: string; attempts: number; lastError: string; payload: EventEnvelope<{ n: number }> }[]>("payment.deadLetters"),
+			d => d.length > 0
+		);
+		expect(dead).to.have.length(1);
+		expect(dead[0].attempts).to.equal(3);
+		expect(dead[0].lastError).to.contain("always fails");
+		expect(dead[0].payload.data).to.deep.equal({ n: 5 });
+		expect((await effects(shop)).filter(r => r.n === 5)).to.have.length(0);
+
+		failures.delete(5); // the fault is fixed
+		expect(await shop.broker.call("payment.replayDeadLetter", { eventId: dead[0].eventId })).to.deep.equal({ replayed: true });
+		await eventually(() => effects(shop), r => r.some(e => e.n === 5));
+		expect(await shop.broker.call("payment.deadLetters")).to.deep.equal([]);
+	});
+
+	it("delivers a committed fact after a restart when the process stopped before publishing it", async () => {
+		const c = config();
+		const shop = await startShop(c, [producer(c)]);
+		// stop the relay, as if the process died right after the commit
+		const order = shop.broker.getLocalService("order") as Svc;
+		await order.outbox.stop();
+		await shop.broker.call("order.happen", { n: 6 });
+		expect(await order.outbox.pending()).to.equal(1);
+		await shop.stop();
+
+		const consumerNode = await node(consumer);
+		await node(producer);
+		const rows = await eventually(() => effects(consumerNode), r => r.some(e => e.n === 6));
+		expect(rows.filter(r => r.n === 6)).to.have.length(1);
+	});
+
+	it("keeps an event while every instance of its consumer is down, and delivers it when one comes back", async () => {
+		const producerNode = await node(producer);
+		await producerNode.broker.call("order.happen", { n: 7 });
+		await new Promise(r => setTimeout(r, 300));
+		const order = producerNode.broker.getLocalService("order") as Svc;
+		expect(await order.outbox.pending()).to.equal(1);
+
+		const consumerNode = await node(consumer);
+		const rows = await eventually(() => effects(consumerNode), r => r.some(e => e.n === 7));
+		expect(rows.filter(r => r.n === 7)).to.have.length(1);
+		expect(await eventually(() => order.outbox.pending(), n => n === 0)).to.equal(0);
+	});
+
+	it("gives twenty events exactly one effect each when the consumer runs twice", async () => {
+		const producerNode = await node(producer);
+		const a = await node(consumer);
+		await node(consumer);
+		for (let n = 100; n < 120; n++) await producerNode.broker.call("order.happen", { n });
+		const rows = await eventually(() => effects(a), r => r.filter(e => e.n >= 100).length >= 20);
+		await new Promise(r => setTimeout(r, 300));
+		const mine = (await effects(a)).filter(e => e.n >= 100);
+		expect(mine.map(e => e.n)).to.deep.equal(Array.from({ length: 20 }, (_, i) => 100 + i));
+		expect(rows.length).to.be.at.least(20);
+	});
+});

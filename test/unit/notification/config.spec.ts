@@ -1,0 +1,54 @@
+import { expect } from "chai";
+import { ConfigError, loadConfig, type Env } from "../../../lib/config";
+
+const load = (env: Env) => loadConfig({ NODE_ENV: "test", JWT_SECRET: "x".repeat(40), ...env });
+const problemsOf = (env: Env): string[] => {
+	try {
+		load(env);
+	} catch (err) {
+		if (err instanceof ConfigError) return err.problems;
+		throw err;
+	}
+	return [];
+};
+
+describe("notification configuration", () => {
+	it("defaults to logged e-mail, no SMS and five attempts", () => {
+		expect(load({}).notification).to.deep.equal({
+			smtpUrl: undefined,
+			mailFrom: "Momentum <no-reply@momentum.local>",
+			twilio: undefined,
+			maxAttempts: 5,
+			retryBaseSeconds: 30,
+			retryIntervalSeconds: 10
+		});
+	});
+
+	it("reads SMTP, the sender, Twilio and the retry policy", () => {
+		const c = load({
+			SMTP_URL: "smtp://user:pass@mail.example.com:587",
+			MAIL_FROM: "Shop <shop@example.com>",
+			TWILIO_ACCOUNT_SID: `AC${"a".repeat(32)}`,
+			TWILIO_AUTH_TOKEN: "token",
+			TWILIO_FROM: "+15005550006",
+			NOTIFICATION_MAX_ATTEMPTS: "7"
+		}).notification;
+		expect(c).to.include({ smtpUrl: "smtp://user:pass@mail.example.com:587", mailFrom: "Shop <shop@example.com>", maxAttempts: 7 });
+		expect(c.twilio).to.deep.equal({ accountSid: `AC${"a".repeat(32)}`, authToken: "token", from: "+15005550006" });
+	});
+
+	it("wants all three TWILIO_* variables or none", () => {
+		expect(problemsOf({ TWILIO_ACCOUNT_SID: `AC${"a".repeat(32)}` }).join()).to.match(/must be set together/);
+		expect(problemsOf({ TWILIO_ACCOUNT_SID: "nope", TWILIO_AUTH_TOKEN: "t", TWILIO_FROM: "+15005550006" }).join()).to.match(/TWILIO_ACCOUNT_SID/);
+	});
+
+	it("refuses a non-SMTP URL without echoing its password", () => {
+		const problems = problemsOf({ SMTP_URL: "http://user:hunter22@mail.example.com" }).join();
+		expect(problems).to.match(/SMTP_URL must be an smtp/);
+		expect(problems).not.to.contain("hunter22");
+	});
+
+	it("refuses NOTIFICATION_MAX_ATTEMPTS outside 1 to 100", () => {
+		expect(problemsOf({ NOTIFICATION_MAX_ATTEMPTS: "0" }).join()).to.match(/NOTIFICATION_MAX_ATTEMPTS/);
+	});
+});

@@ -1,0 +1,112 @@
+import { expect } from "chai";
+import {
+	describeCancelReason,
+	escapeHtml,
+	formatMoney,
+	orderCancelledEmail,
+	orderCancelledSms,
+	orderConfirmedEmail,
+	orderConfirmedSms,
+	render,
+	welcomeEmail,
+	welcomeSms
+} from "../../../services/notification/notification.templates";
+import type { OrderData } from "../../../services/notification/notification.types";
+
+const NBSP = "\u00a0";
+const order: OrderData = {
+	name: "Ana",
+	orderId: "5b0c7f0e-3f7e-4f55-9d59-0a3e8e1f2a01",
+	items: [
+		{ name: "Enamel mug", quantity: 2, lineTotalCents: 5980 },
+		{ name: "Notebook", quantity: 1, lineTotalCents: 1250 }
+	],
+	totalCents: 7230,
+	currency: "BRL"
+};
+
+describe("notification templates", () => {
+	describe("formatMoney", () => {
+		it("formats integer cents as Brazilian reais", () => {
+			expect(formatMoney(123456, "BRL")).to.equal(`R$${NBSP}1.234,56`);
+			expect(formatMoney(5, "BRL")).to.equal(`R$${NBSP}0,05`);
+			expect(formatMoney(0, "BRL")).to.equal(`R$${NBSP}0,00`);
+		});
+
+		it("formats other currencies with their own minor units", () => {
+			expect(formatMoney(1999, "USD")).to.equal("$19.99");
+			expect(formatMoney(-199, "USD")).to.equal("-$1.99");
+			expect(formatMoney(1234, "JPY")).to.equal("¥1,234");
+		});
+
+		it("is exact for amounts a float would round", () => {
+			expect(formatMoney(900719925474099, "BRL")).to.equal(`R$${NBSP}9.007.199.254.740,99`);
+			expect(formatMoney(1000000000000001, "USD")).to.equal("$10,000,000,000,000.01");
+		});
+
+		it("refuses fractions of a cent", () => {
+			expect(() => formatMoney(10.5, "BRL")).to.throw(RangeError);
+		});
+	});
+
+	it("escapes the characters that matter in HTML", () => {
+		expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).to.equal("&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+	});
+
+	it("welcomes a user by name in the e-mail and the SMS", () => {
+		const mail = welcomeEmail({ name: "Ana" });
+		expect(mail.subject).to.equal("Welcome to Momentum");
+		expect(mail.text).to.contain("Hi Ana,");
+		expect(mail.html).to.contain("<p>Hi Ana,</p>");
+		expect(welcomeSms({ name: "Ana" }).body).to.contain("welcome, Ana!");
+	});
+
+	it("names the order id, every item and the total of a confirmed order", () => {
+		const mail = orderConfirmedEmail(order);
+		expect(mail.subject).to.equal(`Your order ${order.orderId} is confirmed`);
+		for (const part of [order.orderId, `2 x Enamel mug: R$${NBSP}59,80`, `1 x Notebook: R$${NBSP}12,50`, `Total: R$${NBSP}72,30`]) {
+			expect(mail.text).to.contain(part);
+		}
+		for (const part of [order.orderId, "Enamel mug", `R$${NBSP}59,80`, `R$${NBSP}72,30`]) expect(mail.html).to.contain(part);
+		expect(orderConfirmedSms(order).body).to.equal(`Momentum: your order ${order.orderId} is confirmed. Total R$${NBSP}72,30.`);
+	});
+
+	it("says why an order was cancelled", () => {
+		const mail = orderCancelledEmail({ ...order, cancelReason: "payment_declined" });
+		expect(mail.subject).to.equal(`Your order ${order.orderId} was cancelled`);
+		expect(mail.text).to.contain(`Your order ${order.orderId} was cancelled because the payment was declined.`);
+		expect(mail.text).to.contain(`Total: R$${NBSP}72,30`);
+		expect(mail.html).to.contain("because the payment was declined");
+		expect(orderCancelledSms({ ...order, cancelReason: "out_of_stock" }).body).to.contain("because some items were out of stock");
+		expect(orderCancelledEmail(order).text).to.contain(`Your order ${order.orderId} was cancelled. You`);
+		expect(describeCancelReason("something_new")).to.equal("something_new");
+	});
+
+	it("escapes every user-controlled value in the HTML, never in the plain text", () => {
+		const evil = "<script>alert(1)</script>";
+		const data: OrderData = {
+			name: `Ana ${evil}`,
+			orderId: `o-1"><img src=x>`,
+			items: [{ name: `Mug ${evil} & co`, quantity: 1, lineTotalCents: 100 }],
+			totalCents: 100,
+			currency: "BRL",
+			cancelReason: `<b>why</b>`
+		};
+		for (const mail of [welcomeEmail({ name: data.name }), orderConfirmedEmail(data), orderCancelledEmail(data)]) {
+			expect(mail.html).not.to.contain("<script>");
+			expect(mail.html).not.to.contain("<img");
+			expect(mail.html).not.to.contain("<b>why");
+		}
+		const confirmed = orderConfirmedEmail(data);
+		expect(confirmed.html).to.contain("Mug &lt;script&gt;alert(1)&lt;/script&gt; &amp; co");
+		expect(confirmed.html).to.contain("o-1&quot;&gt;&lt;img src=x&gt;");
+		expect(orderCancelledEmail(data).html).to.contain("because &lt;b&gt;why&lt;/b&gt;");
+		expect(confirmed.text).to.contain(`Mug ${evil} & co`);
+	});
+
+	it("renders both channels of a template", () => {
+		const both = render("orderConfirmed", order);
+		expect(both.email).to.deep.equal(orderConfirmedEmail(order));
+		expect(both.sms).to.deep.equal(orderConfirmedSms(order));
+	});
+});
