@@ -1,6 +1,7 @@
 import type { Logger } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "./database";
+import { Pump } from "./pump";
 import { retryDelayMs, type EventEnvelope } from "./events";
 
 /** What a reliable handler gets: the event, and the transaction its own writes must use. */
@@ -39,18 +40,17 @@ interface InboxRow {
  * error, and can be replayed. Pending events survive restarts.
  */
 export class Inbox {
-	private timer?: NodeJS.Timeout;
-	private running?: Promise<unknown>;
-	private again = false;
-	private stopped = true;
+	private readonly pump: Pump;
 
 	constructor(
 		private readonly db: ServiceDatabase,
 		private readonly logger: Logger,
 		private readonly handlerOf: HandlerLookup,
 		private readonly policy: RetryPolicy,
-		private readonly pollMs: number
-	) {}
+		pollMs: number
+	) {
+		this.pump = new Pump(stopping => this.drain(stopping), pollMs, err => this.logger.warn("Inbox pass failed; will try again:", err));
+	}
 
 	/** Records an event for handling. Answers false for a duplicate. */
 	async receive(envelope: EventEnvelope): Promise<boolean> {
@@ -63,32 +63,17 @@ export class Inbox {
 	}
 
 	start(): void {
-		this.stopped = false;
-		this.timer = setInterval(() => this.kick(), this.pollMs);
-		this.kick();
+		this.pump.start();
 	}
 
-	async stop(): Promise<void> {
-		this.stopped = true;
-		clearInterval(this.timer);
-		await this.running?.catch(() => undefined);
+	/** Stops polling and waits for a pass in progress. */
+	stop(): Promise<void> {
+		return this.pump.stop();
 	}
 
+	/** Runs a pass now (or right after the one in progress). */
 	kick(): void {
-		if (this.stopped) return;
-		if (this.running) {
-			this.again = true;
-			return;
-		}
-		this.running = this.drain(() => this.stopped)
-			.catch(err => this.logger.warn("Inbox pass failed; will try again:", err))
-			.finally(() => {
-				this.running = undefined;
-				if (this.again) {
-					this.again = false;
-					this.kick();
-				}
-			});
+		this.pump.kick();
 	}
 
 	/** Handles every event that is due, one at a time, oldest first. Answers how many it took. */

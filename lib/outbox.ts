@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { Logger, ServiceBroker } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { Migration, ServiceDatabase } from "./database";
+import { Pump } from "./pump";
 import { routesOf, type EventEnvelope } from "./events";
 
 /** Tables of the reliable events, in every schema that produces or consumes them. */
@@ -51,18 +52,17 @@ interface OutboxRow {
  * work without publishing a row twice at once (FOR UPDATE SKIP LOCKED).
  */
 export class Outbox {
-	private timer?: NodeJS.Timeout;
-	private running?: Promise<number>;
-	private again = false;
-	private stopped = true;
+	private readonly pump: Pump;
 
 	constructor(
 		private readonly db: ServiceDatabase,
 		private readonly broker: ServiceBroker,
 		private readonly logger: Logger,
 		private readonly source: string,
-		private readonly pollMs: number
-	) {}
+		pollMs: number
+	) {
+		this.pump = new Pump(stopping => this.relay(100, stopping), pollMs, err => this.logger.warn("Outbox relay pass failed; will try again:", err));
+	}
 
 	/** Writes `event` in transaction `t`; it is published once `t` commits. Answers the event id. */
 	async add<T>(t: Transaction, event: string, data: T): Promise<string> {
@@ -73,43 +73,23 @@ export class Outbox {
 	}
 
 	start(): void {
-		this.stopped = false;
-		this.timer = setInterval(() => this.kick(), this.pollMs);
-		this.kick();
+		this.pump.start();
 	}
 
 	/** Stops polling and waits for a pass in progress. */
-	async stop(): Promise<void> {
-		this.stopped = true;
-		clearInterval(this.timer);
-		await this.running?.catch(() => undefined);
+	stop(): Promise<void> {
+		return this.pump.stop();
 	}
 
-	/** Runs a relay pass now (or right after the one in progress). */
+	/** Runs a pass now (or right after the one in progress). */
 	kick(): void {
-		if (this.stopped) return;
-		if (this.running) {
-			this.again = true;
-			return;
-		}
-		this.running = this.relay()
-			.catch(err => {
-				this.logger.warn("Outbox relay pass failed; will try again:", err);
-				return 0;
-			})
-			.finally(() => {
-				this.running = undefined;
-				if (this.again) {
-					this.again = false;
-					this.kick();
-				}
-			});
+		this.pump.kick();
 	}
 
 	/** One pass: publishes what is due. Answers how many rows are now fully published. */
-	async relay(batch = 100): Promise<number> {
+	async relay(batch = 100, stopping: () => boolean = () => false): Promise<number> {
 		let done = 0;
-		for (;;) {
+		while (!stopping()) {
 			const published = await this.db.transaction(async t => {
 				const rows = await this.db.query<OutboxRow>(
 					`SELECT id, event, payload, delivered_to FROM outbox
@@ -135,8 +115,9 @@ export class Outbox {
 				return { rows: rows.length, complete };
 			});
 			done += published.complete;
-			if (published.rows < batch) return done;
+			if (published.rows < batch) break;
 		}
+		return done;
 	}
 
 	/** Hands the event to every group that must have it and has not yet, if it is up. Answers who has it now. */
