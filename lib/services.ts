@@ -2,6 +2,7 @@ import type { ServiceSchema } from "moleculer";
 import type { AppConfig, ServiceName } from "./config";
 import { createCartService } from "../services/cart/cart.service";
 import { createCatalogService } from "../services/catalog/catalog.service";
+import { createDeadLettersService } from "../services/gateway/dead-letters.service";
 import { createGatewayService } from "../services/gateway/gateway.service";
 import { createIdentityGrpcService } from "../services/identity/identity-grpc.service";
 import { createIdentityService } from "../services/identity/identity.service";
@@ -18,7 +19,7 @@ type Factory = (config: AppConfig) => ServiceSchema<any, any, any>;
  * Domains not built yet are absent and are skipped with a warning.
  */
 export const SERVICE_FACTORIES: Partial<Record<ServiceName, Factory[]>> = {
-	gateway: [createGatewayService],
+	gateway: [createGatewayService, createDeadLettersService],
 	identity: [createIdentityService, createIdentityGrpcService],
 	catalog: [createCatalogService],
 	inventory: [createInventoryService],

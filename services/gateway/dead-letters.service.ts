@@ -1,0 +1,36 @@
+import type { Context, ServiceSchema } from "moleculer";
+import type { AppConfig } from "../../lib/config";
+import { collectDeadLetters, DEAD_LETTER_ID, replayDeadLetter, type ShopDeadLetter } from "../../lib/dead-letters";
+import { NotFoundError } from "../../lib/errors";
+
+/** Admin routes over every service's dead-letter store. Stateless; runs with the gateway. */
+export function createDeadLettersService(_config: AppConfig): ServiceSchema {
+	return {
+		name: "deadLetters",
+		settings: { rest: "/admin/dead-letters" },
+		actions: {
+			/** Every dead letter in the cluster, newest first. Admins only. */
+			list: {
+				rest: "GET /",
+				visibility: "published",
+				roles: ["admin"],
+				async handler(ctx: Context): Promise<{ items: ShopDeadLetter[] }> {
+					return { items: await collectDeadLetters(this.broker, (action, params) => ctx.call(action, params)) };
+				}
+			},
+
+			/** Puts a dead letter back in line with a fresh set of attempts. Throws NOT_FOUND (404). Admins only. */
+			replay: {
+				rest: "POST /:id/replay",
+				visibility: "published",
+				roles: ["admin"],
+				params: { id: { type: "string", pattern: DEAD_LETTER_ID, messages: { stringPattern: "The 'id' field must look like '<service>:<event id>'." } } },
+				async handler(ctx: Context<{ id: string }>): Promise<{ id: string; replayed: true }> {
+					const replayed = await replayDeadLetter(this.broker, (action, params) => ctx.call(action, params), ctx.params.id);
+					if (!replayed) throw new NotFoundError("Dead letter", ctx.params.id);
+					return { id: ctx.params.id, replayed: true };
+				}
+			}
+		}
+	};
+}
