@@ -1,22 +1,11 @@
 import { expect } from "chai";
+import type { ProductDto } from "../../services/catalog/catalog.types";
 import { adminToken, newCustomer } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { httpClient } from "../support/http";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
-interface Product {
-	id: string;
-	sku: string;
-	name: string;
-	description: string;
-	priceCents: number;
-	currency: string;
-	category: string;
-	imageUrl: string | null;
-	active: boolean;
-	createdAt: string;
-	updatedAt: string;
-}
+type Product = ProductDto;
 
 describe("REST catalog through the gateway", () => {
 	let db: TestDatabase;

@@ -1,16 +1,5 @@
 import { expect } from "chai";
-import { ConfigError, loadConfig, type Env } from "../../../lib/config";
-
-const load = (env: Env) => loadConfig({ NODE_ENV: "test", JWT_SECRET: "x".repeat(40), ...env });
-const problemsOf = (env: Env): string[] => {
-	try {
-		load(env);
-	} catch (err) {
-		if (err instanceof ConfigError) return err.problems;
-		throw err;
-	}
-	return [];
-};
+import { configProblems as problemsOf, loadTestConfig as load } from "../../support/config";
 
 describe("notification configuration", () => {
 	it("defaults to logged e-mail, no SMS and five attempts", () => {

@@ -1,17 +1,5 @@
 import { expect } from "chai";
-import { ConfigError, loadConfig, type Env } from "../../../lib/config";
-
-const load = (env: Env) => loadConfig({ NODE_ENV: "test", JWT_SECRET: "x".repeat(40), ...env });
-
-function problems(env: Env): string[] {
-	try {
-		load(env);
-	} catch (err) {
-		if (err instanceof ConfigError) return err.problems;
-		throw err;
-	}
-	return [];
-}
+import { configProblems as problems, loadTestConfig as load } from "../../support/config";
 
 describe("payment configuration", () => {
 	it("uses the simulated provider with no latency and no faults by default", () => {
