@@ -59,7 +59,9 @@ export class Outbox {
 		private readonly broker: ServiceBroker,
 		private readonly logger: Logger,
 		private readonly source: string,
-		pollMs: number
+		pollMs: number,
+		/** How long a row waits for a missing consumer before the next look (a consumer showing up wakes it sooner). */
+		private readonly retryMs = 5000
 	) {
 		this.pump = new Pump(stopping => this.relay(100, stopping), pollMs, err => this.logger.warn("Outbox relay pass failed; will try again:", err));
 	}
@@ -106,9 +108,9 @@ export class Outbox {
 					if (finished) complete++;
 					await this.db.execute(
 						`UPDATE outbox SET delivered_to = $2::text[], published_at = CASE WHEN $3::boolean THEN now() END,
-						   next_attempt_at = CASE WHEN $3::boolean THEN next_attempt_at ELSE now() + interval '1 second' END
+						   next_attempt_at = CASE WHEN $3::boolean THEN next_attempt_at ELSE now() + make_interval(secs => $4::double precision / 1000) END
 						 WHERE id = $1`,
-						[row.id, delivered, finished],
+						[row.id, delivered, finished, this.retryMs],
 						t
 					);
 				}
@@ -135,6 +137,15 @@ export class Outbox {
 			}
 		}
 		return delivered;
+	}
+
+	/**
+	 * A service appeared or left somewhere in the cluster: rows waiting for a consumer are looked at now
+	 * rather than at their next retry.
+	 */
+	async wake(): Promise<void> {
+		await this.db.execute(`UPDATE outbox SET next_attempt_at = now() WHERE published_at IS NULL AND next_attempt_at > now()`);
+		this.kick();
 	}
 
 	/** Rows not yet handed to everyone (for operators and tests). */

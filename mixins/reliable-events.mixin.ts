@@ -51,6 +51,13 @@ export function ReliableEventsMixin(opts: {
 		};
 	}
 
+	events["$services.changed"] = {
+		handler(this: This) {
+			// a consumer that comes (back) up gets what waited for it at once
+			this.outbox?.wake().catch(err => this.logger.warn("Could not wake the outbox:", err));
+		}
+	};
+
 	const schema: Schema = {
 		// nested, so the database is open before the relays start and closed after they stop
 		mixins: [DbMixin({ service: opts.service, config: opts.database, migrations: [...opts.migrations, ...eventTableMigrations] })],
