@@ -238,6 +238,18 @@ export class InventoryRepository {
 	 * Claims up to `limit` reservations past their expiry, locked until `transaction` ends. Rows another
 	 * instance (or a concurrent commit) holds are skipped, so no reservation is released twice.
 	 */
+	/** Gives a reservation's units back to `available` and marks it released or expired, in `transaction`. */
+	async giveBack(
+		r: StoredReservation,
+		status: "RELEASED" | "EXPIRED",
+		transaction: Transaction
+	): Promise<{ reservation: StoredReservation; changed: StockLevel[] }> {
+		await this.lockLevels(r.items.map(l => l.productId), transaction);
+		const changed = await this.changeReserved(r.items, -1, transaction);
+		const [reservation] = await this.markReleased([r.orderId], status, transaction);
+		return { reservation, changed };
+	}
+
 	async claimExpired(limit: number, transaction: Transaction): Promise<StoredReservation[]> {
 		const rows = await this.db.query<ReservationRow>(
 			`SELECT ${RESERVATION_COLUMNS} FROM reservations

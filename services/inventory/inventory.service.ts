@@ -218,12 +218,8 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 								throw new ReservationCommittedError(orderId);
 							case "unchanged":
 								return { reservation: stored!, changed: [] };
-							case "release": {
-								await this.repo.lockLevels(stored!.items.map(l => l.productId), t);
-								const changed = await this.repo.changeReserved(stored!.items, -1, t);
-								const [released] = await this.repo.markReleased([orderId], "RELEASED", t);
-								return { reservation: released, changed };
-							}
+							case "release":
+								return this.repo.giveBack(stored!, "RELEASED", t);
 						}
 					});
 					this.announce(ctx, outcome.changed);
@@ -251,12 +247,8 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 								throw new ReservationReleasedError(orderId, stored!.status as "RELEASED" | "EXPIRED");
 							case "unchanged":
 								return { decision, reservation: stored!, changed: [] };
-							case "expire": {
-								await this.repo.lockLevels(stored!.items.map(l => l.productId), t);
-								const changed = await this.repo.changeReserved(stored!.items, -1, t);
-								const [expired] = await this.repo.markReleased([orderId], "EXPIRED", t);
-								return { decision, reservation: expired, changed };
-							}
+							case "expire":
+								return { decision, ...(await this.repo.giveBack(stored!, "EXPIRED", t)) };
 							case "commit": {
 								await this.repo.lockLevels(stored!.items.map(l => l.productId), t);
 								const changed = await this.repo.consumeReserved(stored!.items, `order ${orderId}`, t);
