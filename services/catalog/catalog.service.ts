@@ -58,17 +58,8 @@ function cached(keys: string[]): ActionCacheOptions {
 	};
 }
 
-/** PostgreSQL text cannot hold NUL characters: refuse them as input instead of failing as a 500. */
-const NO_NUL = /^[^\u0000]*$/;
-const text = (min: number, max: number, label: string) =>
-	({
-		type: "string",
-		trim: true,
-		min,
-		max,
-		pattern: NO_NUL,
-		messages: { stringPattern: `The '${label}' field must not contain NUL characters.` }
-	}) as const;
+// NUL characters are refused for every action by RejectNulMiddleware (lib/middlewares.ts).
+const text = (min: number, max: number) => ({ type: "string", trim: true, min, max }) as const;
 
 const productFields = {
 	sku: {
@@ -79,10 +70,10 @@ const productFields = {
 		pattern: /^[A-Za-z0-9._-]+$/,
 		messages: { stringPattern: "The 'sku' field may hold only letters, digits, '.', '_' and '-'." }
 	},
-	name: text(1, 200, "name"),
-	description: text(0, 5000, "description"),
+	name: text(1, 200),
+	description: text(0, 5000),
 	priceCents: centsParam,
-	category: text(1, 100, "category"),
+	category: text(1, 100),
 	imageUrl: {
 		type: "string",
 		trim: true,
@@ -114,8 +105,8 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 				cache: cached(["search", "category", "minPrice", "maxPrice", "sort", "page", "pageSize"]),
 				params: {
 					$$strict: "remove",
-					search: opt(text(1, 200, "search")),
-					category: opt(text(1, 100, "category")),
+					search: opt(text(1, 200)),
+					category: opt(text(1, 100)),
 					minPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
 					maxPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
 					sort: { type: "enum", values: [...PRODUCT_SORTS], optional: true },
