@@ -1,9 +1,9 @@
 import os from "node:os";
-import type { BrokerOptions, ServiceBroker, TransporterConfig } from "moleculer";
+import type { BrokerOptions, TransporterConfig } from "moleculer";
 import type { AppConfig } from "./lib/config";
-import { collectDeadLetters, replayDeadLetter } from "./lib/dead-letters";
 import { MomentumRegenerator } from "./lib/errors";
 import { RejectNulMiddleware } from "./lib/middlewares";
+import { replCommands } from "./lib/repl-commands";
 
 /**
  * Broker options, derived from the validated config. One process in development (no transporter);
@@ -29,27 +29,8 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		tracking: { enabled: true, shutdownTimeout: 10_000 },
 		registry: { strategy: "RoundRobin", preferLocal: true },
 		middlewares: [RejectNulMiddleware],
-		replOptions: {
-			customCommands: [
-				{
-					command: "dlq [id]",
-					description: "List the dead letters of every service, or replay one: dlq <service:eventId>",
-					async action(broker: ServiceBroker, args: string[]) {
-						// typed as string[], but moleculer-repl passes { options, rawCommand, <named args> }
-						const id = (args as unknown as { id?: string }).id;
-						const call = <T>(action: string, params?: object) => broker.call<T, object>(action, params ?? {});
-						if (id) {
-							const replayed = await replayDeadLetter(broker, call, id);
-							console.log(replayed ? `Replaying ${id}` : `No dead letter ${id}`);
-							return;
-						}
-						const letters = await collectDeadLetters(broker, call);
-						if (letters.length === 0) console.log("No dead letters.");
-						for (const d of letters) console.log(`${d.id}  ${d.event}  attempts ${d.attempts}  ${d.receivedAt}\n    ${d.lastError ?? ""}`);
-					}
-				}
-			]
-		},
+		// `saga <orderId>` and `dlq [id]` in `npm run repl`
+		replOptions: { customCommands: replCommands },
 		metrics: { enabled: false },
 		tracing: { enabled: false }
 	};

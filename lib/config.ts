@@ -71,6 +71,15 @@ export interface InventoryConfig {
 	sweepIntervalSeconds: number;
 }
 
+export interface OrderConfig {
+	/** An order in a non-terminal state for this long has its pending step asked again (SAGA_TIMEOUT). */
+	sagaTimeoutSeconds: number;
+	/** An order still not CONFIRMED or CANCELLED this long after it was placed is cancelled with `timeout` (SAGA_GIVE_UP). */
+	sagaGiveUpSeconds: number;
+	/** How often the saga watchdog looks for such orders. */
+	watchdogIntervalSeconds: number;
+}
+
 export interface EventsConfig {
 	/** How often outboxes and inboxes look for due work (they are also woken on every change). */
 	pollMs: number;
@@ -132,6 +141,7 @@ export interface AppConfig {
 	catalog: CatalogConfig;
 	inventory: InventoryConfig;
 	cart: CartConfig;
+	order: OrderConfig;
 	payment: PaymentConfig;
 	events: EventsConfig;
 	notification: NotificationConfig;
@@ -335,6 +345,11 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			sweepIntervalSeconds: int("RESERVATION_SWEEP_INTERVAL", 30, 1, 3600)
 		},
 		cart: { maxQuantityPerLine: int("CART_MAX_QUANTITY", 99, 1, 10000) },
+		order: {
+			sagaTimeoutSeconds: int("SAGA_TIMEOUT", 120, 1, 86400),
+			sagaGiveUpSeconds: int("SAGA_GIVE_UP", 600, 2, 7 * 86400),
+			watchdogIntervalSeconds: int("SAGA_WATCHDOG_INTERVAL", 10, 1, 3600)
+		},
 		notification: {
 			smtpUrl,
 			mailFrom,
@@ -361,6 +376,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		}
 	};
 
+	if (config.order.sagaGiveUpSeconds <= config.order.sagaTimeoutSeconds) problems.push("SAGA_GIVE_UP must be longer than SAGA_TIMEOUT");
 	if (problems.length > 0) throw new ConfigError(problems);
 	return config;
 }

@@ -21,7 +21,17 @@ export interface EventEnvelope<T = unknown> {
  * An event not listed goes to whoever listens at the time.
  */
 export const EVENT_ROUTES: Record<string, readonly ServiceName[]> = {
-	"identity.userRegistered": ["notification"]
+	"identity.userRegistered": ["notification"],
+	// the checkout saga: order orchestrates, the others react (services/order/order.types.ts)
+	"order.created": ["inventory"],
+	"order.paymentRequested": ["payment"],
+	"order.confirmed": ["inventory", "notification"],
+	"order.cancelled": ["inventory", "payment", "notification"],
+	"inventory.reserved": ["order"],
+	"inventory.reservationFailed": ["order"],
+	"payment.succeeded": ["order"],
+	"payment.failed": ["order"],
+	"payment.refunded": ["order"]
 };
 
 export function routesOf(event: string): readonly ServiceName[] | undefined {
@@ -32,4 +42,16 @@ export function routesOf(event: string): readonly ServiceName[] | undefined {
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
 	const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
 	return Math.round(exp * (0.8 + 0.4 * random()));
+}
+
+/** Payload fields that carry secrets: they travel to their consumer but are never shown (dead-letter listings). */
+const SECRET_FIELDS = ["paymentToken"];
+
+/** The envelope as operators may see it: secret fields of `data` replaced by "[redacted]". */
+export function redacted(envelope: EventEnvelope): EventEnvelope {
+	const data = envelope.data;
+	if (typeof data !== "object" || data === null || !SECRET_FIELDS.some(f => f in data)) return envelope;
+	const copy: Record<string, unknown> = { ...(data as Record<string, unknown>) };
+	for (const f of SECRET_FIELDS) if (f in copy) copy[f] = "[redacted]";
+	return { ...envelope, data: copy };
 }

@@ -2,7 +2,7 @@ import type { Logger } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "./database";
 import { Pump } from "./pump";
-import { retryDelayMs, type EventEnvelope } from "./events";
+import { redacted, retryDelayMs, type EventEnvelope } from "./events";
 
 /** What a reliable handler gets: the event, and the transaction its own writes must use. */
 export type ReliableHandler<T = unknown> = (event: EventEnvelope<T>, t: Transaction) => Promise<void>;
@@ -127,7 +127,7 @@ export class Inbox {
 		return rows.map(r => ({
 			eventId: r.event_id,
 			event: r.event,
-			payload: r.payload,
+			payload: redacted(r.payload),
 			attempts: r.attempts,
 			lastError: r.last_error,
 			receivedAt: r.received_at.toISOString()

@@ -35,8 +35,66 @@ export const eventTableMigrations: Migration[] = [
 				)`);
 			await sql(`CREATE INDEX inbox_due_idx ON inbox (next_attempt_at) WHERE status = 'PENDING'`);
 		}
+	},
+	{
+		// the saga's events all name their order: operators follow one order across services (REPL `saga`)
+		name: "events-0002-order-trail",
+		up: async ({ sql }) => {
+			await sql(`CREATE INDEX outbox_order_idx ON outbox ((payload->'data'->>'orderId'))`);
+			await sql(`CREATE INDEX inbox_order_idx ON inbox ((payload->'data'->>'orderId'))`);
+		}
 	}
 ];
+
+/** One event about an order as one service saw it: sent (outbox) or received (inbox). */
+export interface TrailEntry {
+	service: string;
+	direction: "sent" | "received";
+	eventId: string;
+	event: string;
+	at: string;
+	/** sent: PUBLISHED or WAITING (for a consumer); received: PENDING, HANDLED or DEAD. */
+	status: string;
+	/** sent: the services that have it. */
+	deliveredTo?: string[];
+	attempts?: number;
+	lastError?: string | null;
+}
+
+/** What one service's outbox and inbox hold about an order, oldest first. */
+export async function orderTrail(db: ServiceDatabase, service: string, orderId: string): Promise<TrailEntry[]> {
+	const [sent, received] = await Promise.all([
+		db.query<{ id: string; event: string; created_at: Date; published_at: Date | null; delivered_to: string[] }>(
+			`SELECT id, event, created_at, published_at, delivered_to FROM outbox WHERE payload->'data'->>'orderId' = $1 ORDER BY created_at, id`,
+			[orderId]
+		),
+		db.query<{ event_id: string; event: string; received_at: Date; status: string; attempts: number; last_error: string | null }>(
+			`SELECT event_id, event, received_at, status, attempts, last_error FROM inbox WHERE payload->'data'->>'orderId' = $1 ORDER BY received_at, event_id`,
+			[orderId]
+		)
+	]);
+	return [
+		...sent.map(r => ({
+			service,
+			direction: "sent" as const,
+			eventId: r.id,
+			event: r.event,
+			at: r.created_at.toISOString(),
+			status: r.published_at ? "PUBLISHED" : "WAITING",
+			deliveredTo: r.delivered_to
+		})),
+		...received.map(r => ({
+			service,
+			direction: "received" as const,
+			eventId: r.event_id,
+			event: r.event,
+			at: r.received_at.toISOString(),
+			status: r.status,
+			attempts: r.attempts,
+			lastError: r.last_error
+		}))
+	].sort((a, b) => a.at.localeCompare(b.at));
+}
 
 interface OutboxRow {
 	id: string;
@@ -70,7 +128,10 @@ export class Outbox {
 	async add<T>(t: Transaction, event: string, data: T): Promise<string> {
 		const envelope: EventEnvelope<T> = { id: crypto.randomUUID(), event, source: this.source, occurredAt: new Date().toISOString(), data };
 		await this.db.execute(`INSERT INTO outbox (id, event, payload) VALUES ($1, $2, $3)`, [envelope.id, event, JSON.stringify(envelope)], t);
-		t.afterCommit(() => this.kick());
+		// a reliable handler's `t` is a savepoint, whose afterCommit hooks run before the real COMMIT
+		let root = t as Transaction & { parent?: Transaction };
+		while (root.parent) root = root.parent;
+		root.afterCommit(() => this.kick());
 		return envelope.id;
 	}
 

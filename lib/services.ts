@@ -8,6 +8,7 @@ import { createIdentityGrpcService } from "../services/identity/identity-grpc.se
 import { createIdentityService } from "../services/identity/identity.service";
 import { createInventoryService } from "../services/inventory/inventory.service";
 import { createNotificationService } from "../services/notification/notification.service";
+import { createOrderService } from "../services/order/order.service";
 import { createPaymentService } from "../services/payment/payment.service";
 
 // Each factory is typed with its own settings, methods and fields; here they only need to be schemas.
@@ -24,7 +25,8 @@ export const SERVICE_FACTORIES: Partial<Record<ServiceName, Factory[]>> = {
 	catalog: [createCatalogService],
 	inventory: [createInventoryService],
 	cart: [createCartService],
-	payment: [createPaymentService],
+	order: [createOrderService],
+	payment: [config => createPaymentService(config)],
 	notification: [config => createNotificationService(config)]
 };
 

@@ -3,7 +3,7 @@ import type { DatabaseConfig, EventsConfig, ServiceName } from "../lib/config";
 import type { Migration } from "../lib/database";
 import type { EventEnvelope } from "../lib/events";
 import { Inbox, type DeadLetter, type ReliableHandler } from "../lib/inbox";
-import { eventTableMigrations, Outbox } from "../lib/outbox";
+import { eventTableMigrations, orderTrail, Outbox, type TrailEntry } from "../lib/outbox";
 import { DbMixin, type DbThis } from "./db.mixin";
 
 /** What the mixin adds: `this.outbox.add(t, event, data)` and the inbox behind `handlers`. */
@@ -24,7 +24,8 @@ function isEnvelope(value: unknown): value is EventEnvelope {
  * of the service per event, deduplicated by id) and handled with retries and a dead-letter store.
  *
  * Actions for operators and other services: `<service>.deadLetters`, `<service>.replayDeadLetter`,
- * `<service>.relayOutbox` and `<service>.drainInbox` (run a pass now).
+ * `<service>.eventTrail` (what it sent and received about one order), `<service>.relayOutbox` and
+ * `<service>.drainInbox` (run a pass now).
  */
 export function ReliableEventsMixin(opts: {
 	service: ServiceName;
@@ -74,6 +75,13 @@ export function ReliableEventsMixin(opts: {
 				params: { eventId: { type: "uuid" } },
 				async handler(this: This, ctx: Context<{ eventId: string }>): Promise<{ replayed: boolean }> {
 					return { replayed: await this.inbox.replay(ctx.params.eventId) };
+				}
+			},
+			eventTrail: {
+				visibility: "public",
+				params: { orderId: { type: "uuid" } },
+				async handler(this: This, ctx: Context<{ orderId: string }>): Promise<TrailEntry[]> {
+					return orderTrail(this.db, opts.service, ctx.params.orderId);
 				}
 			},
 			relayOutbox: {

@@ -19,5 +19,20 @@ export const cartMigrations: Migration[] = [
 		down: async ({ sql }) => {
 			await sql(`DROP TABLE items`);
 		}
+	},
+	{
+		name: "0002-checkouts",
+		up: async ({ sql }) => {
+			// the orders whose lines have left the cart: taking them out twice would eat newer additions
+			await sql(`
+				CREATE TABLE checkouts (
+					order_id uuid PRIMARY KEY,
+					user_id uuid NOT NULL,
+					created_at timestamptz NOT NULL DEFAULT now()
+				)`);
+		},
+		down: async ({ sql }) => {
+			await sql(`DROP TABLE checkouts`);
+		}
 	}
 ];

@@ -62,6 +62,35 @@ export class CartRepository {
 		await this.db.execute(`DELETE FROM items WHERE user_id = $1`, [userId]);
 	}
 
+	/**
+	 * Takes an order's units out of the user's cart, once per order: a line the shopper changed since the
+	 * snapshot keeps whatever is beyond the ordered quantity. Answers false when the order was taken out before.
+	 */
+	async removeOrdered(userId: string, orderId: string, lines: readonly StoredLine[]): Promise<boolean> {
+		return this.db.transaction(async t => {
+			const fresh = await this.db.execute(
+				`INSERT INTO checkouts (order_id, user_id) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING RETURNING 1`,
+				[orderId, userId],
+				t
+			);
+			if (fresh.length === 0) return false;
+			const bind = [userId, lines.map(l => l.productId), lines.map(l => l.quantity)];
+			const ordered = `SELECT * FROM unnest($2::uuid[], $3::int[]) AS d (product_id, quantity)`;
+			await this.db.execute(
+				`DELETE FROM items i USING (${ordered}) d WHERE i.user_id = $1 AND i.product_id = d.product_id AND i.quantity <= d.quantity`,
+				bind,
+				t
+			);
+			await this.db.execute(
+				`UPDATE items i SET quantity = i.quantity - d.quantity, updated_at = now() FROM (${ordered}) d
+				 WHERE i.user_id = $1 AND i.product_id = d.product_id`,
+				bind,
+				t
+			);
+			return true;
+		});
+	}
+
 	/** Drops a product from every cart (it was archived). */
 	async removeProductEverywhere(productId: string): Promise<number> {
 		const rows = await this.db.execute(`DELETE FROM items WHERE product_id = $1 RETURNING 1`, [productId]);

@@ -9,7 +9,7 @@ import type { StockLevel } from "../inventory/inventory.types";
 import { CartStockError } from "./cart.errors";
 import { cartMigrations } from "./cart.migrations";
 import { CartRepository } from "./cart.repository";
-import type { AddItemParams, CartDto, ProductRef, SetQuantityParams, UserRef } from "./cart.types";
+import type { AddItemParams, CartDto, ProductRef, RemoveOrderedParams, SetQuantityParams, UserRef } from "./cart.types";
 import { buildCartView } from "./cart.view";
 
 interface CartSettings extends ServiceSettingSchema {
@@ -142,6 +142,29 @@ export function createCartService(config: AppConfig): ServiceSchema<CartSettings
 				params: { userId: uuidParam },
 				handler(this: CartThis, ctx: Ctx<UserRef>): Promise<CartDto> {
 					return this.view(ctx, ctx.params.userId);
+				}
+			},
+
+			/**
+			 * Takes a placed order's lines out of a user's cart, once per order (a repeat changes nothing);
+			 * what the shopper added after the snapshot stays. For the order service.
+			 */
+			removeOrdered: {
+				visibility: "public",
+				params: {
+					$$strict: "remove",
+					userId: uuidParam,
+					orderId: uuidParam,
+					items: {
+						type: "array",
+						min: 1,
+						max: 1000,
+						items: { type: "object", strict: "remove", props: { productId: uuidParam, quantity: { type: "number", integer: true, min: 1 } } }
+					}
+				},
+				async handler(this: CartThis, ctx: Ctx<RemoveOrderedParams>): Promise<{ removed: boolean }> {
+					const { userId, orderId, items } = ctx.params;
+					return { removed: await this.repo.removeOrdered(userId, orderId, items) };
 				}
 			},
 

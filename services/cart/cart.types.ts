@@ -35,3 +35,10 @@ export interface ProductRef {
 export interface UserRef {
 	userId: string;
 }
+
+/** `cart.removeOrdered`: the lines of a placed order leave the cart (once per order). */
+export interface RemoveOrderedParams {
+	userId: string;
+	orderId: string;
+	items: { productId: string; quantity: number }[];
+}

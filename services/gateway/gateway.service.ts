@@ -123,6 +123,9 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 					callOptions: { timeout: 30_000 },
 					onBeforeCall(this: GatewayThis, ctx: Context<unknown, CallerMeta>, _route: unknown, req: Req) {
 						ctx.meta.clientIp = req.socket.remoteAddress;
+						// repeated headers arrive joined with ", ", which the order service refuses as a key
+						const key = req.headers["idempotency-key"];
+						if (key !== undefined) ctx.meta.idempotencyKey = Array.isArray(key) ? key.join(", ") : key;
 					}
 				}
 			],

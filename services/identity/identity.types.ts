@@ -25,6 +25,8 @@ export interface CallerMeta {
 	user?: AuthUser | null;
 	/** The client's address, for throttling failed logins. */
 	clientIp?: string;
+	/** The request's Idempotency-Key header, where a client sent one (the gateway passes it on). */
+	idempotencyKey?: string;
 	$statusCode?: number;
 	$responseHeaders?: Record<string, string>;
 }

@@ -44,10 +44,25 @@ export class ReservationCommittedError extends Errors.MoleculerClientError {
 	}
 }
 
-/** The reservation was released or expired: there is nothing left to commit. */
+/** The reservation was released, expired or returned: there is nothing left to commit. */
 export class ReservationReleasedError extends Errors.MoleculerClientError {
-	constructor(orderId: string, status: "RELEASED" | "EXPIRED") {
+	constructor(orderId: string, status: "RELEASED" | "EXPIRED" | "RETURNED") {
 		super("The reservation was already released", 409, "RESERVATION_RELEASED", { orderId, status });
+	}
+}
+
+/**
+ * An order was confirmed (paid) after its reservation was given back, and its units are no longer all
+ * available. Nothing is taken: an operator decides (restock, then replay the event; or refund).
+ */
+export class ReservationLapsedError extends Errors.MoleculerClientError {
+	constructor(orderId: string, status: "RELEASED" | "EXPIRED", shortages: Shortage[]) {
+		super(
+			`Order ${orderId} was confirmed after its reservation was ${status.toLowerCase()}, and its stock is no longer available`,
+			409,
+			"RESERVATION_LAPSED",
+			{ orderId, status, shortages }
+		);
 	}
 }
 
@@ -58,5 +73,6 @@ registerErrors(
 	StockLimitError,
 	ReservationNotFoundError,
 	ReservationCommittedError,
-	ReservationReleasedError
+	ReservationReleasedError,
+	ReservationLapsedError
 );

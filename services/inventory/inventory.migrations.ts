@@ -44,5 +44,25 @@ export const inventoryMigrations: Migration[] = [
 		down: async ({ sql }) => {
 			await sql(`DROP TABLE reservations, adjustments, stock`);
 		}
+	},
+	{
+		name: "0002-returned-and-cancelled-reservations",
+		up: async ({ sql }) => {
+			// RETURNED: an order cancelled after its reservation was committed had its units put back on hand.
+			await sql(`ALTER TABLE reservations DROP CONSTRAINT reservations_status_check`);
+			await sql(`
+				ALTER TABLE reservations ADD CONSTRAINT reservations_status_check
+				CHECK (status IN ('RESERVED', 'COMMITTED', 'RELEASED', 'EXPIRED', 'FAILED', 'RETURNED'))`);
+			// Set once order.cancelled has been handled: a confirmation handled later (a retry, a replayed
+			// dead letter) must never take stock for a cancelled order.
+			await sql(`ALTER TABLE reservations ADD COLUMN cancelled_at timestamptz`);
+		},
+		down: async ({ sql }) => {
+			await sql(`ALTER TABLE reservations DROP COLUMN cancelled_at`);
+			await sql(`ALTER TABLE reservations DROP CONSTRAINT reservations_status_check`);
+			await sql(`
+				ALTER TABLE reservations ADD CONSTRAINT reservations_status_check
+				CHECK (status IN ('RESERVED', 'COMMITTED', 'RELEASED', 'EXPIRED', 'FAILED'))`);
+		}
 	}
 ];

@@ -29,6 +29,7 @@ interface ReservationRow {
 	created_at: Date;
 	expires_at: Date;
 	past_expiry: boolean;
+	cancelled: boolean;
 }
 
 /** A reservation as stored, with what the public shape leaves out. */
@@ -41,6 +42,8 @@ export interface StoredReservation {
 	expiresAt: string;
 	/** Judged by the database clock, the same one the sweep uses. */
 	pastExpiry: boolean;
+	/** `order.cancelled` was handled for this order. */
+	cancelled: boolean;
 }
 
 export interface NewAdjustment {
@@ -51,7 +54,8 @@ export interface NewAdjustment {
 	actorId: string | null;
 }
 
-const RESERVATION_COLUMNS = "order_id, status, items, shortages, created_at, expires_at, expires_at <= now() AS past_expiry";
+const RESERVATION_COLUMNS =
+	"order_id, status, items, shortages, created_at, expires_at, expires_at <= now() AS past_expiry, cancelled_at IS NOT NULL AS cancelled";
 const ADJUSTMENT_COLUMNS = "id, product_id, delta, reason, on_hand_after, actor_id, created_at";
 
 const toLevel = (r: StockRow): StockLevel => levelOf(r.product_id, r.on_hand, r.reserved);
@@ -76,7 +80,8 @@ function toReservation(r: ReservationRow): StoredReservation {
 		shortages: r.shortages ?? [],
 		createdAt: r.created_at.toISOString(),
 		expiresAt: r.expires_at.toISOString(),
-		pastExpiry: r.past_expiry
+		pastExpiry: r.past_expiry,
+		cancelled: r.cancelled
 	};
 }
 
@@ -118,9 +123,17 @@ export class InventoryRepository {
 
 	/** Creates an empty stock record if the product has none, then locks it. */
 	async lockOrCreateLevel(productId: string, transaction: Transaction): Promise<StockLevel> {
-		await this.db.execute(`INSERT INTO stock (product_id) VALUES ($1) ON CONFLICT (product_id) DO NOTHING`, [productId], transaction);
-		const locked = await this.lockLevels([productId], transaction);
-		return locked.get(productId)!;
+		return (await this.lockOrCreateLevels([productId], transaction)).get(productId)!;
+	}
+
+	/** Creates empty stock records for the products that have none, then locks them all (in product id order). */
+	async lockOrCreateLevels(productIds: readonly string[], transaction: Transaction): Promise<Map<string, StockLevel>> {
+		await this.db.execute(
+			`INSERT INTO stock (product_id) SELECT DISTINCT unnest($1::uuid[]) ORDER BY 1 ON CONFLICT (product_id) DO NOTHING`,
+			[productIds],
+			transaction
+		);
+		return this.lockLevels(productIds, transaction);
 	}
 
 	async setOnHand(productId: string, onHand: number, transaction: Transaction): Promise<StockLevel> {
@@ -190,6 +203,29 @@ export class InventoryRepository {
 	}
 
 	/**
+	 * Adds `sign` x quantity to the units on hand of each line, reserved units unchanged, and writes each
+	 * change to the ledger as the system. Rows must be locked. Answers the new levels.
+	 */
+	async changeOnHand(lines: readonly ReservationLine[], sign: 1 | -1, reason: string, transaction: Transaction): Promise<StockLevel[]> {
+		const [ids, quantities] = unzip(lines);
+		const rows = await this.db.execute<StockRow>(
+			`WITH changed AS (
+			   UPDATE stock s SET on_hand = s.on_hand + $3 * d.quantity, updated_at = now()
+			   FROM unnest($1::uuid[], $2::int[]) AS d (product_id, quantity)
+			   WHERE s.product_id = d.product_id
+			   RETURNING s.product_id, s.on_hand, s.reserved, d.quantity
+			 ), logged AS (
+			   INSERT INTO adjustments (product_id, delta, reason, on_hand_after, actor_id)
+			   SELECT product_id, $3 * quantity, $4, on_hand, NULL FROM changed ORDER BY product_id
+			 )
+			 SELECT product_id, on_hand, reserved FROM changed`,
+			[ids, quantities, sign, reason],
+			transaction
+		);
+		return rows.map(toLevel);
+	}
+
+	/**
 	 * Records a new reservation for `orderId`, answering undefined when the order already has one (then
 	 * the caller answers that stored outcome). A concurrent attempt for the same order waits here until
 	 * the first one ends.
@@ -209,6 +245,22 @@ export class InventoryRepository {
 	/** A reservation, locked until `transaction` ends. */
 	async lockReservation(orderId: string, transaction: Transaction): Promise<StoredReservation | undefined> {
 		const [row] = await this.db.query<ReservationRow>(`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id = $1 FOR UPDATE`, [orderId], transaction);
+		return row && toReservation(row);
+	}
+
+	/**
+	 * Records that `orderId` was cancelled before it had a reservation: a released one holding nothing, so a
+	 * later attempt answers it instead of reserving. Answers undefined when a reservation appeared meanwhile.
+	 */
+	async insertTombstone(orderId: string, lines: readonly ReservationLine[], transaction: Transaction): Promise<StoredReservation | undefined> {
+		const [row] = await this.db.execute<ReservationRow>(
+			`INSERT INTO reservations (order_id, status, items, expires_at, released_at, cancelled_at)
+			 VALUES ($1, 'RELEASED', $2::jsonb, now(), now(), now())
+			 ON CONFLICT (order_id) DO NOTHING
+			 RETURNING ${RESERVATION_COLUMNS}`,
+			[orderId, JSON.stringify(lines)],
+			transaction
+		);
 		return row && toReservation(row);
 	}
 
@@ -234,10 +286,26 @@ export class InventoryRepository {
 		return rows.map(toReservation);
 	}
 
-	/**
-	 * Claims up to `limit` reservations past their expiry, locked until `transaction` ends. Rows another
-	 * instance (or a concurrent commit) holds are skipped, so no reservation is released twice.
-	 */
+	/** Committed units that went back on hand. */
+	async markReturned(orderId: string, transaction: Transaction): Promise<StoredReservation> {
+		const [row] = await this.db.execute<ReservationRow>(
+			`UPDATE reservations SET status = 'RETURNED', released_at = now() WHERE order_id = $1 RETURNING ${RESERVATION_COLUMNS}`,
+			[orderId],
+			transaction
+		);
+		return toReservation(row);
+	}
+
+	/** Remembers that the order was cancelled (the first time counts). */
+	async markCancelled(orderId: string, transaction: Transaction): Promise<StoredReservation> {
+		const [row] = await this.db.execute<ReservationRow>(
+			`UPDATE reservations SET cancelled_at = coalesce(cancelled_at, now()) WHERE order_id = $1 RETURNING ${RESERVATION_COLUMNS}`,
+			[orderId],
+			transaction
+		);
+		return toReservation(row);
+	}
+
 	/** Gives a reservation's units back to `available` and marks it released or expired, in `transaction`. */
 	async giveBack(
 		r: StoredReservation,
@@ -250,6 +318,10 @@ export class InventoryRepository {
 		return { reservation, changed };
 	}
 
+	/**
+	 * Claims up to `limit` reservations past their expiry, locked until `transaction` ends. Rows another
+	 * instance (or a concurrent commit) holds are skipped, so no reservation is released twice.
+	 */
 	async claimExpired(limit: number, transaction: Transaction): Promise<StoredReservation[]> {
 		const rows = await this.db.query<ReservationRow>(
 			`SELECT ${RESERVATION_COLUMNS} FROM reservations

@@ -1,4 +1,11 @@
-import type { ReservationLine, ReservationStatus, Shortage, StockLevel } from "./inventory.types";
+import type {
+	InventoryReservationFailedEvent,
+	InventoryReservedEvent,
+	ReservationLine,
+	ReservationStatus,
+	Shortage,
+	StockLevel
+} from "./inventory.types";
 
 /** Pure reservation and adjustment rules: no I/O, so every decision is testable on its own. */
 
@@ -57,6 +64,7 @@ export function decideRelease(status: StoredStatus | undefined): ReleaseDecision
 			return "release";
 		case "RELEASED":
 		case "EXPIRED":
+		case "RETURNED":
 			return "unchanged";
 		case "COMMITTED":
 			return "committed";
@@ -77,6 +85,7 @@ export function decideCommit(status: StoredStatus | undefined, pastExpiry: boole
 			return "unchanged";
 		case "RELEASED":
 		case "EXPIRED":
+		case "RETURNED":
 			return "released";
 		default:
 			return "not-found";
@@ -86,4 +95,104 @@ export function decideCommit(status: StoredStatus | undefined, pastExpiry: boole
 /** Units per product over several reservations (what a sweep gives back in one statement). */
 export function totalsByProduct(lineSets: readonly (readonly ReservationLine[])[]): ReservationLine[] {
 	return mergeLines(lineSets.flat());
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether an order event's lines are what the `reserve` action's params accept (events skip the validator). */
+export function validLines(items: unknown): items is ReservationLine[] {
+	const validLine = (l: Partial<ReservationLine> | null): boolean =>
+		typeof l?.productId === "string" && UUID.test(l.productId) && Number.isInteger(l.quantity) && l.quantity! >= 1 && l.quantity! <= MAX_LINE_QUANTITY;
+	return Array.isArray(items) && items.length > 0 && items.length <= MAX_LINES && items.every(validLine);
+}
+
+/** The fields of a stored reservation the saga's answers are made of. */
+export interface ReservationFacts {
+	orderId: string;
+	status: StoredStatus;
+	shortages: readonly Shortage[];
+	expiresAt: string;
+}
+
+export type ReservationAnswer =
+	| { event: "inventory.reserved"; data: InventoryReservedEvent }
+	| { event: "inventory.reservationFailed"; data: InventoryReservationFailedEvent };
+
+/**
+ * What inventory tells the order about its reservation, the same however often it is asked. Units held
+ * or already taken: reserved. A failed attempt: its shortages. Units given back (released, expired,
+ * returned, or a cancellation that came first): failed with no shortages, the order cannot go on.
+ */
+export function answerFor(r: ReservationFacts): ReservationAnswer {
+	switch (r.status) {
+		case "RESERVED":
+		case "COMMITTED":
+			return { event: "inventory.reserved", data: { orderId: r.orderId, expiresAt: r.expiresAt } };
+		case "FAILED":
+			return { event: "inventory.reservationFailed", data: { orderId: r.orderId, shortages: [...r.shortages] } };
+		case "RELEASED":
+		case "EXPIRED":
+		case "RETURNED":
+			return { event: "inventory.reservationFailed", data: { orderId: r.orderId, shortages: [] } };
+	}
+}
+
+/** What `order.confirmed` does with the order's reservation. */
+export type ConfirmDecision = "commit" | "retake" | "unchanged" | "cancelled" | "not-found";
+
+/**
+ * A paid order takes its units. Held units are committed even past their expiry (nobody else could take
+ * them). Units already given back by the sweep or a release are taken again if they are available (the
+ * service checks), so a late payment still ships. An order already cancelled never takes stock: the
+ * cancellation is the later fact. A failed attempt held nothing to commit.
+ */
+export function decideConfirm(status: StoredStatus | undefined, cancelled: boolean): ConfirmDecision {
+	if (cancelled) return "cancelled";
+	switch (status) {
+		case "RESERVED":
+			return "commit";
+		case "COMMITTED":
+			return "unchanged";
+		case "RELEASED":
+		case "EXPIRED":
+			return "retake";
+		case "RETURNED":
+			// only reached through a cancellation, which `cancelled` already covers
+			return "cancelled";
+		default:
+			return "not-found";
+	}
+}
+
+/** What `order.cancelled` does with the order's reservation. */
+export type CancelDecision = "release" | "return" | "tombstone" | "unchanged";
+
+/**
+ * Held units go back to available; units already taken go back on hand; with no reservation yet (the
+ * cancellation overtook `order.created`) a released one is recorded so the late creation reserves nothing.
+ * Anything else holds nothing.
+ */
+export function decideCancel(status: StoredStatus | undefined): CancelDecision {
+	switch (status) {
+		case undefined:
+			return "tombstone";
+		case "RESERVED":
+			return "release";
+		case "COMMITTED":
+			return "return";
+		default:
+			return "unchanged";
+	}
+}
+
+/**
+ * The first line whose units cannot go back on hand without passing MAX_ON_HAND (a product without a
+ * level has none on hand). Such a return needs an operator: clamping would lose units from the books.
+ */
+export function findOverLimit(lines: readonly ReservationLine[], levels: ReadonlyMap<string, StockLevel>): { level: StockLevel; quantity: number } | undefined {
+	for (const { productId, quantity } of lines) {
+		const level = levels.get(productId) ?? levelOf(productId);
+		if (!judgeAdjustment(level, quantity).ok) return { level, quantity };
+	}
+	return undefined;
 }

@@ -1,14 +1,20 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Transaction } from "sequelize";
 import "../../lib/action-access";
 import type { AppConfig } from "../../lib/config";
+import { InvalidInputError } from "../../lib/errors";
+import type { EventEnvelope } from "../../lib/events";
 import { pageOf, pageParams, uuidParam } from "../../lib/params";
-import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import type { DbThis } from "../../mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
 import type { GetProductParams, ProductDto } from "../catalog/catalog.types";
 import type { CallerMeta } from "../identity/identity.types";
+import type { OrderCancelledEvent, OrderConfirmedEvent, OrderCreatedEvent } from "../order/order.types";
 import {
 	InsufficientStockError,
 	NegativeStockError,
 	ReservationCommittedError,
+	ReservationLapsedError,
 	ReservationNotFoundError,
 	ReservationReleasedError,
 	StockBelowReservedError,
@@ -21,13 +27,19 @@ import {
 	MAX_LINE_QUANTITY,
 	MAX_LINES,
 	MAX_ON_HAND,
+	answerFor,
+	decideCancel,
 	decideCommit,
+	decideConfirm,
 	decideRelease,
+	findOverLimit,
 	findShortages,
 	judgeAdjustment,
 	levelOf,
 	mergeLines,
-	totalsByProduct
+	totalsByProduct,
+	validLines,
+	type CommitDecision
 } from "./inventory.rules";
 import type {
 	AdjustStockParams,
@@ -38,6 +50,7 @@ import type {
 	ProductRef,
 	Reservation,
 	ReservationExpiredEvent,
+	ReservationLine,
 	ReserveParams,
 	StockChangedEvent,
 	StockLevel,
@@ -50,16 +63,47 @@ interface InventorySettings extends ServiceSettingSchema {
 	sweepIntervalSeconds: number;
 }
 
-interface InventoryVars extends DbThis {
+interface InventoryVars extends DbThis, ReliableEventsThis {
 	repo: InventoryRepository;
 	sweepTimer?: NodeJS.Timeout;
 	/** The sweep in progress, awaited on stop so the pool is not closed under it. */
 	sweeping?: Promise<void>;
 }
 
+/** What one step did to a reservation: its state after the step, and what to announce once committed. */
+interface Outcome {
+	reservation: StoredReservation;
+	changed: StockLevel[];
+	expired?: StoredReservation[];
+}
+
+/**
+ * The reservation steps take the caller's transaction, so the actions (their own transaction) and the
+ * saga's handlers (the inbox's transaction, with the answer in the outbox) share one implementation.
+ */
 interface InventoryMethods {
 	runSweep(): void;
-	announce(ctx: Context, changed: readonly StockLevel[], expired?: readonly StoredReservation[]): void;
+	/** Announces levels and expiries; from a handler (no context) through the broker. */
+	announce(ctx: Context | undefined, changed: readonly StockLevel[], expired?: readonly StoredReservation[]): void;
+	/** Announces an outcome once the whole transaction has committed. Call it last, when nothing can fail any more. */
+	announceAfterCommit(t: Transaction, outcome: Outcome): void;
+	/** Reserves every line or none; an order that already has a reservation gets it back unchanged. */
+	reserveLines(orderId: string, lines: readonly ReservationLine[], t: Transaction): Promise<Outcome>;
+	/** What `inventory.release` does. */
+	releaseOrder(orderId: string, t: Transaction): Promise<Outcome>;
+	/** What `inventory.commit` does. */
+	commitOrder(orderId: string, t: Transaction): Promise<Outcome & { decision: CommitDecision }>;
+	/** Held units go back to available; the reservation is RELEASED. */
+	releaseHeld(stored: StoredReservation, t: Transaction): Promise<Outcome>;
+	/** Held units leave on hand and reserved, in the ledger; the reservation is COMMITTED. */
+	commitHeld(stored: StoredReservation, t: Transaction): Promise<Outcome>;
+	/** Units given back are taken again from what is available now, or RESERVATION_LAPSED. */
+	retakeReleased(stored: StoredReservation, t: Transaction): Promise<Outcome>;
+	/** Committed units go back on hand, in the ledger; the reservation is RETURNED. */
+	returnCommitted(stored: StoredReservation, t: Transaction): Promise<Outcome>;
+	onOrderCreated(event: EventEnvelope<OrderCreatedEvent>, t: Transaction): Promise<void>;
+	onOrderConfirmed(event: EventEnvelope<OrderConfirmedEvent>, t: Transaction): Promise<void>;
+	onOrderCancelled(event: EventEnvelope<OrderCancelledEvent>, t: Transaction): Promise<void>;
 }
 
 type InventoryThis = Service<InventorySettings> & InventoryVars & InventoryMethods;
@@ -79,11 +123,33 @@ const lineParam = {
 	}
 } as const;
 
+/**
+ * The outermost transaction. A reliable handler's `t` is a savepoint inside the inbox's transaction, and
+ * Sequelize runs a savepoint's afterCommit hooks when the savepoint ends, before the real COMMIT.
+ */
+function rootOf(t: Transaction): Transaction {
+	let root = t as Transaction & { parent?: Transaction };
+	while (root.parent) root = root.parent;
+	return root;
+}
+
 export function createInventoryService(config: AppConfig): ServiceSchema<InventorySettings, InventoryMethods, InventoryVars> {
 	const c = config.inventory;
 	return {
 		name: "inventory",
-		mixins: [DbMixin({ service: "inventory", config: config.database, migrations: inventoryMigrations })],
+		mixins: [
+			ReliableEventsMixin({
+				service: "inventory",
+				config: config.events,
+				database: config.database,
+				migrations: inventoryMigrations,
+				handlers: {
+					"order.created": "onOrderCreated",
+					"order.confirmed": "onOrderConfirmed",
+					"order.cancelled": "onOrderCancelled"
+				}
+			})
+		],
 		settings: {
 			// routes are /api/inventory/..., not /api/inventory/inventory/...
 			rest: "/",
@@ -178,22 +244,7 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 				async handler(this: InventoryThis, ctx: Ctx<ReserveParams>): Promise<Reservation> {
 					const { orderId } = ctx.params;
 					const lines = mergeLines(ctx.params.items);
-					const outcome = await this.db.transaction(async t => {
-						// The reservation row first: a concurrent attempt for the same order waits on it.
-						const created = await this.repo.insertReservation(orderId, lines, this.settings.reservationTtlSeconds, t);
-						if (!created) {
-							const stored = await this.repo.lockReservation(orderId, t);
-							return { reservation: stored!, changed: [] };
-						}
-						const levels = await this.repo.lockLevels(lines.map(l => l.productId), t);
-						const shortages = findShortages(lines, levels);
-						if (shortages.length > 0) {
-							// kept (not rolled back) so a retry of this order answers the same shortages
-							await this.repo.markFailed(orderId, shortages, t);
-							return { reservation: { ...created, status: "FAILED" as const, shortages }, changed: [] };
-						}
-						return { reservation: created, changed: await this.repo.changeReserved(lines, 1, t) };
-					});
+					const outcome = await this.db.transaction(t => this.reserveLines(orderId, lines, t));
 					if (outcome.reservation.status === "FAILED") throw new InsufficientStockError(orderId, outcome.reservation.shortages);
 					this.announce(ctx, outcome.changed);
 					return publicReservation(outcome.reservation);
@@ -201,27 +252,14 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 			},
 
 			/**
-			 * Gives an order's reserved units back. Idempotent: releasing a released or expired reservation
-			 * changes nothing. Throws RESERVATION_NOT_FOUND (404), RESERVATION_COMMITTED (409).
+			 * Gives an order's reserved units back. Idempotent: releasing a released, expired or returned
+			 * reservation changes nothing. Throws RESERVATION_NOT_FOUND (404), RESERVATION_COMMITTED (409).
 			 */
 			release: {
 				visibility: "public",
 				params: { $$strict: "remove", orderId: uuidParam },
 				async handler(this: InventoryThis, ctx: Ctx<OrderRef>): Promise<Reservation> {
-					const { orderId } = ctx.params;
-					const outcome = await this.db.transaction(async t => {
-						const stored = await this.repo.lockReservation(orderId, t);
-						switch (decideRelease(stored?.status)) {
-							case "not-found":
-								throw new ReservationNotFoundError(orderId);
-							case "committed":
-								throw new ReservationCommittedError(orderId);
-							case "unchanged":
-								return { reservation: stored!, changed: [] };
-							case "release":
-								return this.repo.giveBack(stored!, "RELEASED", t);
-						}
-					});
+					const outcome = await this.db.transaction(t => this.releaseOrder(ctx.params.orderId, t));
 					this.announce(ctx, outcome.changed);
 					return publicReservation(outcome.reservation);
 				}
@@ -237,31 +275,10 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 				params: { $$strict: "remove", orderId: uuidParam },
 				async handler(this: InventoryThis, ctx: Ctx<OrderRef>): Promise<Reservation> {
 					const { orderId } = ctx.params;
-					const outcome = await this.db.transaction(async t => {
-						const stored = await this.repo.lockReservation(orderId, t);
-						const decision = decideCommit(stored?.status, stored?.pastExpiry ?? false);
-						switch (decision) {
-							case "not-found":
-								throw new ReservationNotFoundError(orderId);
-							case "released":
-								throw new ReservationReleasedError(orderId, stored!.status as "RELEASED" | "EXPIRED");
-							case "unchanged":
-								return { decision, reservation: stored!, changed: [] };
-							case "expire":
-								return { decision, ...(await this.repo.giveBack(stored!, "EXPIRED", t)) };
-							case "commit": {
-								await this.repo.lockLevels(stored!.items.map(l => l.productId), t);
-								const changed = await this.repo.consumeReserved(stored!.items, `order ${orderId}`, t);
-								return { decision, reservation: await this.repo.markCommitted(orderId, t), changed };
-							}
-						}
-					});
-					if (outcome.decision === "expire") {
-						// the expiry is kept: the sweep would have done the same a moment later
-						this.announce(ctx, outcome.changed, [outcome.reservation]);
-						throw new ReservationReleasedError(orderId, "EXPIRED");
-					}
-					this.announce(ctx, outcome.changed);
+					const outcome = await this.db.transaction(t => this.commitOrder(orderId, t));
+					this.announce(ctx, outcome.changed, outcome.expired);
+					// the expiry is kept: the sweep would have done the same a moment later
+					if (outcome.decision === "expire") throw new ReservationReleasedError(orderId, "EXPIRED");
 					return publicReservation(outcome.reservation);
 				}
 			},
@@ -292,10 +309,163 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 		},
 
 		methods: {
-			/** Events for what a committed transaction changed. */
-			announce(this: InventoryThis, ctx: Context, changed: readonly StockLevel[], expired: readonly StoredReservation[] = []): void {
-				for (const level of changed) ctx.emit<StockChangedEvent>("inventory.stockChanged", level);
-				for (const r of expired) ctx.emit<ReservationExpiredEvent>("inventory.reservationExpired", { orderId: r.orderId, items: r.items });
+			announce(this: InventoryThis, ctx: Context | undefined, changed: readonly StockLevel[], expired: readonly StoredReservation[] = []): void {
+				const emit = <T>(event: string, data: T) => (ctx ? ctx.emit<T>(event, data) : this.broker.emit<T>(event, data));
+				for (const level of changed) emit<StockChangedEvent>("inventory.stockChanged", level);
+				for (const r of expired) emit<ReservationExpiredEvent>("inventory.reservationExpired", { orderId: r.orderId, items: r.items });
+			},
+
+			announceAfterCommit(this: InventoryThis, t: Transaction, outcome: Outcome): void {
+				// on the root: a hook on the handler's savepoint would run before the inbox's COMMIT
+				rootOf(t).afterCommit(() => this.announce(undefined, outcome.changed, outcome.expired));
+			},
+
+			async reserveLines(this: InventoryThis, orderId: string, lines: readonly ReservationLine[], t: Transaction): Promise<Outcome> {
+				// The reservation row first: a concurrent attempt for the same order waits on it.
+				const created = await this.repo.insertReservation(orderId, lines, this.settings.reservationTtlSeconds, t);
+				if (!created) return { reservation: (await this.repo.lockReservation(orderId, t))!, changed: [] };
+				const levels = await this.repo.lockLevels(lines.map(l => l.productId), t);
+				const shortages = findShortages(lines, levels);
+				if (shortages.length > 0) {
+					// kept (not rolled back) so a retry of this order answers the same shortages
+					await this.repo.markFailed(orderId, shortages, t);
+					return { reservation: { ...created, status: "FAILED", shortages }, changed: [] };
+				}
+				return { reservation: created, changed: await this.repo.changeReserved(lines, 1, t) };
+			},
+
+			async releaseOrder(this: InventoryThis, orderId: string, t: Transaction): Promise<Outcome> {
+				const stored = await this.repo.lockReservation(orderId, t);
+				switch (decideRelease(stored?.status)) {
+					case "not-found":
+						throw new ReservationNotFoundError(orderId);
+					case "committed":
+						throw new ReservationCommittedError(orderId);
+					case "unchanged":
+						return { reservation: stored!, changed: [] };
+					case "release":
+						return this.releaseHeld(stored!, t);
+				}
+			},
+
+			async commitOrder(this: InventoryThis, orderId: string, t: Transaction): Promise<Outcome & { decision: CommitDecision }> {
+				const stored = await this.repo.lockReservation(orderId, t);
+				const decision = decideCommit(stored?.status, stored?.pastExpiry ?? false);
+				switch (decision) {
+					case "not-found":
+						throw new ReservationNotFoundError(orderId);
+					case "released":
+						throw new ReservationReleasedError(orderId, stored!.status as "RELEASED" | "EXPIRED" | "RETURNED");
+					case "unchanged":
+						return { decision, reservation: stored!, changed: [] };
+					case "expire": {
+						const { reservation, changed } = await this.repo.giveBack(stored!, "EXPIRED", t);
+						return { decision, reservation, changed, expired: [reservation] };
+					}
+					case "commit":
+						return { decision, ...(await this.commitHeld(stored!, t)) };
+				}
+			},
+
+			async releaseHeld(this: InventoryThis, stored: StoredReservation, t: Transaction): Promise<Outcome> {
+				return this.repo.giveBack(stored, "RELEASED", t);
+			},
+
+			async commitHeld(this: InventoryThis, stored: StoredReservation, t: Transaction): Promise<Outcome> {
+				await this.repo.lockLevels(stored.items.map(l => l.productId), t);
+				const changed = await this.repo.consumeReserved(stored.items, `order ${stored.orderId}`, t);
+				return { reservation: await this.repo.markCommitted(stored.orderId, t), changed };
+			},
+
+			async retakeReleased(this: InventoryThis, stored: StoredReservation, t: Transaction): Promise<Outcome> {
+				const levels = await this.repo.lockLevels(stored.items.map(l => l.productId), t);
+				const shortages = findShortages(stored.items, levels);
+				// never oversell: the event is retried, then dead-lettered for an operator
+				if (shortages.length > 0) throw new ReservationLapsedError(stored.orderId, stored.status as "RELEASED" | "EXPIRED", shortages);
+				const changed = await this.repo.changeOnHand(stored.items, -1, `order ${stored.orderId}`, t);
+				return { reservation: await this.repo.markCommitted(stored.orderId, t), changed };
+			},
+
+			async returnCommitted(this: InventoryThis, stored: StoredReservation, t: Transaction): Promise<Outcome> {
+				const levels = await this.repo.lockOrCreateLevels(stored.items.map(l => l.productId), t);
+				const over = findOverLimit(stored.items, levels);
+				// clamping would silently lose units from the books: an operator decides instead
+				if (over) throw new StockLimitError(over.level, over.quantity, MAX_ON_HAND);
+				const changed = await this.repo.changeOnHand(stored.items, 1, `order ${stored.orderId} cancelled`, t);
+				return { reservation: await this.repo.markReturned(stored.orderId, t), changed };
+			},
+
+			/**
+			 * `order.created`: reserves the order's lines and answers `inventory.reserved` or
+			 * `inventory.reservationFailed` in the same transaction. Asked again, it answers the stored outcome;
+			 * a shortage is an answer, not a failure.
+			 */
+			async onOrderCreated(this: InventoryThis, event: EventEnvelope<OrderCreatedEvent>, t: Transaction): Promise<void> {
+				const { orderId, items } = event.data;
+				if (!validLines(items)) {
+					throw new InvalidInputError([{ field: "items", message: `order.created for ${orderId} carries no valid lines`, type: "array" }]);
+				}
+				const outcome = await this.reserveLines(orderId, mergeLines(items), t);
+				const answer = answerFor(outcome.reservation);
+				await this.outbox.add(t, answer.event, answer.data);
+				this.announceAfterCommit(t, outcome);
+			},
+
+			/**
+			 * `order.confirmed`: the paid order's units leave the shelf. Units the sweep gave back in the
+			 * meantime are taken again if available; if not (RESERVATION_LAPSED), or with no reservation at all
+			 * (RESERVATION_NOT_FOUND), it throws and ends up with an operator. Idempotent.
+			 */
+			async onOrderConfirmed(this: InventoryThis, event: EventEnvelope<OrderConfirmedEvent>, t: Transaction): Promise<void> {
+				const { orderId } = event.data;
+				const stored = await this.repo.lockReservation(orderId, t);
+				let outcome: Outcome;
+				switch (decideConfirm(stored?.status, stored?.cancelled ?? false)) {
+					case "not-found":
+						throw new ReservationNotFoundError(orderId);
+					case "unchanged":
+						return;
+					case "cancelled":
+						this.logger.warn(`order.confirmed for ${orderId} ignored: the order was cancelled, so it takes no stock`);
+						return;
+					case "commit":
+						outcome = await this.commitHeld(stored!, t);
+						break;
+					case "retake":
+						outcome = await this.retakeReleased(stored!, t);
+						break;
+				}
+				this.announceAfterCommit(t, outcome);
+			},
+
+			/**
+			 * `order.cancelled`: held units go back to available, committed units back on hand (RETURNED, in
+			 * the ledger), and with no reservation yet a released one is recorded so the late `order.created`
+			 * reserves nothing. Idempotent. Throws STOCK_LIMIT_EXCEEDED when a return would pass MAX_ON_HAND.
+			 */
+			async onOrderCancelled(this: InventoryThis, event: EventEnvelope<OrderCancelledEvent>, t: Transaction): Promise<void> {
+				const { orderId } = event.data;
+				let stored = await this.repo.lockReservation(orderId, t);
+				if (!stored) {
+					const lines = mergeLines((event.data.items ?? []).map(l => ({ productId: l.productId, quantity: l.quantity })));
+					if (await this.repo.insertTombstone(orderId, lines, t)) return;
+					// an order.created handled elsewhere got there first: undo what it did
+					stored = (await this.repo.lockReservation(orderId, t))!;
+				}
+				let outcome: Outcome | undefined;
+				switch (decideCancel(stored.status)) {
+					case "release":
+						outcome = await this.releaseHeld(stored, t);
+						break;
+					case "return":
+						outcome = await this.returnCommitted(stored, t);
+						break;
+					case "tombstone":
+					case "unchanged":
+						break;
+				}
+				await this.repo.markCancelled(orderId, t);
+				if (outcome) this.announceAfterCommit(t, outcome);
 			},
 
 			/** One sweep at a time per instance; a failure is logged and the next tick tries again. */

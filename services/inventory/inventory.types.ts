@@ -36,7 +36,11 @@ export interface ReserveParams {
 	items: ReservationLine[];
 }
 
-export type ReservationStatus = "RESERVED" | "COMMITTED" | "RELEASED" | "EXPIRED";
+/**
+ * RESERVED holds units; COMMITTED took them off the shelf; RELEASED and EXPIRED gave held units back;
+ * RETURNED put committed units back on hand (the order was cancelled after it was confirmed).
+ */
+export type ReservationStatus = "RESERVED" | "COMMITTED" | "RELEASED" | "EXPIRED" | "RETURNED";
 
 export interface Reservation {
 	orderId: string;
@@ -61,6 +65,21 @@ export interface Shortage {
 export interface ReservationExpiredEvent {
 	orderId: string;
 	items: ReservationLine[];
+}
+
+/** `inventory.reserved`: every line of an order is held until `expiresAt` (reliable; the order saga moves on). */
+export interface InventoryReservedEvent {
+	orderId: string;
+	expiresAt: string;
+}
+
+/**
+ * `inventory.reservationFailed`: an order's lines could not be held, and none is (reliable). `shortages`
+ * names the lines that were short; it is empty when the order's reservation had already been given back.
+ */
+export interface InventoryReservationFailedEvent {
+	orderId: string;
+	shortages: Shortage[];
 }
 
 /** `inventory.stockChanged`: levels of one product changed (adjustment, reservation, release, commit). */

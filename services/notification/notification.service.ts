@@ -8,12 +8,14 @@ import type { EventEnvelope } from "../../lib/events";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin } from "../../mixins/reliable-events.mixin";
 import type { CallerMeta, UserRegisteredEvent } from "../identity/identity.types";
+import type { OrderCancelledEvent, OrderConfirmedEvent } from "../order/order.types";
 import { createMailer, createSmsSender, describeSmtpUrl, type Mailer, type SmsSender, type TwilioHttpClient } from "./notification.channels";
 import { notificationMigrations } from "./notification.migrations";
+import { orderCancelledNotice, orderConfirmedNotice } from "./notification.notices";
 import { NotificationRepository, publicNotification, type NewNotification, type StoredNotification } from "./notification.repository";
 import { afterAttempt, emailSkipReason, missingOrderFields, recordKey, smsSkipReason } from "./notification.rules";
 import { render } from "./notification.templates";
-import { TEMPLATES, type ListNotificationsParams, type NotificationPage, type RetryResult, type SendParams, type SendResult } from "./notification.types";
+import { CANCELLABLE_ORDER_STATUSES, TEMPLATES, type ListNotificationsParams, type NotificationPage, type RetryResult, type SendParams, type SendResult } from "./notification.types";
 
 interface NotificationSettings extends ServiceSettingSchema {
 	rest: string;
@@ -76,7 +78,8 @@ const dataParam = {
 		},
 		totalCents: { ...centsParam, optional: true },
 		currency: { type: "string", pattern: /^[A-Z]{3}$/, optional: true },
-		cancelReason: { type: "string", min: 1, max: 100, optional: true }
+		cancelReason: { type: "string", min: 1, max: 100, optional: true },
+		previousStatus: { type: "enum", values: CANCELLABLE_ORDER_STATUSES, optional: true }
 	}
 } as const;
 
@@ -95,7 +98,11 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 				config: config.events,
 				database: config.database,
 				migrations: notificationMigrations,
-				handlers: { "identity.userRegistered": "onUserRegistered" }
+				handlers: {
+					"identity.userRegistered": "onUserRegistered",
+					"order.confirmed": "onOrderConfirmed",
+					"order.cancelled": "onOrderCancelled"
+				}
 			})
 		],
 		settings: {
@@ -226,6 +233,21 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 					phone: phone ?? undefined,
 					dedupeKey: `welcome:${userId}`
 				});
+			},
+
+			/**
+			 * A confirmed order is told to its customer once (reliable event). `send` records in its own
+			 * transaction so delivery can follow at once; a retry after a crash between the two commits finds
+			 * the dedupe key taken and sends nothing. A failed delivery stays PENDING for the retry pass: it is
+			 * not this handler's failure.
+			 */
+			async onOrderConfirmed(this: NotificationThis, event: EventEnvelope<OrderConfirmedEvent>): Promise<void> {
+				await this.broker.call<SendResult, SendParams>("notification.send", orderConfirmedNotice(event.data));
+			},
+
+			/** A cancelled order is told to its customer once, with the reason and what happened to the payment. */
+			async onOrderCancelled(this: NotificationThis, event: EventEnvelope<OrderCancelledEvent>): Promise<void> {
+				await this.broker.call<SendResult, SendParams>("notification.send", orderCancelledNotice(event.data));
 			},
 
 			async deliver(this: NotificationThis, id: string): Promise<void> {

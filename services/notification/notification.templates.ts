@@ -86,16 +86,37 @@ export function orderConfirmedEmail(d: OrderData): EmailContent {
 	};
 }
 
+/** What the customer's money did, for each way an order can end up cancelled. */
+type PaymentOutcome = "notCharged" | "refunded" | "refundIfTaken";
+
+/**
+ * A declined payment or an order cancelled before payment was asked for took nothing; a confirmed order
+ * was paid and payment refunds it; in between (stock held, payment asked) a charge may or may not have
+ * happened, and payment refunds it if it did. Without a `previousStatus` it hedges the same way.
+ */
+export function paymentOutcome(d: Pick<OrderData, "cancelReason" | "previousStatus">): PaymentOutcome {
+	if (d.cancelReason === "payment_declined" || d.previousStatus === "PENDING") return "notCharged";
+	if (d.previousStatus === "CONFIRMED") return "refunded";
+	return "refundIfTaken";
+}
+
+const PAYMENT_SENTENCES: Record<PaymentOutcome, { email: string; sms: string }> = {
+	notCharged: { email: "You have not been charged for it.", sms: "You have not been charged." },
+	refunded: { email: "Your payment has been refunded.", sms: "Your payment has been refunded." },
+	refundIfTaken: { email: "If any payment was taken for it, it will be refunded.", sms: "Any payment taken will be refunded." }
+};
+
 export function orderCancelledEmail(d: OrderData): EmailContent {
 	const total = formatMoney(d.totalCents, d.currency);
 	const reason = describeCancelReason(d.cancelReason);
 	const because = reason ? ` because ${reason}` : "";
+	const payment = PAYMENT_SENTENCES[paymentOutcome(d)].email;
 	return {
 		subject: `Your order ${d.orderId} was cancelled`,
 		text: [
 			`Hi ${d.name},`,
 			"",
-			`Your order ${d.orderId} was cancelled${because}. You have not been charged for it.`,
+			`Your order ${d.orderId} was cancelled${because}. ${payment}`,
 			"",
 			...itemLines(d),
 			"",
@@ -106,7 +127,7 @@ export function orderCancelledEmail(d: OrderData): EmailContent {
 		].join("\n"),
 		html: page(
 			"Order cancelled",
-			`<p>Hi ${escapeHtml(d.name)},</p><p>Your order <strong>${escapeHtml(d.orderId)}</strong> was cancelled${escapeHtml(because)}. You have not been charged for it.</p>${itemTable(d)}`
+			`<p>Hi ${escapeHtml(d.name)},</p><p>Your order <strong>${escapeHtml(d.orderId)}</strong> was cancelled${escapeHtml(because)}. ${escapeHtml(payment)}</p>${itemTable(d)}`
 		)
 	};
 }
@@ -121,7 +142,8 @@ export function orderConfirmedSms(d: OrderData): SmsContent {
 
 export function orderCancelledSms(d: OrderData): SmsContent {
 	const reason = describeCancelReason(d.cancelReason);
-	return { body: `Momentum: your order ${d.orderId} was cancelled${reason ? ` because ${reason}` : ""}.` };
+	const payment = PAYMENT_SENTENCES[paymentOutcome(d)].sms;
+	return { body: `Momentum: your order ${d.orderId} was cancelled${reason ? ` because ${reason}` : ""}. ${payment}` };
 }
 
 type Renderers = { [T in TemplateName]: { email: (d: TemplateData[T]) => EmailContent; sms: (d: TemplateData[T]) => SmsContent } };

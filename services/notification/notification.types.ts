@@ -1,3 +1,5 @@
+import type { OrderStatus } from "../order/order.types";
+
 /** The public contract of the notification domain. */
 
 export const TEMPLATES = ["welcome", "orderConfirmed", "orderCancelled"] as const;
@@ -18,6 +20,10 @@ export interface OrderLineData {
 	lineTotalCents: number;
 }
 
+/** The statuses an order can be cancelled from (`order.cancelled`'s `previousStatus`). */
+export const CANCELLABLE_ORDER_STATUSES = ["PENDING", "STOCK_RESERVED", "CONFIRMED"] as const satisfies readonly OrderStatus[];
+export type CancellableOrderStatus = (typeof CANCELLABLE_ORDER_STATUSES)[number];
+
 export interface OrderData {
 	name: string;
 	orderId: string;
@@ -25,6 +31,8 @@ export interface OrderData {
 	totalCents: number;
 	currency: string;
 	cancelReason?: string;
+	/** For `orderCancelled`: the status the order left, which tells whether the customer had paid. */
+	previousStatus?: CancellableOrderStatus;
 }
 
 /** What each template needs to be rendered. */

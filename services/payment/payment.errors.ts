@@ -1,5 +1,5 @@
 import { Errors } from "moleculer";
-import { registerErrors } from "../../lib/errors";
+import { registerErrors, type FieldProblem } from "../../lib/errors";
 
 /**
  * The provider could not be reached or answered a transient fault; nothing was recorded. Retryable: the
@@ -25,4 +25,21 @@ export class PaymentNotRefundableError extends Errors.MoleculerClientError {
 	}
 }
 
-registerErrors(PaymentProviderUnavailableError, PaymentNotFoundError, PaymentNotRefundableError);
+/** The order was cancelled before it was charged: it is never charged. */
+export class OrderVoidedError extends Errors.MoleculerClientError {
+	constructor(orderId: string) {
+		super("The order was cancelled before it was charged", 409, "ORDER_VOIDED", { orderId });
+	}
+}
+
+/**
+ * A saga event payment cannot act on. Thrown inside the inbox, so the event is retried and then
+ * dead-lettered with this message for an operator; the problems never quote the rejected values.
+ */
+export class PaymentEventMalformedError extends Errors.MoleculerError {
+	constructor(event: string, eventId: string, problems: FieldProblem[]) {
+		super(`Malformed ${event} ${eventId}: ${problems.map(p => p.message).join(" ")}`, 422, "PAYMENT_EVENT_MALFORMED", { event, eventId, problems });
+	}
+}
+
+registerErrors(PaymentProviderUnavailableError, PaymentNotFoundError, PaymentNotRefundableError, OrderVoidedError, PaymentEventMalformedError);

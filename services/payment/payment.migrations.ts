@@ -28,5 +28,20 @@ export const paymentMigrations: Migration[] = [
 		down: async ({ sql }) => {
 			await sql(`DROP TABLE payments`);
 		}
+	},
+	{
+		name: "0002-voided-orders",
+		up: async ({ sql }) => {
+			// An order cancelled before payment was asked: a payment request arriving later charges nothing.
+			await sql(`
+				CREATE TABLE voided_orders (
+					order_id uuid PRIMARY KEY,
+					reason text,
+					created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+				)`);
+		},
+		down: async ({ sql }) => {
+			await sql(`DROP TABLE voided_orders`);
+		}
 	}
 ];

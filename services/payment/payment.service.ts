@@ -1,61 +1,100 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Transaction } from "sequelize";
 import type { AppConfig } from "../../lib/config";
-import { InvalidInputError, UnauthenticatedError } from "../../lib/errors";
+import { InvalidInputError, UnauthenticatedError, type FieldProblem } from "../../lib/errors";
+import type { EventEnvelope } from "../../lib/events";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
-import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import type { DbThis } from "../../mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
 import type { CallerMeta } from "../identity/identity.types";
-import { PaymentNotFoundError, PaymentNotRefundableError, PaymentProviderUnavailableError } from "./payment.errors";
+import { OrderVoidedError, PaymentEventMalformedError, PaymentNotFoundError, PaymentNotRefundableError, PaymentProviderUnavailableError } from "./payment.errors";
 import { paymentMigrations } from "./payment.migrations";
 import { ProviderUnavailableError, createProvider, type PaymentProvider } from "./payment.provider";
 import { PaymentRepository, publicPayment, type StoredPayment } from "./payment.repository";
-import { chargeKey, decideCharge, decideRefund, factOf, refundKey, resultOf } from "./payment.rules";
+import {
+	chargeKey,
+	decideCancellation,
+	decideCharge,
+	decideRefund,
+	factOf,
+	parseCancellation,
+	parsePaymentRequest,
+	reannouncementOf,
+	refundKey,
+	resultOf,
+	tokenProblem,
+	type PaymentFact,
+	type PaymentRequest
+} from "./payment.rules";
 import type { ChargeParams, ListPaymentsParams, PaymentPage, PaymentResult, RefundParams } from "./payment.types";
 
 interface PaymentSettings extends ServiceSettingSchema {
 	rest: string;
 }
 
-interface PaymentVars extends DbThis {
+interface PaymentVars extends DbThis, ReliableEventsThis {
 	repo: PaymentRepository;
 	provider: PaymentProvider;
 }
 
+/** What one charge attempt came to: the order was voided, it already had a payment, or it has one now. */
+type ChargeAttempt = { kind: "voided" } | { kind: "stored"; payment: StoredPayment } | { kind: "recorded"; payment: StoredPayment };
+
 interface PaymentMethods {
 	/** Calls the provider, turning its transient faults into PAYMENT_PROVIDER_UNAVAILABLE (retryable, 503). */
 	atProvider<T>(operation: "charge" | "refund", orderId: string, fn: () => Promise<T>): Promise<T>;
-	announce(ctx: Context, payment: StoredPayment): void;
+	/** The one charge of an order, in `t`: `payment.charge` and `order.paymentRequested` both come here. */
+	chargeOrder(request: PaymentRequest, t: Transaction): Promise<ChargeAttempt>;
+	/** Gives a SUCCEEDED payment back, in `t` (the order's lock held): `payment.refund` and `order.cancelled` both come here. */
+	refundPayment(payment: StoredPayment, t: Transaction): Promise<StoredPayment>;
+	/** Writes a payment fact to the outbox in `t`: it is published if and only if `t` commits. */
+	announce(fact: PaymentFact, t: Transaction): Promise<void>;
+	onPaymentRequested(event: EventEnvelope<unknown>, t: Transaction): Promise<void>;
+	onOrderCancelled(event: EventEnvelope<unknown>, t: Transaction): Promise<void>;
 }
 
 type PaymentThis = Service<PaymentSettings> & PaymentVars & PaymentMethods;
 type Ctx<P> = Context<P, CallerMeta>;
-
-const MAX_TOKEN_LENGTH = 255;
 
 /**
  * The card token is checked here rather than by the validator, whose errors carry the value they
  * rejected: a token must never travel in an error, and errors get logged.
  */
 function checkToken(token: unknown): asserts token is string {
-	if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
-		throw new InvalidInputError([{ field: "paymentToken", message: `The 'paymentToken' field must be a card token of 1 to ${MAX_TOKEN_LENGTH} characters.`, type: "string" }]);
-	}
+	const problem = tokenProblem(token);
+	if (problem) throw new InvalidInputError([problem]);
+}
+
+function malformed(event: EventEnvelope<unknown>, problems: FieldProblem[]): PaymentEventMalformedError {
+	return new PaymentEventMalformedError(event.event, event.id, problems);
 }
 
 /**
  * Charges orders through a `PaymentProvider` (the configured one unless the caller passes its own, as
- * tests do) and keeps one payment record per order.
+ * tests do) and keeps one payment record per order. In the checkout saga it charges on
+ * `order.paymentRequested` and refunds or voids on `order.cancelled`; every payment fact it announces is
+ * written to its outbox in the transaction that records the payment.
  */
 export function createPaymentService(config: AppConfig, provider?: PaymentProvider): ServiceSchema<PaymentSettings, PaymentMethods, PaymentVars> {
 	return {
 		name: "payment",
-		mixins: [DbMixin({ service: "payment", config: config.database, migrations: paymentMigrations })],
+		mixins: [
+			ReliableEventsMixin({
+				service: "payment",
+				config: config.events,
+				database: config.database,
+				migrations: paymentMigrations,
+				handlers: { "order.paymentRequested": "onPaymentRequested", "order.cancelled": "onOrderCancelled" }
+			})
+		],
 		settings: { rest: "/" },
 
 		actions: {
 			/**
 			 * Charges an order once. Idempotent per orderId: an order with a payment record answers it without
 			 * asking the provider again. A decline is an answer (status DECLINED, declineCode), not an error.
-			 * Throws PAYMENT_PROVIDER_UNAVAILABLE (503, retryable; nothing recorded), VALIDATION_ERROR (422).
+			 * Throws ORDER_VOIDED (409, the order was cancelled before it was charged),
+			 * PAYMENT_PROVIDER_UNAVAILABLE (503, retryable; nothing recorded), VALIDATION_ERROR (422).
 			 */
 			charge: {
 				visibility: "public",
@@ -70,27 +109,9 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 				async handler(this: PaymentThis, ctx: Ctx<ChargeParams>): Promise<PaymentResult> {
 					const { orderId, userId, amountCents, currency, paymentToken } = ctx.params;
 					checkToken(paymentToken);
-					const existing = await this.repo.byOrder(orderId);
-					if (decideCharge(existing) === "answer-stored") return resultOf(existing!);
-
-					// Concurrent first charges of one order all reach the provider: its idempotency key makes
-					// them one charge, and the unique order_id makes them one record.
-					const outcome = await this.atProvider("charge", orderId, () =>
-						this.provider.charge({ idempotencyKey: chargeKey(orderId), amountCents, currency, token: paymentToken, description: `Order ${orderId}` })
-					);
-					const inserted = await this.repo.insert({
-						orderId,
-						userId,
-						amountCents,
-						currency,
-						status: outcome.status,
-						declineCode: outcome.status === "DECLINED" ? (outcome.declineCode ?? "declined") : null,
-						providerRef: outcome.providerRef
-					});
-					if (!inserted) return resultOf((await this.repo.byOrder(orderId))!);
-					this.logger.info(`Payment for order ${orderId}: ${inserted.status}${inserted.declineCode ? ` (${inserted.declineCode})` : ""}`);
-					this.announce(ctx, inserted);
-					return resultOf(inserted);
+					const attempt = await this.db.transaction(t => this.chargeOrder({ orderId, userId, amountCents, currency, paymentToken }, t));
+					if (attempt.kind === "voided") throw new OrderVoidedError(orderId);
+					return resultOf(attempt.payment);
 				}
 			},
 
@@ -104,26 +125,21 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 				params: { $$strict: "remove", orderId: uuidParam },
 				async handler(this: PaymentThis, ctx: Ctx<RefundParams>): Promise<PaymentResult> {
 					const { orderId } = ctx.params;
-					const existing = await this.repo.byOrder(orderId);
-					switch (decideRefund(existing)) {
-						case "not-found":
-							throw new PaymentNotFoundError(orderId);
-						case "not-refundable":
-							throw new PaymentNotRefundableError(orderId, existing!.status);
-						case "unchanged":
-							return resultOf(existing!);
-						case "refund":
-							break;
-					}
-					const payment = existing!;
-					const { refundRef } = await this.atProvider("refund", orderId, () =>
-						this.provider.refund({ idempotencyKey: refundKey(orderId), providerRef: payment.providerRef, amountCents: payment.amountCents })
-					);
-					const refunded = await this.repo.markRefunded(orderId, refundRef);
-					if (!refunded) return resultOf((await this.repo.byOrder(orderId))!);
-					this.logger.info(`Payment for order ${orderId}: REFUNDED`);
-					this.announce(ctx, refunded);
-					return resultOf(refunded);
+					const payment = await this.db.transaction(async t => {
+						await this.repo.lockOrder(orderId, t);
+						const existing = await this.repo.byOrder(orderId, t);
+						switch (decideRefund(existing)) {
+							case "not-found":
+								throw new PaymentNotFoundError(orderId);
+							case "not-refundable":
+								throw new PaymentNotRefundableError(orderId, existing!.status);
+							case "unchanged":
+								return existing!;
+							case "refund":
+								return this.refundPayment(existing!, t);
+						}
+					});
+					return resultOf(payment);
 				}
 			},
 
@@ -157,13 +173,101 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 				}
 			},
 
+			async chargeOrder(this: PaymentThis, request: PaymentRequest, t: Transaction): Promise<ChargeAttempt> {
+				const { orderId, userId, amountCents, currency, paymentToken } = request;
+				// Concurrent charges of one order, and a cancellation racing them, take turns here: the first
+				// charges, the others find its record (and a cancellation finds a charge to refund, not a void).
+				await this.repo.lockOrder(orderId, t);
+				const existing = await this.repo.byOrder(orderId, t);
+				switch (decideCharge(existing, !existing && (await this.repo.isVoided(orderId, t)))) {
+					case "answer-stored":
+						return { kind: "stored", payment: existing! };
+					case "voided":
+						return { kind: "voided" };
+					case "charge":
+						break;
+				}
+				if (paymentToken === undefined) throw new InvalidInputError([tokenProblem(undefined)!]);
+
+				// The provider's idempotency key keeps a retry after a lost answer (or a rolled-back record) to one charge.
+				const outcome = await this.atProvider("charge", orderId, () =>
+					this.provider.charge({ idempotencyKey: chargeKey(orderId), amountCents, currency, token: paymentToken, description: `Order ${orderId}` })
+				);
+				const inserted = await this.repo.insert(
+					{
+						orderId,
+						userId,
+						amountCents,
+						currency,
+						status: outcome.status,
+						declineCode: outcome.status === "DECLINED" ? (outcome.declineCode ?? "declined") : null,
+						providerRef: outcome.providerRef
+					},
+					t
+				);
+				if (!inserted) return { kind: "stored", payment: (await this.repo.byOrder(orderId, t))! };
+				this.logger.info(`Payment for order ${orderId}: ${inserted.status}${inserted.declineCode ? ` (${inserted.declineCode})` : ""}`);
+				await this.announce(factOf(inserted), t);
+				return { kind: "recorded", payment: inserted };
+			},
+
+			async refundPayment(this: PaymentThis, payment: StoredPayment, t: Transaction): Promise<StoredPayment> {
+				const { orderId } = payment;
+				const { refundRef } = await this.atProvider("refund", orderId, () =>
+					this.provider.refund({ idempotencyKey: refundKey(orderId), providerRef: payment.providerRef, amountCents: payment.amountCents })
+				);
+				const refunded = await this.repo.markRefunded(orderId, refundRef, t);
+				if (!refunded) return (await this.repo.byOrder(orderId, t))!;
+				this.logger.info(`Payment for order ${orderId}: REFUNDED`);
+				await this.announce(factOf(refunded), t);
+				return refunded;
+			},
+
+			async announce(this: PaymentThis, fact: PaymentFact, t: Transaction): Promise<void> {
+				await this.outbox.add(t, fact.event, fact.payload);
+			},
+
 			/**
-			 * The saga's hook: announces a newly recorded payment state, once, by the call that recorded it.
-			 * Emitted after the write; when the outbox lands this becomes an outbox row in the same transaction.
+			 * `order.paymentRequested`: charges the order once and announces the outcome; asked again (the order's
+			 * watchdog, under a new event id), it announces the stored outcome again. A voided order is not
+			 * charged. A decline is announced as `payment.failed`; a provider outage throws, so the inbox retries.
 			 */
-			announce(this: PaymentThis, ctx: Context, payment: StoredPayment): void {
-				const fact = factOf(payment);
-				ctx.emit(fact.event, fact.payload);
+			async onPaymentRequested(this: PaymentThis, event: EventEnvelope<unknown>, t: Transaction): Promise<void> {
+				const parsed = parsePaymentRequest(event.data);
+				if (!parsed.ok) throw malformed(event, parsed.problems);
+				const request = parsed.value;
+				const attempt = await this.chargeOrder(request, t);
+				if (attempt.kind === "voided") {
+					this.logger.info(`Payment for order ${request.orderId}: not charged, the order was cancelled first`);
+				} else if (attempt.kind === "stored") {
+					const fact = reannouncementOf(attempt.payment);
+					if (fact) await this.announce(fact, t);
+				}
+				// the token has done its job (or was never needed): this store does not keep it
+				await this.repo.scrubInboxToken(event.id, t);
+			},
+
+			/**
+			 * `order.cancelled`: refunds a charge that went through and announces `payment.refunded`; voids an
+			 * order not charged yet, so a payment request arriving later charges nothing. A provider outage
+			 * throws, so the inbox retries the refund.
+			 */
+			async onOrderCancelled(this: PaymentThis, event: EventEnvelope<unknown>, t: Transaction): Promise<void> {
+				const parsed = parseCancellation(event.data);
+				if (!parsed.ok) throw malformed(event, parsed.problems);
+				const { orderId, reason } = parsed.value;
+				await this.repo.lockOrder(orderId, t);
+				const existing = await this.repo.byOrder(orderId, t);
+				switch (decideCancellation(existing)) {
+					case "refund":
+						await this.refundPayment(existing!, t);
+						return;
+					case "void":
+						if (await this.repo.markVoided(orderId, reason, t)) this.logger.info(`Payment for order ${orderId}: voided before any charge (${reason ?? "no reason given"})`);
+						return;
+					case "nothing":
+						return;
+				}
 			}
 		},
 

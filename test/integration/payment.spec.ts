@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { expect } from "chai";
 import { Errors, type Context, type ServiceSchema } from "moleculer";
 import { Client } from "pg";
+import type { EventEnvelope } from "../../lib/events";
 import { createPaymentService } from "../../services/payment/payment.service";
 import { SimulatedProvider, ProviderUnavailableError, type ChargeRequest, type PaymentProvider, type RefundRequest } from "../../services/payment/payment.provider";
 import type { ChargeParams, PaymentEvents, PaymentResult } from "../../services/payment/payment.types";
@@ -29,13 +30,16 @@ class FlakyProvider implements PaymentProvider {
 
 type Fact = { [E in keyof PaymentEvents]: { event: E; payload: PaymentEvents[E] } }[keyof PaymentEvents];
 
-/** Collects what payment announces. */
+/** Collects what payment announces, as the order service (the facts' consumer group) receives them. */
 function listener(facts: Fact[]): Partial<ServiceSchema> {
-	const on = (event: keyof PaymentEvents) => (ctx: Context<Fact["payload"]>) => {
-		facts.push({ event, payload: ctx.params } as Fact);
-	};
+	const on = (event: keyof PaymentEvents) => ({
+		group: "order",
+		handler: (ctx: Context<EventEnvelope<Fact["payload"]>>) => {
+			facts.push({ event, payload: ctx.params.data } as Fact);
+		}
+	});
 	return {
-		name: "payment-listener",
+		name: "order",
 		events: { "payment.succeeded": on("payment.succeeded"), "payment.failed": on("payment.failed"), "payment.refunded": on("payment.refunded") }
 	};
 }
@@ -77,6 +81,14 @@ describe("payment (integration)", () => {
 	const facts: Fact[] = [];
 	const call = <T>(action: string, params: object): Promise<T> => shop.broker.call<T, object>(action, params);
 	const charge = (params: ChargeParams) => call<PaymentResult>("payment.charge", params);
+	/** Facts go out through the outbox after commit: waits until every one written so far has been handed over. */
+	async function delivered(): Promise<void> {
+		const deadline = Date.now() + 5000;
+		while ((await call<{ pending: number }>("payment.relayOutbox", {})).pending > 0) {
+			if (Date.now() > deadline) throw new Error("payment facts were not delivered");
+			await new Promise(r => setTimeout(r, 20));
+		}
+	}
 
 	before(async () => {
 		db = await createTestDatabase();
@@ -91,8 +103,9 @@ describe("payment (integration)", () => {
 		await shop?.stop();
 		await db?.drop();
 	});
-	beforeEach(() => {
+	beforeEach(async () => {
 		provider.failNext = 0;
+		await delivered();
 		facts.length = 0;
 	});
 
@@ -106,6 +119,7 @@ describe("payment (integration)", () => {
 			expect(rows[0]).to.include({ id: result.paymentId, user_id: userId, amount_cents: 12_990, currency: "BRL", status: "SUCCEEDED", decline_code: null });
 			expect(rows[0].provider_ref).to.match(/^ch_sim_/);
 			expect(JSON.stringify(rows[0])).to.not.include("tok_");
+			await delivered();
 			expect(facts).to.deep.equal([
 				{ event: "payment.succeeded", payload: { paymentId: result.paymentId, orderId: params.orderId, userId, amountCents: 12_990, currency: "BRL" } }
 			]);
@@ -123,6 +137,7 @@ describe("payment (integration)", () => {
 				const rows = await rowsOf(db, params.orderId);
 				expect(rows).to.have.length(1);
 				expect(rows[0]).to.include({ status: "DECLINED", decline_code: declineCode });
+				await delivered();
 				expect(facts.map(f => f.event)).to.deep.equal(["payment.failed"]);
 				expect(facts[0].payload).to.include({ orderId: params.orderId, declineCode });
 			});
@@ -136,6 +151,7 @@ describe("payment (integration)", () => {
 			expect(again).to.deep.equal(first);
 			expect(provider.network.stats).to.deep.equal(before);
 			expect(await rowsOf(db, params.orderId)).to.have.length(1);
+			await delivered();
 			expect(facts).to.have.length(1);
 		});
 
@@ -153,6 +169,7 @@ describe("payment (integration)", () => {
 			expect(results.every(r => r.status === "SUCCEEDED")).to.equal(true);
 			expect(provider.network.stats.charges - before).to.equal(1);
 			expect(await rowsOf(db, params.orderId)).to.have.length(1);
+			await delivered();
 			expect(facts.map(f => f.event)).to.deep.equal(["payment.succeeded"]);
 		});
 
@@ -163,6 +180,7 @@ describe("payment (integration)", () => {
 			expect(err).to.be.instanceOf(Errors.MoleculerRetryableError);
 			expect(err).to.include({ code: 503, type: "PAYMENT_PROVIDER_UNAVAILABLE", retryable: true });
 			expect(await rowsOf(db, params.orderId)).to.have.length(0);
+			await delivered();
 			expect(facts).to.have.length(0);
 
 			const before = provider.network.stats.charges;
@@ -195,6 +213,7 @@ describe("payment (integration)", () => {
 			const [row] = await rowsOf(db, params.orderId);
 			expect(row).to.include({ status: "REFUNDED" });
 			expect(row.refund_ref).to.match(/^re_sim_/);
+			await delivered();
 			expect(facts.map(f => f.event)).to.deep.equal(["payment.succeeded", "payment.refunded"]);
 		});
 

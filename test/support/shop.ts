@@ -36,8 +36,18 @@ export interface RunningShop {
 }
 
 /** Starts a broker with the services the config names, exactly as `npm start` does, on free ports. */
-export async function startShop(config: AppConfig, extraServices: Partial<import("moleculer").ServiceSchema>[] = []): Promise<RunningShop> {
-	const broker = new ServiceBroker({ ...brokerOptions(config), nodeID: `test-${process.pid}-${crypto.randomBytes(3).toString("hex")}` });
+export async function startShop(
+	config: AppConfig,
+	extraServices: Partial<import("moleculer").ServiceSchema>[] = [],
+	/** Middlewares added after the shop's own (tests use them to lose or fail event hand-offs). */
+	middlewares: import("moleculer").Middleware[] = []
+): Promise<RunningShop> {
+	const options = brokerOptions(config);
+	const broker = new ServiceBroker({
+		...options,
+		middlewares: [...(options.middlewares ?? []), ...middlewares],
+		nodeID: `test-${process.pid}-${crypto.randomBytes(3).toString("hex")}`
+	});
 	for (const schema of schemasFor(config, () => undefined)) broker.createService(schema);
 	for (const schema of extraServices) broker.createService(schema as import("moleculer").ServiceSchema);
 	await broker.start();

@@ -39,6 +39,7 @@ describe("inventory rules", () => {
 		expect(decideRelease("RESERVED")).to.equal("release");
 		expect(decideRelease("RELEASED")).to.equal("unchanged");
 		expect(decideRelease("EXPIRED")).to.equal("unchanged");
+		expect(decideRelease("RETURNED")).to.equal("unchanged");
 		expect(decideRelease("COMMITTED")).to.equal("committed");
 		expect(decideRelease("FAILED")).to.equal("not-found");
 		expect(decideRelease(undefined)).to.equal("not-found");
@@ -50,6 +51,7 @@ describe("inventory rules", () => {
 		expect(decideCommit("COMMITTED", true)).to.equal("unchanged");
 		expect(decideCommit("RELEASED", false)).to.equal("released");
 		expect(decideCommit("EXPIRED", false)).to.equal("released");
+		expect(decideCommit("RETURNED", false)).to.equal("released");
 		expect(decideCommit("FAILED", false)).to.equal("not-found");
 		expect(decideCommit(undefined, false)).to.equal("not-found");
 	});

@@ -78,8 +78,58 @@ describe("notification templates", () => {
 		expect(mail.text).to.contain(`Total: R$${NBSP}72,30`);
 		expect(mail.html).to.contain("because the payment was declined");
 		expect(orderCancelledSms({ ...order, cancelReason: "out_of_stock" }).body).to.contain("because some items were out of stock");
-		expect(orderCancelledEmail(order).text).to.contain(`Your order ${order.orderId} was cancelled. You`);
+		expect(orderCancelledEmail(order).text).to.contain(`Your order ${order.orderId} was cancelled. If`);
 		expect(describeCancelReason("something_new")).to.equal("something_new");
+	});
+
+	describe("what a cancellation says about the payment", () => {
+		const cancelled = (over: Partial<OrderData>) => ({ ...order, ...over });
+		const NOT_CHARGED = "You have not been charged for it.";
+		const REFUNDED = "Your payment has been refunded.";
+		const MAYBE = "If any payment was taken for it, it will be refunded.";
+
+		it("says the customer was not charged when the payment was declined or never asked for", () => {
+			for (const d of [
+				cancelled({ cancelReason: "payment_declined", previousStatus: "STOCK_RESERVED" }),
+				cancelled({ cancelReason: "out_of_stock", previousStatus: "PENDING" }),
+				cancelled({ cancelReason: "customer_request", previousStatus: "PENDING" })
+			]) {
+				const mail = orderCancelledEmail(d);
+				expect(mail.text).to.contain(`. ${NOT_CHARGED}`);
+				expect(mail.html).to.contain(`. ${NOT_CHARGED}</p>`);
+				expect(orderCancelledSms(d).body).to.match(/\. You have not been charged\.$/);
+			}
+			expect(orderCancelledEmail(cancelled({ cancelReason: "payment_declined", previousStatus: "STOCK_RESERVED" })).text).to.contain(
+				`was cancelled because the payment was declined. ${NOT_CHARGED}`
+			);
+		});
+
+		it("says the payment was refunded for an order cancelled after it was confirmed", () => {
+			const d = cancelled({ cancelReason: "customer_request", previousStatus: "CONFIRMED" });
+			const mail = orderCancelledEmail(d);
+			expect(mail.text).to.contain(`was cancelled because you asked us to cancel it. ${REFUNDED}`);
+			expect(mail.html).to.contain(REFUNDED);
+			for (const text of [mail.text, mail.html, orderCancelledSms(d).body]) expect(text).not.to.contain("not been charged");
+			expect(orderCancelledSms(d).body).to.equal(`Momentum: your order ${order.orderId} was cancelled because you asked us to cancel it. ${REFUNDED}`);
+		});
+
+		it("promises a refund only if money was taken while the payment may have been under way", () => {
+			for (const d of [cancelled({ cancelReason: "timeout", previousStatus: "STOCK_RESERVED" }), cancelled({ cancelReason: "timeout" })]) {
+				const mail = orderCancelledEmail(d);
+				expect(mail.text).to.contain(`was cancelled because it could not be completed in time. ${MAYBE}`);
+				expect(mail.html).to.contain(MAYBE);
+				expect(mail.text).not.to.contain("not been charged");
+				expect(orderCancelledSms(d).body).to.match(/\. Any payment taken will be refunded\.$/);
+			}
+		});
+
+		it("keeps every cancellation SMS within one 160-character message", () => {
+			for (const cancelReason of ["out_of_stock", "payment_declined", "customer_request", "timeout"]) {
+				for (const previousStatus of ["PENDING", "STOCK_RESERVED", "CONFIRMED"] as const) {
+					expect(orderCancelledSms(cancelled({ cancelReason, previousStatus })).body.length).to.be.at.most(160);
+				}
+			}
+		});
 	});
 
 	it("escapes every user-controlled value in the HTML, never in the plain text", () => {

@@ -1,0 +1,41 @@
+import type { OrderCancelledEvent, OrderConfirmedEvent, OrderLine } from "../order/order.types";
+import type { OrderLineData, SendParams } from "./notification.types";
+
+/**
+ * Pure: what each saga fact tells the customer. The dedupe key names the order's fact, never the envelope,
+ * so a fact delivered again or re-asked under a new envelope id still notifies once.
+ */
+
+function lineData(line: OrderLine): OrderLineData {
+	return { name: line.name, quantity: line.quantity, lineTotalCents: line.lineTotalCents };
+}
+
+export function orderConfirmedNotice(e: OrderConfirmedEvent): SendParams {
+	return {
+		userId: e.userId,
+		template: "orderConfirmed",
+		data: { name: e.customer.name, orderId: e.orderId, items: e.items.map(lineData), totalCents: e.totalCents, currency: e.currency },
+		email: e.customer.email,
+		phone: e.customer.phone,
+		dedupeKey: `orderConfirmed:${e.orderId}`
+	};
+}
+
+export function orderCancelledNotice(e: OrderCancelledEvent): SendParams {
+	return {
+		userId: e.userId,
+		template: "orderCancelled",
+		data: {
+			name: e.customer.name,
+			orderId: e.orderId,
+			items: e.items.map(lineData),
+			totalCents: e.totalCents,
+			currency: e.currency,
+			cancelReason: e.reason,
+			previousStatus: e.previousStatus
+		},
+		email: e.customer.email,
+		phone: e.customer.phone,
+		dedupeKey: `orderCancelled:${e.orderId}`
+	};
+}

@@ -1,0 +1,26 @@
+import { Errors } from "moleculer";
+import { registerErrors } from "../../lib/errors";
+import type { OrderStatus } from "./order.types";
+
+/** There is nothing to order. */
+export class EmptyCartError extends Errors.MoleculerClientError {
+	constructor() {
+		super("The cart is empty: add products before placing an order", 422, "EMPTY_CART");
+	}
+}
+
+/** An Idempotency-Key was used before for a different request. */
+export class IdempotencyKeyReusedError extends Errors.MoleculerClientError {
+	constructor(orderId: string) {
+		super("This Idempotency-Key was already used for a different request", 422, "IDEMPOTENCY_KEY_REUSED", { orderId });
+	}
+}
+
+/** The order has already ended (CANCELLED), so it cannot be cancelled again. */
+export class OrderNotCancellableError extends Errors.MoleculerClientError {
+	constructor(orderId: string, status: OrderStatus) {
+		super(`The order is ${status} and cannot be cancelled`, 409, "ORDER_NOT_CANCELLABLE", { orderId, status });
+	}
+}
+
+registerErrors(EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError);

@@ -1,0 +1,454 @@
+import crypto from "node:crypto";
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Transaction } from "sequelize";
+import "../../lib/action-access";
+import type { AppConfig } from "../../lib/config";
+import { InvalidInputError, NotFoundError, UnauthenticatedError } from "../../lib/errors";
+import type { EventEnvelope } from "../../lib/events";
+import type { TrailEntry } from "../../lib/outbox";
+import { pageOf, pageParams, uuidParam } from "../../lib/params";
+import { Pump } from "../../lib/pump";
+import type { DbThis } from "../../mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import type { CartDto, RemoveOrderedParams, UserRef } from "../cart/cart.types";
+import type { AuthUser, CallerMeta, GetUserParams, UserDto } from "../identity/identity.types";
+import type { InventoryReservationFailedEvent, InventoryReservedEvent } from "../inventory/inventory.types";
+import type { PaymentFailedEvent, PaymentRefundedEvent, PaymentSucceededEvent } from "../payment/payment.types";
+import { EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError } from "./order.errors";
+import { orderMigrations } from "./order.migrations";
+import { OrderRepository, publicOrder, type StoredOrder } from "./order.repository";
+import { decide, historyEntry, pendingStep, type SagaInput } from "./order.saga";
+import {
+	ORDER_STATUSES,
+	type ListOrdersParams,
+	type OrderDto,
+	type OrderEvents,
+	type OrderIdParams,
+	type OrderPage,
+	type OrderStatus,
+	type PlaceOrderParams,
+	type ShippingAddress
+} from "./order.types";
+
+interface OrderSettings extends ServiceSettingSchema {
+	rest: string;
+}
+
+interface OrderVars extends DbThis, ReliableEventsThis {
+	repo: OrderRepository;
+	watchdog: Pump;
+}
+
+interface OrderMethods {
+	/** Feeds one saga input to a locked order and persists what the rules decide. Answers the order after. */
+	apply(orderId: string, input: SagaInput, t: Transaction): Promise<StoredOrder>;
+	/** Writes the event a transition (or a nudge) calls for; `left` is the status a cancelled order left. */
+	command(order: StoredOrder, event: keyof OrderEvents, t: Transaction, left?: OrderStatus): Promise<void>;
+	/** One watchdog pass: re-asks stuck steps and gives up on orders past the limit. Answers how many it touched. */
+	watch(stopping: () => boolean): Promise<number>;
+	onStockReserved(event: EventEnvelope<InventoryReservedEvent>, t: Transaction): Promise<void>;
+	onStockUnavailable(event: EventEnvelope<InventoryReservationFailedEvent>, t: Transaction): Promise<void>;
+	onPaymentSucceeded(event: EventEnvelope<PaymentSucceededEvent>, t: Transaction): Promise<void>;
+	onPaymentFailed(event: EventEnvelope<PaymentFailedEvent>, t: Transaction): Promise<void>;
+	onPaymentRefunded(event: EventEnvelope<PaymentRefundedEvent>, t: Transaction): Promise<void>;
+}
+
+type OrderThis = Service<OrderSettings> & OrderVars & OrderMethods;
+type Ctx<P> = Context<P, CallerMeta>;
+
+/** What `order.saga` answers: the order and every event about it, as each service saw it. */
+export interface SagaTrail {
+	order: OrderDto;
+	events: TrailEntry[];
+	/** Services whose records could not be read (not running, or not answering). */
+	unreachable: string[];
+}
+
+const MAX_TOKEN_LENGTH = 255;
+/** Printable ASCII without spaces, like the keys clients generate (UUIDs, ULIDs, hashes). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** How many stuck orders one watchdog transaction handles. */
+const WATCH_BATCH = 50;
+/** The services that take part in the saga and keep records of its events. */
+const SAGA_SERVICES = ["order", "inventory", "payment", "notification"] as const;
+
+const text = (max: number, optional = false) => ({ type: "string", trim: true, min: 1, max, ...(optional ? { optional: true } : {}) }) as const;
+
+const addressParam = {
+	type: "object",
+	strict: "remove",
+	optional: true,
+	props: {
+		name: text(100),
+		line1: text(200),
+		line2: text(200, true),
+		city: text(100),
+		region: text(100, true),
+		postalCode: text(20),
+		country: { type: "string", pattern: /^[A-Z]{2}$/, messages: { stringPattern: "The 'shippingAddress.country' field must be an ISO 3166-1 alpha-2 code such as 'BR'." } }
+	}
+} as const;
+
+function caller(ctx: Ctx<unknown>): AuthUser {
+	const user = ctx.meta.user;
+	if (!user) throw new UnauthenticatedError();
+	return user;
+}
+
+const isAdmin = (user: AuthUser): boolean => user.roles.includes("admin");
+
+/**
+ * The card token is checked here rather than by the validator, whose errors carry the value they
+ * rejected: a token must never travel in an error, and errors get logged.
+ */
+function checkToken(token: unknown): asserts token is string {
+	if (typeof token !== "string" || token.trim().length === 0 || token.length > MAX_TOKEN_LENGTH) {
+		throw new InvalidInputError([{ field: "paymentToken", message: `The 'paymentToken' field must be a card token of 1 to ${MAX_TOKEN_LENGTH} characters.`, type: "string" }]);
+	}
+}
+
+function checkKey(key: unknown): string | undefined {
+	if (key === undefined) return undefined;
+	if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key)) {
+		throw new InvalidInputError([{ field: "Idempotency-Key", message: "The Idempotency-Key header must be 1 to 255 printable ASCII characters without spaces.", type: "header" }]);
+	}
+	return key;
+}
+
+/** What identifies a request for its Idempotency-Key: the body, with the token hashed rather than kept. */
+function requestHash(params: PlaceOrderParams): string {
+	const body = JSON.stringify({ paymentToken: params.paymentToken, shippingAddress: params.shippingAddress ?? null });
+	return crypto.createHash("sha256").update(body).digest("hex");
+}
+
+export function createOrderService(config: AppConfig): ServiceSchema<OrderSettings, OrderMethods, OrderVars> {
+	const c = config.order;
+	return {
+		name: "order",
+		mixins: [
+			ReliableEventsMixin({
+				service: "order",
+				config: config.events,
+				database: config.database,
+				migrations: orderMigrations,
+				handlers: {
+					"inventory.reserved": "onStockReserved",
+					"inventory.reservationFailed": "onStockUnavailable",
+					"payment.succeeded": "onPaymentSucceeded",
+					"payment.failed": "onPaymentFailed",
+					"payment.refunded": "onPaymentRefunded"
+				}
+			})
+		],
+		settings: { rest: "/" },
+
+		actions: {
+			/**
+			 * Places an order for everything in the caller's cart and empties it; the saga then reserves the
+			 * stock and charges the card. With an `Idempotency-Key` header a repeat answers the first response.
+			 * Throws EMPTY_CART (422), IDEMPOTENCY_KEY_REUSED (422), VALIDATION_ERROR (422).
+			 */
+			place: {
+				rest: "POST /orders",
+				visibility: "published",
+				auth: "required",
+				params: { $$strict: "remove", paymentToken: { type: "any" }, shippingAddress: addressParam },
+				async handler(this: OrderThis, ctx: Ctx<PlaceOrderParams>): Promise<{ order: OrderDto }> {
+					const user = caller(ctx);
+					const { paymentToken } = ctx.params;
+					checkToken(paymentToken);
+					const key = checkKey(ctx.meta.idempotencyKey);
+					const hash = key ? requestHash(ctx.params) : null;
+					const replay = (existing: StoredOrder): { order: OrderDto } => {
+						if (existing.requestHash !== hash) throw new IdempotencyKeyReusedError(existing.id);
+						ctx.meta.$statusCode = 201;
+						ctx.meta.$responseHeaders = { "Idempotent-Replayed": "true" };
+						return existing.createdResponse;
+					};
+					if (key) {
+						const existing = await this.repo.byKey(user.id, key);
+						if (existing) return replay(existing);
+					}
+
+					const [cart, profile] = await Promise.all([
+						ctx.call<CartDto, UserRef>("cart.getForUser", { userId: user.id }),
+						ctx.call<UserDto, GetUserParams>("identity.get", { id: user.id })
+					]);
+					if (cart.items.length === 0) {
+						// a twin request with the same key may have just placed the order and emptied the cart
+						const twin = key && (await this.repo.byKey(user.id, key));
+						if (twin) return replay(twin);
+						throw new EmptyCartError();
+					}
+
+					const id = crypto.randomUUID();
+					const now = new Date();
+					const items = cart.items.map(({ productId, sku, name, quantity, unitPriceCents, lineTotalCents }) => ({
+						productId,
+						sku,
+						name,
+						quantity,
+						unitPriceCents,
+						lineTotalCents
+					}));
+					const order: OrderDto = {
+						id,
+						userId: user.id,
+						status: "PENDING",
+						cancelReason: null,
+						items,
+						totalCents: cart.totalCents,
+						currency: cart.currency,
+						shippingAddress: (ctx.params.shippingAddress as ShippingAddress | undefined) ?? null,
+						paymentStatus: null,
+						history: [historyEntry("PENDING", now)],
+						createdAt: now.toISOString(),
+						updatedAt: now.toISOString()
+					};
+					const created = await this.db.transaction(async t => {
+						const stored = await this.repo.insert(
+							{
+								...order,
+								customer: { email: profile.email, name: profile.name, phone: profile.phone },
+								paymentToken,
+								idempotencyKey: key ?? null,
+								requestHash: hash,
+								createdResponse: { order }
+							},
+							t
+						);
+						if (stored) await this.command(stored, "order.created", t);
+						return stored;
+					});
+					if (!created) return replay((await this.repo.byKey(user.id, key!))!);
+
+					this.logger.info(`Order ${id} placed: ${items.length} line(s), ${order.totalCents} ${order.currency}`);
+					try {
+						await ctx.call<{ removed: boolean }, RemoveOrderedParams>("cart.removeOrdered", {
+							userId: user.id,
+							orderId: id,
+							items: items.map(i => ({ productId: i.productId, quantity: i.quantity }))
+						});
+					} catch (err) {
+						// the order stands; the lines stay in the cart for the shopper to remove
+						this.logger.warn(`Order ${id} was placed but its lines could not be taken out of the cart:`, err);
+					}
+					ctx.meta.$statusCode = 201;
+					return { order };
+				}
+			},
+
+			/** The caller's orders newest first (admins: everyone's). Throws VALIDATION_ERROR (422). */
+			list: {
+				rest: "GET /orders",
+				visibility: "published",
+				auth: "required",
+				params: { $$strict: "remove", status: { type: "enum", values: ORDER_STATUSES, optional: true }, ...pageParams },
+				async handler(this: OrderThis, ctx: Ctx<ListOrdersParams>): Promise<OrderPage> {
+					const user = caller(ctx);
+					const { page, pageSize, offset } = pageOf(ctx.params);
+					const filter = { userId: isAdmin(user) ? undefined : user.id, status: ctx.params.status };
+					const { items, total } = await this.repo.list(filter, pageSize, offset);
+					return { items: items.map(publicOrder), total, page, pageSize };
+				}
+			},
+
+			/** One order: the caller's own (admins: any). Throws NOT_FOUND (404, also for another user's order). */
+			get: {
+				rest: "GET /orders/:id",
+				visibility: "published",
+				auth: "required",
+				params: { $$strict: "remove", id: uuidParam },
+				async handler(this: OrderThis, ctx: Ctx<OrderIdParams>): Promise<{ order: OrderDto }> {
+					const user = caller(ctx);
+					const order = await this.repo.byId(ctx.params.id);
+					// someone else's order is "not found", not "forbidden": its existence is not the caller's business
+					if (!order || (order.userId !== user.id && !isAdmin(user))) throw new NotFoundError("Order", ctx.params.id);
+					return { order: publicOrder(order) };
+				}
+			},
+
+			/**
+			 * Cancels an order of the caller's (admins: any). Before confirmation the stock is released; after
+			 * it the payment is refunded and the stock put back (the saga does both). Throws NOT_FOUND (404),
+			 * ORDER_NOT_CANCELLABLE (409, already cancelled).
+			 */
+			cancel: {
+				rest: "POST /orders/:id/cancel",
+				visibility: "published",
+				auth: "required",
+				params: { $$strict: "remove", id: uuidParam },
+				async handler(this: OrderThis, ctx: Ctx<OrderIdParams>): Promise<{ order: OrderDto }> {
+					const user = caller(ctx);
+					const order = await this.db.transaction(async t => {
+						const current = await this.repo.lock(ctx.params.id, t);
+						if (!current || (current.userId !== user.id && !isAdmin(user))) throw new NotFoundError("Order", ctx.params.id);
+						return this.apply(current.id, { type: "customerCancelled" }, t);
+					});
+					return { order: publicOrder(order) };
+				}
+			},
+
+			/**
+			 * An order's saga for operators (REPL `saga <id>`): its history and every event about it that
+			 * order, inventory, payment and notification sent or received. Throws NOT_FOUND (404).
+			 */
+			saga: {
+				visibility: "public",
+				params: { id: uuidParam },
+				async handler(this: OrderThis, ctx: Ctx<OrderIdParams>): Promise<SagaTrail> {
+					const order = await this.repo.byId(ctx.params.id);
+					if (!order) throw new NotFoundError("Order", ctx.params.id);
+					const unreachable: string[] = [];
+					const trails = await Promise.all(
+						SAGA_SERVICES.map(svc =>
+							ctx.call<TrailEntry[], { orderId: string }>(`${svc}.eventTrail`, { orderId: order.id }).catch(() => {
+								unreachable.push(svc);
+								return [] as TrailEntry[];
+							})
+						)
+					);
+					const events = trails.flat().sort((a, b) => a.at.localeCompare(b.at) || (a.direction === "sent" ? -1 : 1));
+					return { order: publicOrder(order), events, unreachable };
+				}
+			},
+
+			/** Runs a watchdog pass now (re-asks stuck steps, gives up on orders past SAGA_GIVE_UP); answers how many it touched. */
+			watchdog: {
+				visibility: "public",
+				async handler(this: OrderThis): Promise<{ touched: number }> {
+					return { touched: await this.watch(() => false) };
+				}
+			}
+		},
+
+		methods: {
+			async apply(this: OrderThis, orderId: string, input: SagaInput, t: Transaction): Promise<StoredOrder> {
+				const order = await this.repo.lock(orderId, t);
+				// an event about an order this shop does not have: dead-lettered for an operator to look at
+				if (!order) throw new NotFoundError("Order", orderId);
+				const now = new Date();
+				const decision = decide(order, input, now);
+				if (decision.kind === "refuse") throw new OrderNotCancellableError(order.id, order.status);
+				if (decision.paymentStatus) {
+					await this.repo.setPaymentStatus(order.id, decision.paymentStatus, t);
+					await this.repo.scrubPaymentRequests(order.id, t);
+				}
+				if (decision.kind === "ignore") return decision.paymentStatus ? (await this.repo.lock(orderId, t))! : order;
+
+				const ended = decision.to === "CANCELLED" || decision.to === "CONFIRMED";
+				const next = await this.repo.transition(
+					order.id,
+					{ status: decision.to, cancelReason: decision.reason ?? null, entry: historyEntry(decision.to, now, decision.reason), dropToken: ended },
+					t
+				);
+				if (ended) await this.repo.scrubPaymentRequests(order.id, t);
+				await this.command(next, decision.emit, t, order.status);
+				const reason = decision.reason ? ` (${decision.reason})` : "";
+				this.logger.info(`Order ${order.id}: ${order.status} -> ${decision.to}${reason}`);
+				return next;
+			},
+
+			async command(this: OrderThis, order: StoredOrder, event: keyof OrderEvents, t: Transaction, left?: OrderStatus): Promise<void> {
+				const base = { orderId: order.id, userId: order.userId };
+				switch (event) {
+					case "order.created":
+						await this.outbox.add<OrderEvents[typeof event]>(t, event, {
+							...base,
+							items: order.items.map(i => ({ productId: i.productId, quantity: i.quantity })),
+							totalCents: order.totalCents,
+							currency: order.currency
+						});
+						return;
+					case "order.paymentRequested":
+						if (!order.paymentToken) throw new Error(`Order ${order.id} has no card token left to charge`);
+						await this.outbox.add<OrderEvents[typeof event]>(t, event, {
+							...base,
+							amountCents: order.totalCents,
+							currency: order.currency,
+							paymentToken: order.paymentToken
+						});
+						return;
+					case "order.confirmed":
+						await this.outbox.add<OrderEvents[typeof event]>(t, event, {
+							...base,
+							customer: order.customer,
+							items: order.items,
+							totalCents: order.totalCents,
+							currency: order.currency
+						});
+						return;
+					case "order.cancelled":
+						if (!order.cancelReason || !left || left === "CANCELLED") throw new Error(`Order ${order.id} is not a fresh cancellation`);
+						// the status it left tells each consumer what to undo
+						await this.outbox.add<OrderEvents[typeof event]>(t, event, {
+							...base,
+							customer: order.customer,
+							items: order.items,
+							totalCents: order.totalCents,
+							currency: order.currency,
+							reason: order.cancelReason,
+							previousStatus: left
+						});
+						return;
+				}
+			},
+
+			async watch(this: OrderThis, stopping: () => boolean): Promise<number> {
+				let touched = 0;
+				while (!stopping()) {
+					const batch = await this.db.transaction(async t => {
+						const stuck = await this.repo.claimStuck(c.sagaTimeoutSeconds, c.sagaGiveUpSeconds, WATCH_BATCH, t);
+						for (const order of stuck) {
+							if (order.giveUp) {
+								this.logger.warn(`Order ${order.id} still ${order.status} after ${c.sagaGiveUpSeconds}s; cancelling it`);
+								await this.apply(order.id, { type: "gaveUp" }, t);
+								continue;
+							}
+							const step = pendingStep(order.status)!;
+							this.logger.warn(`Order ${order.id} heard nothing for ${c.sagaTimeoutSeconds}s while ${order.status}; asking again (${step})`);
+							await this.command(order, step, t);
+							await this.repo.markNudged(order.id, t);
+						}
+						return stuck.length;
+					});
+					touched += batch;
+					if (batch < WATCH_BATCH) break;
+				}
+				return touched;
+			},
+
+			async onStockReserved(this: OrderThis, event: EventEnvelope<InventoryReservedEvent>, t: Transaction): Promise<void> {
+				const { orderId, expiresAt } = event.data;
+				await this.repo.setReservationExpiry(orderId, expiresAt, t);
+				await this.apply(orderId, { type: "stockReserved", expiresAt }, t);
+			},
+
+			async onStockUnavailable(this: OrderThis, event: EventEnvelope<InventoryReservationFailedEvent>, t: Transaction): Promise<void> {
+				await this.apply(event.data.orderId, { type: "stockUnavailable" }, t);
+			},
+
+			async onPaymentSucceeded(this: OrderThis, event: EventEnvelope<PaymentSucceededEvent>, t: Transaction): Promise<void> {
+				await this.apply(event.data.orderId, { type: "paymentSucceeded" }, t);
+			},
+
+			async onPaymentFailed(this: OrderThis, event: EventEnvelope<PaymentFailedEvent>, t: Transaction): Promise<void> {
+				await this.apply(event.data.orderId, { type: "paymentDeclined" }, t);
+			},
+
+			async onPaymentRefunded(this: OrderThis, event: EventEnvelope<PaymentRefundedEvent>, t: Transaction): Promise<void> {
+				await this.apply(event.data.orderId, { type: "paymentRefunded" }, t);
+			}
+		},
+
+		started(this: OrderThis) {
+			this.repo = new OrderRepository(this.db);
+			this.watchdog = new Pump(stopping => this.watch(stopping), c.watchdogIntervalSeconds * 1000, err => this.logger.warn("Saga watchdog pass failed; will try again:", err));
+			this.watchdog.start();
+		},
+
+		async stopped(this: OrderThis) {
+			await this.watchdog?.stop();
+		}
+	};
+}
