@@ -1,5 +1,6 @@
 # One image for every Momentum service: the SERVICES variable chooses what a container runs
-# (gateway, identity, ...; all of them when unset). See docker-compose.yml.
+# (gateway, identity, ...; all of them when unset), TRANSPORTER joins it to the cluster and HEALTH_PORT
+# turns on its probes. See docker-compose.yml, which starts this image four times.
 
 # --- build: compile the TypeScript sources to dist/ ---
 FROM node:24-bookworm-slim AS build
@@ -25,8 +26,13 @@ COPY proto ./proto
 # DATABASE_URL is unset, keeps its data there.
 RUN mkdir -p .data && chown node:node .data
 USER node
-EXPOSE 3000 50051
-# No HEALTHCHECK here: what is healthy depends on SERVICES (the gateway answers HTTP on 3000,
-# identity answers gRPC on 50051, other services listen on nothing), so each service's check
-# is declared with it in docker-compose.yml.
+# 3000: the REST gateway (PORT); 3001: /health/live and /health/ready (HEALTH_PORT, served by every
+# node when set); 50051: identity's gRPC server (IDENTITY_GRPC_PORT).
+EXPOSE 3000 3001 50051
+# No HEALTHCHECK here: the probe port exists only when HEALTH_PORT is set, so the check is declared
+# where it is set, in docker-compose.yml (GET /health/ready on 3001, run with node: the image has
+# no curl or wget).
+# What `npm run start:prod` runs, without npm in between: node is the process that gets SIGTERM (under
+# `init: true` in compose) and stops gracefully; NODE_ENV is set above, and there is no .env in the
+# image (.dockerignore): configuration comes from the container's environment.
 CMD ["node", "dist/lib/main.js"]

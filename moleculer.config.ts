@@ -1,5 +1,5 @@
 import os from "node:os";
-import type { BrokerOptions, TransporterConfig } from "moleculer";
+import { Errors, type BrokerOptions, type TransporterConfig } from "moleculer";
 import type { AppConfig } from "./lib/config";
 import { MomentumRegenerator } from "./lib/errors";
 import { RejectNulMiddleware } from "./lib/middlewares";
@@ -20,14 +20,21 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 			options: { level: config.logLevel, colors: process.stdout.isTTY === true, moduleColors: false, formatter: "short", autoPadding: true }
 		},
 		requestTimeout: 30_000,
-		retryPolicy: { enabled: false },
+		// a node that vanished (kill -9, lost network) is noticed within 10 s rather than Moleculer's 30 s
+		heartbeatInterval: 3,
+		heartbeatTimeout: 10,
+		// Retried only when the request was never taken: the chosen node was leaving the cluster (graceful
+		// shutdown) or none was there yet. Nothing that may have run is ever repeated.
+		retryPolicy: { enabled: true, retries: 3, delay: 100, maxDelay: 1000, factor: 2, check: err => err instanceof Errors.ServiceNotAvailableError },
 		errorRegenerator: new MomentumRegenerator(),
 		// cloned answers: a caller that changes a cached result must not change it for everyone else
 		cacher: { type: "Memory", options: { clone: true } },
 		// main.ts owns the signals: it stops the broker, then the embedded database, then exits.
 		skipProcessEventRegistration: true,
 		tracking: { enabled: true, shutdownTimeout: 10_000 },
-		registry: { strategy: "RoundRobin", preferLocal: true },
+		// A leaving node first tells the others it has no services, then waits this long before it refuses
+		// requests, so callers have stopped choosing it by then.
+		registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: config.transporter ? 1000 : 0 },
 		middlewares: [RejectNulMiddleware],
 		// `saga <orderId>` and `dlq [id]` in `npm run repl`
 		replOptions: { customCommands: replCommands },

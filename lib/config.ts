@@ -132,6 +132,8 @@ export interface AppConfig {
 	transporter?: string;
 	/** Services this process runs; all of them when `SERVICES` is unset. */
 	services: ServiceName[];
+	/** Port of the probe server every node can run (`/health/live`, `/health/ready`); unset: none. */
+	healthPort?: number;
 	logLevel: LogLevel;
 	dataDir: string;
 	database: DatabaseConfig;
@@ -213,6 +215,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 	};
 
 	const port = int("PORT", 3000, 0, 65535);
+	const healthPort = env.HEALTH_PORT?.trim() ? int("HEALTH_PORT", 0, 0, 65535) : undefined;
 	const grpcPort = int("IDENTITY_GRPC_PORT", 50051, 0, 65535);
 
 	const dataDir = path.resolve(cwd, env.DATA_DIR?.trim() || ".data");
@@ -317,6 +320,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		nodeId: env.NODE_ID?.trim() || undefined,
 		transporter,
 		services,
+		healthPort,
 		logLevel,
 		dataDir,
 		database: {
@@ -393,4 +397,17 @@ export function checkSecret(secret: string): string[] {
 /** The connection URL a service uses: its own, else the shared server, else none (embedded). */
 export function databaseUrlFor(db: DatabaseConfig, service: ServiceName): string | undefined {
 	return db.serviceUrls[service] ?? db.url;
+}
+
+/** What `npm run cluster` needs: where NATS is, and the shared database (unset: the launcher starts the embedded one). */
+export interface ClusterConfig {
+	natsUrl: string;
+	databaseUrl?: string;
+	dataDir: string;
+}
+
+export function loadClusterConfig(env: Env, cwd = process.cwd()): ClusterConfig {
+	const natsUrl = env.NATS_URL?.trim() || "nats://127.0.0.1:4222";
+	if (!/^nats:\/\/[^\s/]+$/.test(natsUrl)) throw new ConfigError([`NATS_URL must look like nats://host:port (got "${natsUrl}")`]);
+	return { natsUrl, databaseUrl: env.DATABASE_URL?.trim() || undefined, dataDir: path.resolve(cwd, env.DATA_DIR?.trim() || ".data") };
 }

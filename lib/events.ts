@@ -34,6 +34,9 @@ export const EVENT_ROUTES: Record<string, readonly ServiceName[]> = {
 	"payment.refunded": ["order"]
 };
 
+/** The action through which a service with an inbox takes events (`<service>.receiveEvent`), acknowledging each. */
+export const RECEIVE_ACTION = "receiveEvent";
+
 export function routesOf(event: string): readonly ServiceName[] | undefined {
 	return EVENT_ROUTES[event];
 }

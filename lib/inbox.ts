@@ -47,7 +47,9 @@ export class Inbox {
 		private readonly logger: Logger,
 		private readonly handlerOf: HandlerLookup,
 		private readonly policy: RetryPolicy,
-		pollMs: number
+		pollMs: number,
+		/** Recorded with each handled event. */
+		private readonly nodeId = ""
 	) {
 		this.pump = new Pump(stopping => this.drain(stopping), pollMs, err => this.logger.warn("Inbox pass failed; will try again:", err));
 	}
@@ -99,7 +101,11 @@ export class Inbox {
 				if (!handler) throw new Error(`No handler for ${row.event}`);
 				// a savepoint: a failing handler's writes are undone, the failure itself is kept
 				await this.db.sequelize.transaction({ transaction: t }, inner => handler(row.payload, inner));
-				await this.db.execute(`UPDATE inbox SET status = 'HANDLED', attempts = attempts + 1, handled_at = now(), last_error = NULL WHERE event_id = $1`, [row.event_id], t);
+				await this.db.execute(
+					`UPDATE inbox SET status = 'HANDLED', attempts = attempts + 1, handled_at = now(), last_error = NULL, handled_by = $2 WHERE event_id = $1`,
+					[row.event_id, this.nodeId || null],
+					t
+				);
 			} catch (err) {
 				const attempts = row.attempts + 1;
 				const message = err instanceof Error ? err.message : String(err);

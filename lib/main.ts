@@ -2,6 +2,7 @@ import { ServiceBroker } from "moleculer";
 import brokerOptions from "../moleculer.config";
 import { catalogIsEmpty, seedDemoData } from "../services/catalog/catalog.demo-data";
 import type { AppConfig } from "./config";
+import { startHealthServer, type HealthServer } from "./health";
 import { readConfig } from "./read-config";
 import { schemasFor } from "./services";
 
@@ -23,8 +24,10 @@ async function seedIfEmpty(broker: ServiceBroker, config: AppConfig): Promise<vo
 }
 
 async function main(): Promise<void> {
-	const config = readConfig();
+	const repl = process.argv.includes("--repl");
+	const config = readConfig({ repl });
 	const broker = new ServiceBroker(brokerOptions(config));
+	let health: HealthServer | undefined;
 	for (const schema of schemasFor(config, msg => broker.logger.warn(msg))) broker.createService(schema);
 
 	let stopping = false;
@@ -35,13 +38,17 @@ async function main(): Promise<void> {
 		}
 		stopping = true;
 		broker.logger.info(`${signal} received: finishing the work in flight, then stopping`);
-		broker.stop().then(
-			() => process.exit(0),
-			err => {
-				broker.logger.error("Stopping failed:", err);
-				process.exit(1);
-			}
-		);
+		health?.markStopping();
+		broker
+			.stop()
+			.then(() => health?.close())
+			.then(
+				() => process.exit(0),
+				err => {
+					broker.logger.error("Stopping failed:", err);
+					process.exit(1);
+				}
+			);
 	};
 	process.on("SIGINT", () => shutdown("SIGINT"));
 	process.on("SIGTERM", () => shutdown("SIGTERM"));
@@ -53,8 +60,12 @@ async function main(): Promise<void> {
 		await broker.stop().catch(() => undefined);
 		process.exit(1);
 	}
+	if (config.healthPort !== undefined) {
+		health = await startHealthServer(broker, config.healthPort, config.gateway.host);
+		broker.logger.info(`Health probes on http://${config.gateway.host}:${health.port}/health/ready`);
+	}
 	await seedIfEmpty(broker, config);
-	if (process.argv.includes("--repl")) await broker.repl();
+	if (repl) await broker.repl();
 }
 
 void main();

@@ -1,9 +1,9 @@
 import crypto from "node:crypto";
-import type { Logger, ServiceBroker } from "moleculer";
+import { Utils, type Logger, type ServiceBroker } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { Migration, ServiceDatabase } from "./database";
 import { Pump } from "./pump";
-import { routesOf, type EventEnvelope } from "./events";
+import { RECEIVE_ACTION, routesOf, type EventEnvelope } from "./events";
 
 /** Tables of the reliable events, in every schema that produces or consumes them. */
 export const eventTableMigrations: Migration[] = [
@@ -43,6 +43,13 @@ export const eventTableMigrations: Migration[] = [
 			await sql(`CREATE INDEX outbox_order_idx ON outbox ((payload->'data'->>'orderId'))`);
 			await sql(`CREATE INDEX inbox_order_idx ON inbox ((payload->'data'->>'orderId'))`);
 		}
+	},
+	{
+		// which node handled an event: operators see how work spreads over a service's instances
+		name: "events-0003-handled-by",
+		up: async ({ sql }) => {
+			await sql(`ALTER TABLE inbox ADD COLUMN handled_by text`);
+		}
 	}
 ];
 
@@ -59,6 +66,8 @@ export interface TrailEntry {
 	deliveredTo?: string[];
 	attempts?: number;
 	lastError?: string | null;
+	/** received: the node that handled it. */
+	handledBy?: string | null;
 }
 
 /** What one service's outbox and inbox hold about an order, oldest first. */
@@ -68,8 +77,8 @@ export async function orderTrail(db: ServiceDatabase, service: string, orderId: 
 			`SELECT id, event, created_at, published_at, delivered_to FROM outbox WHERE payload->'data'->>'orderId' = $1 ORDER BY created_at, id`,
 			[orderId]
 		),
-		db.query<{ event_id: string; event: string; received_at: Date; status: string; attempts: number; last_error: string | null }>(
-			`SELECT event_id, event, received_at, status, attempts, last_error FROM inbox WHERE payload->'data'->>'orderId' = $1 ORDER BY received_at, event_id`,
+		db.query<{ event_id: string; event: string; received_at: Date; status: string; attempts: number; last_error: string | null; handled_by: string | null }>(
+			`SELECT event_id, event, received_at, status, attempts, last_error, handled_by FROM inbox WHERE payload->'data'->>'orderId' = $1 ORDER BY received_at, event_id`,
 			[orderId]
 		)
 	]);
@@ -91,7 +100,8 @@ export async function orderTrail(db: ServiceDatabase, service: string, orderId: 
 			at: r.received_at.toISOString(),
 			status: r.status,
 			attempts: r.attempts,
-			lastError: r.last_error
+			lastError: r.last_error,
+			handledBy: r.handled_by
 		}))
 	].sort((a, b) => a.at.localeCompare(b.at));
 }
@@ -111,6 +121,7 @@ interface OutboxRow {
  */
 export class Outbox {
 	private readonly pump: Pump;
+	private stopped = false;
 
 	constructor(
 		private readonly db: ServiceDatabase,
@@ -119,7 +130,9 @@ export class Outbox {
 		private readonly source: string,
 		pollMs: number,
 		/** How long a row waits for a missing consumer before the next look (a consumer showing up wakes it sooner). */
-		private readonly retryMs = 5000
+		private readonly retryMs = 5000,
+		/** How long a consumer may take to acknowledge an event before the hand-off counts as failed. */
+		private readonly handOffTimeoutMs = 5000
 	) {
 		this.pump = new Pump(stopping => this.relay(100, stopping), pollMs, err => this.logger.warn("Outbox relay pass failed; will try again:", err));
 	}
@@ -141,6 +154,7 @@ export class Outbox {
 
 	/** Stops polling and waits for a pass in progress. */
 	stop(): Promise<void> {
+		this.stopped = true;
 		return this.pump.stop();
 	}
 
@@ -162,8 +176,10 @@ export class Outbox {
 					t
 				);
 				let complete = 0;
+				// a consumer that failed a hand-off is not tried again in this pass (each try may wait for a timeout)
+				const unreachable = new Set<string>();
 				for (const row of rows) {
-					const delivered = await this.publish(row);
+					const delivered = await this.publish(row, unreachable);
 					const expected = routesOf(row.event);
 					const finished = expected ? expected.every(g => delivered.includes(g)) : delivered.length > 0;
 					if (finished) complete++;
@@ -183,17 +199,27 @@ export class Outbox {
 		return done;
 	}
 
-	/** Hands the event to every group that must have it and has not yet, if it is up. Answers who has it now. */
-	private async publish(row: OutboxRow): Promise<string[]> {
-		const listening = this.broker.getEventGroups(row.event);
+	/**
+	 * Hands the event to every group that must have it and has not yet, if it is up. Answers who has it now.
+	 * A service with an inbox takes it through its `receiveEvent` action: a balanced request to one of its
+	 * instances, answered once the event is in that instance's inbox, so a consumer dying with the event in
+	 * hand leaves it undelivered here (and tried again) rather than lost. Other listeners get a balanced event.
+	 */
+	private async publish(row: OutboxRow, unreachable: Set<string>): Promise<string[]> {
+		const listening = this.listeningGroups(row.event);
 		const wanted = routesOf(row.event) ?? listening;
 		const delivered = [...row.delivered_to];
 		for (const group of wanted) {
-			if (delivered.includes(group) || !listening.includes(group)) continue;
+			if (delivered.includes(group) || unreachable.has(group)) continue;
+			const receiver = `${group}.${RECEIVE_ACTION}`;
+			const acknowledged = this.broker.registry.actions.isAvailable(receiver);
+			if (!acknowledged && !listening.includes(group)) continue;
 			try {
-				await this.broker.emit(row.event, row.payload, { groups: [group] });
+				if (acknowledged) await this.broker.call(receiver, row.payload, { timeout: this.handOffTimeoutMs, retries: 0 });
+				else await this.broker.emit(row.event, row.payload, { groups: [group] });
 				delivered.push(group);
 			} catch (err) {
+				unreachable.add(group);
 				this.logger.warn(`Could not hand ${row.event} ${row.id} to ${group}; will try again:`, err);
 			}
 		}
@@ -201,10 +227,21 @@ export class Outbox {
 	}
 
 	/**
+	 * Groups with a live listener for `event`. (`broker.getEventGroups` also names groups whose every
+	 * instance has left, and an event emitted to such a group is dropped without an error.)
+	 */
+	private listeningGroups(event: string): string[] {
+		const lists = (this.broker.registry.events as unknown as { events: { name: string; group: string; hasAvailable(): boolean }[] }).events;
+		return [...new Set(lists.filter(l => Utils.match(event, l.name) && l.hasAvailable()).map(l => l.group))];
+	}
+
+	/**
 	 * A service appeared or left somewhere in the cluster: rows waiting for a consumer are looked at now
 	 * rather than at their next retry.
 	 */
 	async wake(): Promise<void> {
+		// the cluster changes while this node leaves too; its database may be closed by then
+		if (this.stopped) return;
 		await this.db.execute(`UPDATE outbox SET next_attempt_at = now() WHERE published_at IS NULL AND next_attempt_at > now()`);
 		this.kick();
 	}

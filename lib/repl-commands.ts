@@ -22,7 +22,7 @@ function describe(e: TrailEntry): string {
 			? e.status === "PUBLISHED"
 				? `delivered to ${e.deliveredTo?.join(", ") || "its listeners"}`
 				: `waiting for ${e.deliveredTo?.length ? `more than ${e.deliveredTo.join(", ")}` : "its consumers"}`
-			: `${e.status.toLowerCase()}${e.attempts ? `, ${e.attempts} attempt(s)` : ""}${e.lastError ? `: ${e.lastError}` : ""}`;
+			: `${e.status.toLowerCase()}${e.handledBy ? ` on ${e.handledBy}` : ""}${e.attempts ? `, ${e.attempts} attempt(s)` : ""}${e.lastError ? `: ${e.lastError}` : ""}`;
 	return `  ${e.at}  ${e.service.padEnd(12)} ${arrow} ${e.event.padEnd(28)} ${detail}`;
 }
 

@@ -1,7 +1,8 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { DatabaseConfig, EventsConfig, ServiceName } from "../lib/config";
 import type { Migration } from "../lib/database";
-import type { EventEnvelope } from "../lib/events";
+import { InvalidInputError } from "../lib/errors";
+import { RECEIVE_ACTION, type EventEnvelope } from "../lib/events";
 import { Inbox, type DeadLetter, type ReliableHandler } from "../lib/inbox";
 import { eventTableMigrations, orderTrail, Outbox, type TrailEntry } from "../lib/outbox";
 import { DbMixin, type DbThis } from "./db.mixin";
@@ -105,7 +106,7 @@ export function ReliableEventsMixin(opts: {
 				const method = handlers[event] && (this as unknown as Record<string, unknown>)[handlers[event]];
 				return typeof method === "function" ? (method.bind(this) as ReliableHandler) : undefined;
 			};
-			this.inbox = new Inbox(this.db, this.logger, handlerOf, { maxAttempts: c.maxAttempts, baseDelayMs: c.retryBaseMs, maxDelayMs: c.retryMaxMs }, c.pollMs);
+			this.inbox = new Inbox(this.db, this.logger, handlerOf, { maxAttempts: c.maxAttempts, baseDelayMs: c.retryBaseMs, maxDelayMs: c.retryMaxMs }, c.pollMs, this.broker.nodeID);
 			this.outbox.start();
 			this.inbox.start();
 		},
@@ -113,6 +114,21 @@ export function ReliableEventsMixin(opts: {
 			await Promise.all([this.outbox?.stop(), this.inbox?.stop()]);
 		}
 	};
+	if (Object.keys(handlers).length > 0) {
+		/**
+		 * Takes an event into this instance's inbox and answers once it is stored (the outbox relay's
+		 * acknowledged hand-off). A duplicate changes nothing. Throws VALIDATION_ERROR (422) for an envelope
+		 * of an event this service does not handle.
+		 */
+		schema.actions![RECEIVE_ACTION] = {
+			visibility: "public",
+			params: { id: { type: "uuid" }, event: { type: "enum", values: Object.keys(handlers) }, $$strict: false },
+			async handler(this: This, ctx: Context<EventEnvelope>): Promise<{ accepted: boolean }> {
+				if (!isEnvelope(ctx.params)) throw new InvalidInputError([{ field: "data", message: "Not an event envelope", type: "object" }]);
+				return { accepted: await this.inbox.receive(ctx.params) };
+			}
+		};
+	}
 	// a mixin's schema is typed for the service it joins; Moleculer's mixin list wants the plain shape
 	return schema as unknown as Partial<ServiceSchema>;
 }

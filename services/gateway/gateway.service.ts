@@ -6,7 +6,7 @@ import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import "../../lib/action-access";
 import type { AppConfig } from "../../lib/config";
 import { ForbiddenError, UnauthenticatedError } from "../../lib/errors";
-import type { HealthCheckable } from "../../mixins/db.mixin";
+import { readiness } from "../../lib/health";
 import type { AuthUser, CallerMeta } from "../identity/identity.types";
 
 /**
@@ -29,7 +29,6 @@ interface GatewayMethods {
 	authenticate(ctx: Context<unknown, CallerMeta>, route: unknown, req: Req): Promise<AuthUser | null>;
 	authorize(ctx: Context<unknown, CallerMeta>, route: unknown, req: Req): void;
 	sendJson(res: ServerResponse, status: number, body: unknown): void;
-	readiness(): Promise<{ ready: boolean; services: Record<string, "up" | "down" | "starting"> }>;
 	regenerateAutoAliases(route: unknown): void;
 }
 type GatewayThis = Service<ApiSettingsSchema> & GatewayVars & GatewayMethods;
@@ -107,7 +106,7 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 							this.sendJson(res, 200, { status: "ok" });
 						},
 						async "GET ready"(this: GatewayThis, _req: Req, res: ServerResponse) {
-							const { ready, services } = await this.readiness();
+							const { ready, services } = await readiness(this.broker);
 							this.sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", services });
 						}
 					}
@@ -175,20 +174,6 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 				const payload = JSON.stringify(body);
 				res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(payload) });
 				res.end(payload);
-			},
-
-			/** Ready when the broker has started every local service and each one's database answers. */
-			async readiness(this: GatewayThis) {
-				const services: Record<string, "up" | "down" | "starting"> = {};
-				const started = (this.broker as unknown as { started: boolean }).started;
-				await Promise.all(
-					this.broker.services.map(async svc => {
-						const check = (svc as Partial<HealthCheckable>).checkHealth;
-						if (typeof check !== "function") return;
-						services[svc.name] = !started ? "starting" : (await check.call(svc)) ? "up" : "down";
-					})
-				);
-				return { ready: started && Object.values(services).every(s => s === "up"), services };
 			}
 		},
 

@@ -1,0 +1,250 @@
+import crypto from "node:crypto";
+import { expect } from "chai";
+import { Client } from "pg";
+import type { OrderDto } from "../../services/order/order.types";
+import { TEST_ADMIN, adminToken, newCustomer } from "../support/auth";
+import { checkoutSteps } from "../support/checkout";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+import { eventually } from "../support/eventually";
+import { httpClient } from "../support/http";
+import { startNats, startNode, type NatsServer, type NodeProc } from "../support/nodes";
+
+/**
+ * The shop spread over real node processes joined by a real nats-server, as operators run it: the same
+ * guarantees as in one process, and they survive a node being killed or NATS restarting.
+ */
+describe("multi-node cluster over NATS", function () {
+	this.timeout(180_000);
+	let nats: NatsServer;
+	let db: TestDatabase;
+	let pg: Client;
+	const nodes = new Map<string, NodeProc>();
+	let request: ReturnType<typeof httpClient>;
+	let admin: string;
+	let steps: ReturnType<typeof checkoutSteps>;
+	let env: Record<string, string>;
+
+	async function node(name: string, services: string, extra: Record<string, string> = {}): Promise<NodeProc> {
+		const n = await startNode(name, services, { ...env, ...extra });
+		nodes.set(name, n);
+		return n;
+	}
+
+	/** Places one order for `quantity` units of `productId` by a new customer; answers the order and the customer's token. */
+	async function placeOne(productId: string, quantity = 1, paymentToken = "tok_visa"): Promise<{ order: OrderDto; token: string }> {
+		const c = await newCustomer(request);
+		await steps.addToCart(c.token, productId, quantity);
+		const res = await steps.placeOrder(c.token, paymentToken);
+		expect(res.status, JSON.stringify(res.body)).to.equal(201);
+		return { order: res.body.order, token: c.token };
+	}
+
+	/** Waits until the gateway routes every domain (a route it does not know yet answers 404). */
+	async function routesKnown(): Promise<void> {
+		const probes = ["/api/products", "/api/cart", "/api/orders", "/api/payments", "/api/notifications", `/api/inventory/${crypto.randomUUID()}`, "/api/auth/me"];
+		await eventually(
+			async () => {
+				for (const path of probes) expect((await request("GET", path)).status, path).to.be.oneOf([200, 401]);
+			},
+			30_000,
+			200
+		);
+	}
+
+	const sql = async <T>(text: string, values: unknown[] = []): Promise<T[]> => (await pg.query(text, values)).rows as T[];
+
+	before(async () => {
+		nats = await startNats();
+		db = await createTestDatabase();
+		pg = new Client({ connectionString: db.url });
+		await pg.connect();
+		env = {
+			TRANSPORTER: nats.url,
+			DATABASE_URL: db.url,
+			NODE_ENV: "test",
+			JWT_SECRET: crypto.randomBytes(32).toString("hex"),
+			BCRYPT_ROUNDS: "4",
+			ADMIN_EMAIL: TEST_ADMIN.email,
+			ADMIN_PASSWORD: TEST_ADMIN.password,
+			EVENT_POLL_MS: "200",
+			SAGA_TIMEOUT: "3",
+			SAGA_GIVE_UP: "300",
+			SAGA_WATCHDOG_INTERVAL: "1"
+		};
+		const started = await Promise.all([
+			node("gw", "gateway"),
+			node("id", "identity"),
+			node("cat", "catalog,inventory,cart"),
+			node("ord", "order"),
+			node("pay", "payment"),
+			node("note", "notification")
+		]);
+		await Promise.all(started.map(n => n.ready()));
+		request = httpClient(`http://127.0.0.1:${nodes.get("gw")!.httpPort}`);
+		// every node is up; the gateway may still be learning who runs what (its routes follow the registry)
+		await routesKnown();
+		admin = await adminToken(request);
+		steps = checkoutSteps(request, () => admin);
+	});
+
+	after(async () => {
+		await Promise.all([...nodes.values()].map(n => n.stop("SIGKILL")));
+		await pg?.end();
+		await db?.drop();
+		await nats?.stop();
+	});
+
+	it("checks out end to end with the services spread over six node processes", async () => {
+		const productId = await steps.product(2500, 5, "Clustered");
+		const { order, token } = await placeOne(productId, 2);
+		const done = await steps.settled(token, order.id);
+		expect(done.status).to.equal("CONFIRMED");
+		await eventually(async () => expect(await steps.stock(productId)).to.deep.include({ onHand: 3, reserved: 0 }));
+		await eventually(async () => {
+			const res = await request("GET", "/api/notifications", { token });
+			expect(res.body.items.map((n: { template: string }) => n.template)).to.include("orderConfirmed");
+		});
+	});
+
+	it("spreads the work over two instances of inventory and of payment, and handles each order once", async () => {
+		await Promise.all([node("cat2", "inventory"), node("pay2", "payment")]);
+		await Promise.all([nodes.get("cat2")!.ready(), nodes.get("pay2")!.ready()]);
+		const productId = await steps.product(1000, 100, "Spread");
+		const placed = await Promise.all(Array.from({ length: 16 }, () => placeOne(productId)));
+		const done = await Promise.all(placed.map(p => steps.settled(p.token, p.order.id, undefined, 60_000)));
+		expect(done.every(o => o.status === "CONFIRMED")).to.equal(true);
+		const ids = placed.map(p => p.order.id);
+
+		const byNode = async (schema: string, event: string) =>
+			sql<{ handled_by: string; n: number }>(
+				`SELECT handled_by, count(*)::int AS n FROM ${schema}.inbox WHERE event = $1 AND payload->'data'->>'orderId' = ANY($2) GROUP BY 1`,
+				[event, ids]
+			);
+		const payments = await byNode("payment", "order.paymentRequested");
+		const reservations = await byNode("inventory", "order.created");
+		expect(payments.map(r => r.handled_by).sort(), "payment nodes").to.deep.equal(["pay", "pay2"]);
+		expect(reservations.map(r => r.handled_by).sort(), "inventory nodes").to.deep.equal(["cat", "cat2"]);
+
+		// once: one payment and one stock movement per order, whatever node did it
+		const charged = await sql<{ order_id: string; n: number }>(`SELECT order_id, count(*)::int AS n FROM payment.payments WHERE order_id = ANY($1) GROUP BY 1`, [ids]);
+		expect(charged).to.have.length(ids.length);
+		expect(charged.every(r => r.n === 1)).to.equal(true);
+		await eventually(async () => expect(await steps.stock(productId)).to.deep.include({ onHand: 100 - ids.length, reserved: 0 }));
+		const moved = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM inventory.adjustments WHERE product_id = $1 AND reason LIKE 'order %'`, [productId]);
+		expect(moved[0].n).to.equal(ids.length);
+	});
+
+	it("loses no order and charges none twice when the payment node is killed mid-way and comes back", async () => {
+		await Promise.all([nodes.get("pay2")!.stop("SIGTERM"), nodes.get("pay")!.stop("SIGTERM")]);
+		const slow = await node("pay3", "payment", { PAYMENT_SIM_LATENCY_MS: "400" });
+		await slow.ready();
+		const stocked = 8;
+		const productId = await steps.product(1500, stocked, "Killed");
+		const placed = await Promise.all(Array.from({ length: 12 }, () => placeOne(productId)));
+		await new Promise(r => setTimeout(r, 700));
+		expect(await slow.stop("SIGKILL")).to.equal(null); // killed, not exited
+		const back = await node("pay4", "payment");
+		await back.ready();
+
+		const done = await Promise.all(placed.map(p => steps.settled(p.token, p.order.id, undefined, 90_000)));
+		const confirmed = done.filter(o => o.status === "CONFIRMED");
+		expect(confirmed.length).to.equal(stocked);
+		expect(done.filter(o => o.status === "CANCELLED").every(o => o.cancelReason === "out_of_stock")).to.equal(true);
+
+		const ids = done.map(o => o.id);
+		const payments = await sql<{ order_id: string; status: string }>(`SELECT order_id, status FROM payment.payments WHERE order_id = ANY($1)`, [ids]);
+		expect(payments.map(p => p.order_id).sort()).to.deep.equal(confirmed.map(o => o.id).sort());
+		expect(payments.every(p => p.status === "SUCCEEDED")).to.equal(true);
+		await eventually(async () => {
+			const level = await steps.stock(productId);
+			expect(level.reserved).to.equal(0);
+			expect(level.onHand + confirmed.length).to.equal(stocked);
+		});
+	});
+
+	it("hands an event written while every instance of its consumer is down to the first one back", async () => {
+		await nodes.get("note")!.stop("SIGTERM");
+		const productId = await steps.product(900, 3, "Quiet");
+		const { order, token } = await placeOne(productId);
+		expect((await steps.settled(token, order.id)).status).to.equal("CONFIRMED");
+		// handed to inventory, kept for notification
+		await eventually(async () => {
+			const [waiting] = await sql<{ delivered_to: string[]; published_at: Date | null }>(
+				`SELECT delivered_to, published_at FROM "order".outbox WHERE event = 'order.confirmed' AND payload->'data'->>'orderId' = $1`,
+				[order.id]
+			);
+			expect(waiting.delivered_to).to.deep.equal(["inventory"]);
+			expect(waiting.published_at).to.equal(null);
+		});
+
+		const back = await node("note2", "notification");
+		await back.ready();
+		await eventually(async () => {
+			const res = await request("GET", "/api/notifications", { token });
+			expect(res.body.items.map((n: { template: string }) => n.template)).to.include("orderConfirmed");
+		}, 20_000);
+	});
+
+	it("reconnects after the NATS server restarts under load, and every accepted order completes", async () => {
+		const productId = await steps.product(700, 1000, "Restart");
+		const customers = await Promise.all(Array.from({ length: 8 }, () => newCustomer(request)));
+		const accepted: { id: string; token: string }[] = [];
+		let running = true;
+		const load = Promise.all(
+			customers.map(async c => {
+				while (running) {
+					try {
+						const added = await request("POST", "/api/cart/items", { token: c.token, body: { productId, quantity: 1 } });
+						if (added.status !== 200) continue;
+						const res = await steps.placeOrder(c.token);
+						if (res.status === 201) accepted.push({ id: res.body.order.id, token: c.token });
+					} catch {
+						// the gateway itself may not answer while NATS is down
+					}
+					await new Promise(r => setTimeout(r, 50));
+				}
+			})
+		);
+		await new Promise(r => setTimeout(r, 1500));
+		await nats.stop();
+		await new Promise(r => setTimeout(r, 2000));
+		await nats.start();
+		await new Promise(r => setTimeout(r, 4000));
+		running = false;
+		await load;
+
+		expect(accepted.length).to.be.greaterThan(0);
+		const done = await Promise.all(accepted.map(a => steps.settled(a.token, a.id, undefined, 90_000)));
+		expect(done.every(o => o.status === "CONFIRMED"), JSON.stringify(done.filter(o => o.status !== "CONFIRMED"))).to.equal(true);
+		const after = await placeOne(productId);
+		expect((await steps.settled(after.token, after.order.id, undefined, 30_000)).status).to.equal("CONFIRMED");
+	});
+
+	it("stops a node gracefully: requests in flight and during its shutdown all succeed", async () => {
+		const spare = await node("cat3", "catalog,inventory,cart");
+		await spare.ready();
+		const productId = await steps.product(1200, 10, "Steady");
+		let running = true;
+		const failures: string[] = [];
+		let served = 0;
+		const load = Promise.all(
+			Array.from({ length: 6 }, async () => {
+				while (running) {
+					const res = await request("GET", `/api/inventory/${productId}`);
+					const list = await request("GET", "/api/products?pageSize=5");
+					for (const r of [res, list]) {
+						if (r.status === 200) served++;
+						else failures.push(`${r.status} ${JSON.stringify(r.body)}`);
+					}
+				}
+			})
+		);
+		await new Promise(r => setTimeout(r, 1000));
+		expect(await spare.stop("SIGTERM")).to.equal(0);
+		await new Promise(r => setTimeout(r, 1000));
+		running = false;
+		await load;
+		expect(failures).to.deep.equal([]);
+		expect(served).to.be.greaterThan(50);
+	});
+});
