@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import crypto from "node:crypto";
+import fs from "node:fs";
 import { expect } from "chai";
 import { Client } from "pg";
 import type { OrderDto } from "../../services/order/order.types";
@@ -7,6 +9,8 @@ import { checkoutSteps } from "../support/checkout";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { eventually } from "../support/eventually";
 import { httpClient } from "../support/http";
+import { freePort } from "../../lib/embedded-postgres";
+import { projectRoot } from "../../lib/paths";
 import { startNats, startNode, type NatsServer, type NodeProc } from "../support/nodes";
 
 /**
@@ -246,5 +250,75 @@ describe("multi-node cluster over NATS", function () {
 		await load;
 		expect(failures).to.deep.equal([]);
 		expect(served).to.be.greaterThan(50);
+	});
+});
+
+describe("npm run cluster", function () {
+	this.timeout(120_000);
+
+	/** Live processes whose environment holds `needle` (the launcher's nodes carry its NODE_ID). */
+	function processesWith(needle: string): number[] {
+		const found: number[] = [];
+		for (const entry of fs.readdirSync("/proc")) {
+			if (!/^\d+$/.test(entry)) continue;
+			try {
+				if (fs.readFileSync(`/proc/${entry}/environ`, "utf8").includes(needle)) found.push(Number(entry));
+			} catch {
+				// gone meanwhile, or not ours to read
+			}
+		}
+		return found;
+	}
+
+	it("starts the four node groups over NATS with prefixed logs, serves the shop, and stops them all on Ctrl-C", async () => {
+		const nats = await startNats();
+		const db = await createTestDatabase();
+		const port = await freePort();
+		const nodeId = `launch-${crypto.randomBytes(4).toString("hex")}`;
+		const launcher = spawn(process.execPath, ["--import", "tsx", "lib/cluster.ts"], {
+			cwd: projectRoot(),
+			env: {
+				...process.env,
+				NATS_URL: nats.url,
+				DATABASE_URL: db.url,
+				NODE_ID: nodeId,
+				PORT: String(port),
+				HOST: "127.0.0.1",
+				IDENTITY_GRPC_PORT: String(await freePort()),
+				NODE_ENV: "test",
+				JWT_SECRET: crypto.randomBytes(32).toString("hex"),
+				SEED_DEMO_DATA: "false",
+				LOG_LEVEL: "info"
+			},
+			stdio: ["ignore", "pipe", "pipe"]
+		});
+		let out = "";
+		launcher.stdout!.on("data", d => (out += d));
+		launcher.stderr!.on("data", d => (out += d));
+		const exited = new Promise<number | null>(resolve => launcher.once("exit", code => resolve(code)));
+		try {
+			const request = httpClient(`http://127.0.0.1:${port}`);
+			await eventually(
+				async () => {
+					for (const path of ["/api/products", "/api/orders", "/api/cart"]) expect((await request("GET", path)).status, path).to.be.oneOf([200, 401]);
+				},
+				60_000,
+				250
+			);
+			const customer = await newCustomer(request);
+			expect((await request("GET", "/api/orders", { token: customer.token })).status).to.equal(200);
+			for (const node of ["gateway", "identity", "catalog", "checkout"]) expect(out, node).to.match(new RegExp(`^\\[${node} *\\] `, "m"));
+			expect(processesWith(`NODE_ID=${nodeId}-`)).to.have.length(4);
+
+			launcher.kill("SIGINT");
+			expect(await exited).to.equal(0);
+			expect(out).to.include("[cluster] stopped");
+			expect(processesWith(`NODE_ID=${nodeId}-`)).to.deep.equal([]);
+		} finally {
+			if (launcher.exitCode === null) launcher.kill("SIGKILL");
+			for (const pid of processesWith(`NODE_ID=${nodeId}-`)) process.kill(pid, "SIGKILL");
+			await db.drop();
+			await nats.stop();
+		}
 	});
 });
