@@ -85,6 +85,11 @@ export interface EventsConfig {
 	pollMs: number;
 	/** Handling attempts before an event is dead-lettered. */
 	maxAttempts: number;
+	/**
+	 * Events one service instance handles at once. Handlers lock what they change (the order, the
+	 * reservation, the payment of one order), so events about different orders run side by side.
+	 */
+	concurrency: number;
 	retryBaseMs: number;
 	retryMaxMs: number;
 }
@@ -370,6 +375,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		events: {
 			pollMs: int("EVENT_POLL_MS", 1000, 10, 60_000),
 			maxAttempts: int("EVENT_MAX_ATTEMPTS", 5, 1, 100),
+			concurrency: int("EVENT_CONCURRENCY", 4, 1, 64),
 			retryBaseMs: int("EVENT_RETRY_BASE_MS", 500, 1, 60_000),
 			retryMaxMs: int("EVENT_RETRY_MAX_MS", 30_000, 1, 3_600_000)
 		},

@@ -13,6 +13,8 @@ export type HandlerLookup = (event: string) => ReliableHandler | undefined;
 export interface RetryPolicy {
 	/** Attempts before an event goes to the dead-letter store. */
 	maxAttempts: number;
+	/** Events handled at once (each claims its own row, each in its own transaction). */
+	concurrency?: number;
 	baseDelayMs: number;
 	maxDelayMs: number;
 }
@@ -78,10 +80,16 @@ export class Inbox {
 		this.pump.kick();
 	}
 
-	/** Handles every event that is due, one at a time, oldest first. Answers how many it took. */
+	/**
+	 * Handles every event that is due, oldest first, `concurrency` at a time (each worker claims the next
+	 * row nobody holds). Answers how many it took.
+	 */
 	async drain(stop: () => boolean = () => false): Promise<number> {
 		let taken = 0;
-		while (!stop() && (await this.handleNext())) taken++;
+		const worker = async () => {
+			while (!stop() && (await this.handleNext())) taken++;
+		};
+		await Promise.all(Array.from({ length: Math.max(1, this.policy.concurrency ?? 1) }, worker));
 		return taken;
 	}
 

@@ -106,7 +106,7 @@ export function ReliableEventsMixin(opts: {
 				const method = handlers[event] && (this as unknown as Record<string, unknown>)[handlers[event]];
 				return typeof method === "function" ? (method.bind(this) as ReliableHandler) : undefined;
 			};
-			this.inbox = new Inbox(this.db, this.logger, handlerOf, { maxAttempts: c.maxAttempts, baseDelayMs: c.retryBaseMs, maxDelayMs: c.retryMaxMs }, c.pollMs, this.broker.nodeID);
+			this.inbox = new Inbox(this.db, this.logger, handlerOf, { maxAttempts: c.maxAttempts, concurrency: c.concurrency, baseDelayMs: c.retryBaseMs, maxDelayMs: c.retryMaxMs }, c.pollMs, this.broker.nodeID);
 			this.outbox.start();
 			this.inbox.start();
 		},

@@ -300,7 +300,9 @@ describe("npm run cluster", function () {
 			const request = httpClient(`http://127.0.0.1:${port}`);
 			await eventually(
 				async () => {
-					for (const path of ["/api/products", "/api/orders", "/api/cart"]) expect((await request("GET", path)).status, path).to.be.oneOf([200, 401]);
+					for (const path of ["/api/products", "/api/orders", "/api/cart", "/api/auth/me", "/api/payments", "/api/notifications"]) {
+						expect((await request("GET", path)).status, path).to.be.oneOf([200, 401]);
+					}
 				},
 				60_000,
 				250
