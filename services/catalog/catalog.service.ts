@@ -179,6 +179,7 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 					await this.invalidateCache(ctx);
 					ctx.emit<ProductChangedEvent>("catalog.productCreated", { product });
 					ctx.meta.$statusCode = 201;
+					ctx.meta.$location = `/api/products/${product.id}`;
 					return product;
 				}
 			},

@@ -121,6 +121,7 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 					});
 					if (!user) throw new EmailTakenError(email);
 					ctx.meta.$statusCode = 201;
+					ctx.meta.$location = "/api/auth/me";
 					return { user };
 				}
 			},

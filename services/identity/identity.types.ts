@@ -28,6 +28,8 @@ export interface CallerMeta {
 	/** The request's Idempotency-Key header, where a client sent one (the gateway passes it on). */
 	idempotencyKey?: string;
 	$statusCode?: number;
+	/** The Location header of a 201 (moleculer-web warns on every 201 without one). */
+	$location?: string;
 	$responseHeaders?: Record<string, string>;
 }
 

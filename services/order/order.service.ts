@@ -162,6 +162,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 					const replay = (existing: StoredOrder): { order: OrderDto } => {
 						if (existing.requestHash !== hash) throw new IdempotencyKeyReusedError(existing.id);
 						ctx.meta.$statusCode = 201;
+						ctx.meta.$location = `/api/orders/${existing.id}`;
 						ctx.meta.$responseHeaders = { "Idempotent-Replayed": "true" };
 						return existing.createdResponse;
 					};
@@ -234,6 +235,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 						this.logger.warn(`Order ${id} was placed but its lines could not be taken out of the cart:`, err);
 					}
 					ctx.meta.$statusCode = 201;
+					ctx.meta.$location = `/api/orders/${id}`;
 					return { order };
 				}
 			},

@@ -52,6 +52,7 @@ describe("checkout through the gateway", () => {
 		const placed = await steps.placeOrder(ana.token, "tok_visa", {}, { shippingAddress: { name: "Ana", line1: "Rua A, 1", city: "São Paulo", postalCode: "01000-000", country: "BR" } });
 		expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
 		const order: OrderDto = placed.body.order;
+		expect(placed.headers.get("location")).to.equal(`/api/orders/${order.id}`);
 		expect(order).to.include({ status: "PENDING", totalCents: 2 * 2590 + 399, currency: "BRL", userId: ana.id, cancelReason: null });
 		expect(order.items.map(i => [i.productId, i.quantity, i.unitPriceCents, i.lineTotalCents])).to.deep.equal([
 			[mug, 2, 2590, 5180],
