@@ -1,0 +1,206 @@
+import crypto from "node:crypto";
+import type { Client } from "./http";
+import { sleep } from "./proc";
+import type { Customer } from "./shop";
+import { summarize, type LatencySummary } from "./stats";
+
+/**
+ * The checkout load: each order is one customer adding the product to their cart and placing the order
+ * (`POST /api/orders` with tok_visa and an Idempotency-Key). The POST latency is measured here; the saga's
+ * from the order's own history (PENDING at -> CONFIRMED at), read through the admin API afterwards.
+ */
+
+export interface Placed {
+	orderId?: string;
+	/** Client clock (ms since epoch) when the order was due: the arrival (open loop) or the start (closed loop). */
+	dueAt: number;
+	/** How late the order started against its arrival time (open loop: no free customer, or a busy event loop). */
+	lateMs: number;
+	cartMs: number;
+	postMs: number;
+	error?: string;
+}
+
+async function placeOne(http: Client, customer: Customer, productId: string, dueAt: number): Promise<Placed> {
+	const lateMs = Math.max(0, Date.now() - dueAt);
+	try {
+		const cart = await http.request("POST", "/api/cart/items", { token: customer.token, body: { productId, quantity: 1 } });
+		if (cart.status !== 200) return { dueAt, lateMs, cartMs: cart.ms, postMs: NaN, error: `cart ${cart.status} ${JSON.stringify(cart.body).slice(0, 200)}` };
+		const post = await http.request("POST", "/api/orders", {
+			token: customer.token,
+			headers: { "Idempotency-Key": crypto.randomUUID() },
+			body: { paymentToken: "tok_visa" }
+		});
+		if (post.status !== 201) return { dueAt, lateMs, cartMs: cart.ms, postMs: post.ms, error: `order ${post.status} ${JSON.stringify(post.body).slice(0, 200)}` };
+		return { orderId: post.body.order.id, dueAt, lateMs, cartMs: cart.ms, postMs: post.ms };
+	} catch (err) {
+		return { dueAt, lateMs, cartMs: NaN, postMs: NaN, error: (err as Error).message };
+	}
+}
+
+/** `customers.length` workers, each placing orders back to back until `seconds` have passed (or `maxOrders` are placed). */
+export async function closedLoop(http: Client, customers: Customer[], productId: string, seconds: number, maxOrders = Infinity): Promise<{ placed: Placed[]; startedAt: number; endedAt: number }> {
+	const placed: Placed[] = [];
+	const startedAt = Date.now();
+	const until = startedAt + seconds * 1000;
+	let started = 0;
+	await Promise.all(
+		customers.map(async c => {
+			while (Date.now() < until && started < maxOrders) {
+				started++;
+				placed.push(await placeOne(http, c, productId, Date.now()));
+			}
+		})
+	);
+	return { placed, startedAt, endedAt: Date.now() };
+}
+
+/**
+ * An open loop: orders arrive at `rate` per second for `seconds`, whatever the shop's answers do. Each
+ * arrival takes a customer who is not placing an order at the moment (their cart must hold one line);
+ * an arrival that finds none waits for one and is counted late.
+ */
+export async function openLoop(http: Client, customers: Customer[], productId: string, rate: number, seconds: number): Promise<{ placed: Placed[]; startedAt: number; endedAt: number }> {
+	const free = [...customers];
+	const waiting: ((c: Customer) => void)[] = [];
+	const take = (): Promise<Customer> => (free.length > 0 ? Promise.resolve(free.pop()!) : new Promise(resolve => waiting.push(resolve)));
+	const give = (c: Customer) => {
+		const next = waiting.shift();
+		if (next) next(c);
+		else free.push(c);
+	};
+	const placed: Placed[] = [];
+	const inFlight: Promise<void>[] = [];
+	const total = Math.round(rate * seconds);
+	const startedAt = Date.now();
+	for (let i = 0; i < total; i++) {
+		const dueAt = startedAt + (i * 1000) / rate;
+		const wait = dueAt - Date.now();
+		if (wait > 1) await sleep(wait);
+		inFlight.push(
+			(async () => {
+				const c = await take();
+				try {
+					placed.push(await placeOne(http, c, productId, dueAt));
+				} finally {
+					give(c);
+				}
+			})()
+		);
+	}
+	await Promise.all(inFlight);
+	return { placed, startedAt, endedAt: Date.now() };
+}
+
+interface OrderView {
+	id: string;
+	status: string;
+	history: { status: string; at: string }[];
+}
+
+/** How many orders are still in flight (PENDING or STOCK_RESERVED), through the admin listing. */
+async function inFlight(http: Client, admin: string): Promise<number> {
+	const [pending, reserved] = await Promise.all(
+		["PENDING", "STOCK_RESERVED"].map(status => http.expect(200, "GET", `/api/orders?status=${status}&pageSize=1`, { token: admin }))
+	);
+	return pending.body.total + reserved.body.total;
+}
+
+/** Waits until no order is in flight; answers false on timeout. */
+export async function waitSettled(http: Client, admin: string, timeoutMs: number): Promise<boolean> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if ((await inFlight(http, admin)) === 0) return true;
+		await sleep(250);
+	}
+	return false;
+}
+
+/** The orders with these ids, through the admin listing (newest first, so a round's orders come first). */
+export async function readOrders(http: Client, admin: string, ids: readonly string[]): Promise<Map<string, OrderView>> {
+	const wanted = new Set(ids);
+	const found = new Map<string, OrderView>();
+	for (let page = 1; found.size < wanted.size; page++) {
+		const res = await http.expect(200, "GET", `/api/orders?page=${page}&pageSize=100`, { token: admin });
+		const items = res.body.items as OrderView[];
+		for (const o of items) if (wanted.has(o.id)) found.set(o.id, o);
+		if (items.length < 100) break;
+	}
+	return found;
+}
+
+export interface CheckoutRound {
+	mode: "closed" | "open";
+	/** Arrival rate asked for (open loop). */
+	rate?: number;
+	concurrency?: number;
+	placed: number;
+	confirmed: number;
+	cancelled: number;
+	unsettled: number;
+	/** Failed cart or order requests, cancelled and unsettled orders. */
+	errors: number;
+	errorSamples: string[];
+	/** Confirmed orders per second: confirmed / (last confirmation - start). */
+	confirmedPerSecond: number;
+	/** Orders placed per second during the load. */
+	postsPerSecond: number;
+	post: LatencySummary;
+	cart: LatencySummary;
+	saga: LatencySummary;
+	lateP99: number;
+	/** Open loop: every order as [arrival offset s, cart ms, POST ms], to see whether slow requests bunch up in time. */
+	timeline?: [number, number, number][];
+	seconds: number;
+	drainSeconds: number;
+}
+
+/** Waits for the round's orders to settle and turns them into the round's numbers. */
+export async function finishRound(
+	http: Client,
+	admin: string,
+	run: { placed: Placed[]; startedAt: number; endedAt: number },
+	meta: { mode: "closed" | "open"; rate?: number; concurrency?: number },
+	settleTimeoutMs: number
+): Promise<CheckoutRound> {
+	await waitSettled(http, admin, settleTimeoutMs);
+	const settledAt = Date.now();
+	const ids = run.placed.filter(p => p.orderId).map(p => p.orderId!);
+	const orders = await readOrders(http, admin, ids);
+	let confirmed = 0;
+	let cancelled = 0;
+	let lastConfirmation = run.startedAt;
+	const saga: number[] = [];
+	for (const o of orders.values()) {
+		if (o.status === "CANCELLED") cancelled++;
+		if (o.status !== "CONFIRMED") continue;
+		confirmed++;
+		const pending = o.history.find(h => h.status === "PENDING");
+		const done = o.history.find(h => h.status === "CONFIRMED");
+		if (!pending || !done) continue;
+		const at = Date.parse(done.at);
+		saga.push(at - Date.parse(pending.at));
+		if (at > lastConfirmation) lastConfirmation = at;
+	}
+	const failed = run.placed.filter(p => p.error);
+	const unsettled = ids.length - confirmed - cancelled;
+	const ok = run.placed.filter(p => !p.error);
+	return {
+		...meta,
+		placed: ids.length,
+		confirmed,
+		cancelled,
+		unsettled,
+		errors: failed.length + cancelled + unsettled,
+		errorSamples: [...new Set(failed.map(p => p.error!))].slice(0, 5),
+		confirmedPerSecond: confirmed / ((lastConfirmation - run.startedAt) / 1000),
+		postsPerSecond: ids.length / ((run.endedAt - run.startedAt) / 1000),
+		post: summarize(ok.map(p => p.postMs)),
+		cart: summarize(ok.map(p => p.cartMs)),
+		saga: summarize(saga),
+		lateP99: summarize(run.placed.map(p => p.lateMs)).p99,
+		timeline: meta.mode === "open" ? run.placed.map(p => [Math.round(p.dueAt - run.startedAt) / 1000, Math.round(p.cartMs * 10) / 10, Math.round(p.postMs * 10) / 10]) : undefined,
+		seconds: (run.endedAt - run.startedAt) / 1000,
+		drainSeconds: (settledAt - run.endedAt) / 1000
+	};
+}
