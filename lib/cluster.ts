@@ -4,6 +4,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { ConfigError, loadClusterConfig } from "./config";
 import { EMBEDDED_DATABASE } from "./database";
+import { CLUSTER_GROUPS } from "./cluster-groups";
 import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres";
 import { projectRoot } from "./paths";
 
@@ -12,13 +13,6 @@ import { projectRoot } from "./paths";
  * over NATS, the same layout as docker-compose.yml. Each line of output is prefixed with its node; Ctrl-C
  * stops every node gracefully (and the embedded PostgreSQL the launcher started, if any).
  */
-
-export const CLUSTER_GROUPS: readonly { node: string; services: string }[] = [
-	{ node: "gateway", services: "gateway" },
-	{ node: "identity", services: "identity" },
-	{ node: "catalog", services: "catalog,inventory,cart" },
-	{ node: "checkout", services: "order,payment,notification" }
-];
 
 const COLORS = [36, 35, 33, 32, 34, 31];
 

@@ -62,17 +62,7 @@ export function tempDir(prefix: string): string {
 	return dir;
 }
 
-export function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.unref();
-		srv.on("error", reject);
-		srv.listen(0, "127.0.0.1", () => {
-			const { port } = srv.address() as net.AddressInfo;
-			srv.close(() => resolve(port));
-		});
-	});
-}
+export { freePort } from "../../lib/embedded-postgres";
 
 export function portOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
 	return new Promise(resolve => {

@@ -5,18 +5,11 @@ import { startEmbeddedPostgres, type EmbeddedServer } from "../../lib/embedded-p
 import { DEMO_PRODUCTS } from "../../services/catalog/catalog.demo-data";
 import { client, type Client } from "./http";
 import { freePort, onCleanUp, portOpen, rssBytes, sleep, startProc, type Proc } from "./proc";
+import { CLUSTER_GROUPS } from "../../lib/cluster-groups";
 
 /** The shop as users run it: real `node --import tsx lib/main.ts` processes, configured by environment. */
 
 export const ROOT = path.resolve(__dirname, "..", "..");
-
-/** The process groups of `npm run cluster` (lib/cluster.ts CLUSTER_GROUPS; that module starts a cluster when imported). */
-export const CLUSTER_GROUPS: readonly { node: string; services: string }[] = [
-	{ node: "gateway", services: "gateway" },
-	{ node: "identity", services: "identity" },
-	{ node: "catalog", services: "catalog,inventory,cart" },
-	{ node: "checkout", services: "order,payment,notification" }
-];
 
 export const ADMIN = { email: "bench-admin@example.com", password: "bench-admin-password" };
 
