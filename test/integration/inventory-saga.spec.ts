@@ -10,6 +10,7 @@ import type { CancelReason, OrderCancelledEvent, OrderConfirmedEvent, OrderCreat
 import type { ProductDto } from "../../services/catalog/catalog.types";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
+import { eventually } from "../support/eventually";
 
 /**
  * Inventory's part of the checkout saga on a real PostgreSQL: the test plays the order service, sending
@@ -24,19 +25,6 @@ const ADMIN = { user: { id: crypto.randomUUID(), email: "admin@example.com", rol
 const USER_ID = crypto.randomUUID();
 const newOrder = (): string => crypto.randomUUID();
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
-/** Retries `check` until it stops throwing (the saga's effects happen in the background). */
-async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		try {
-			return await check();
-		} catch (err) {
-			if (Date.now() > deadline) throw err;
-			await sleep(50);
-		}
-	}
-}
 
 /** The order service as inventory sees it: it only listens for the answers. */
 function fakeOrder(answers: Answer[]): Partial<ServiceSchema> {

@@ -9,22 +9,10 @@ import { uniqueEmail } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp";
+import { eventually } from "../support/eventually";
 
 const NBSP = "\u00a0";
 const TWILIO = { TWILIO_ACCOUNT_SID: `AC${"0123456789abcdef".repeat(2)}`, TWILIO_AUTH_TOKEN: "test-auth-token", TWILIO_FROM: "+15005550006" };
-
-/** Polls until `check` stops throwing (for what events do in the background). */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		try {
-			return await check();
-		} catch (err) {
-			if (Date.now() > deadline) throw err;
-			await new Promise(r => setTimeout(r, 50));
-		}
-	}
-}
 
 /** What the twilio library handed its HTTP layer: the real RequestClient, with its network replaced. */
 interface TwilioRequest {

@@ -1,5 +1,5 @@
 /** Polls until `check` stops throwing, then answers its value (for what events do in the background). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		try {
