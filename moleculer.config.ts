@@ -1,5 +1,6 @@
 import os from "node:os";
 import { Errors, type BrokerOptions, type TransporterConfig } from "moleculer";
+import { deepFreeze } from "./lib/cache";
 import type { AppConfig } from "./lib/config";
 import { MomentumRegenerator } from "./lib/errors";
 import { RejectNulMiddleware } from "./lib/middlewares";
@@ -27,8 +28,10 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		// shutdown) or none was there yet. Nothing that may have run is ever repeated.
 		retryPolicy: { enabled: true, retries: 3, delay: 100, maxDelay: 1000, factor: 2, check: err => err instanceof Errors.ServiceNotAvailableError },
 		errorRegenerator: new MomentumRegenerator(),
-		// cloned answers: a caller that changes a cached result must not change it for everyone else
-		cacher: { type: "Memory", options: { clone: true } },
+		// Answers are frozen when stored (the cacher runs `clone` on set and on every hit; a frozen answer
+		// passes through untouched): a caller that changes a cached result fails instead of changing it for
+		// everyone else, and no hit pays for a deep copy.
+		cacher: { type: "Memory", options: { clone: deepFreeze } },
 		// main.ts owns the signals: it stops the broker, then the embedded database, then exits.
 		skipProcessEventRegistration: true,
 		tracking: { enabled: true, shutdownTimeout: 10_000 },

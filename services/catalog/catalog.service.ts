@@ -42,6 +42,9 @@ export const CACHE_INVALIDATED = "catalog.cacheInvalidated";
 const CACHE_TTL_SECONDS = 300;
 export const MAX_GET_MANY = 500;
 
+/** Longer parameter lists (getMany's ids) are keyed by their hash, so the cache does not hold keys of 20 kB. */
+const MAX_PLAIN_KEY = 256;
+
 /**
  * Cache entries keyed by the JSON of the named params. Moleculer's default key joins values with "|"
  * unescaped, so two different searches could share an entry; JSON cannot.
@@ -53,7 +56,8 @@ function cached(keys: string[]): ActionCacheOptions {
 		keygen: (action, _opts, ctx) => {
 			const params = (ctx.params ?? {}) as Record<string, unknown>;
 			const json = JSON.stringify(keys.map(k => params[k] ?? null));
-			return `${action.name}:${crypto.createHash("sha256").update(json).digest("base64url")}`;
+			const key = json.length <= MAX_PLAIN_KEY ? json : crypto.createHash("sha256").update(json).digest("base64url");
+			return `${action.name}:${key}`;
 		}
 	};
 }

@@ -4,6 +4,8 @@ import type { Server } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import "../../lib/action-access";
+import { jsonOf } from "../../lib/cache";
+import { ResponseCache } from "../../lib/response-cache";
 import type { AppConfig } from "../../lib/config";
 import { ForbiddenError, UnauthenticatedError } from "../../lib/errors";
 import { readiness } from "../../lib/health";
@@ -16,19 +18,25 @@ import type { AuthUser, CallerMeta } from "../identity/identity.types";
  */
 
 type Req = IncomingMessage & {
-	$action?: { auth?: "public" | "required"; roles?: string[]; name?: string };
-	$ctx?: Context<unknown, CallerMeta>;
+	$action?: { auth?: "public" | "required"; roles?: string[]; name?: string; cache?: boolean | { ttl?: number } };
+	$ctx?: Context<unknown, CallerMeta & { $responseHeaders?: unknown; $location?: string }>;
+	originalUrl?: string;
+	/** The response cache's generation when the request arrived (set for requests whose answer may be kept). */
+	$cacheGeneration?: number;
 	socket: { remoteAddress?: string };
 };
 
 interface GatewayVars {
 	server: Server;
+	responses: ResponseCache;
 	routes: { opts: { autoAliases?: boolean } }[];
 }
 interface GatewayMethods {
 	authenticate(ctx: Context<unknown, CallerMeta>, route: unknown, req: Req): Promise<AuthUser | null>;
 	authorize(ctx: Context<unknown, CallerMeta>, route: unknown, req: Req): void;
 	sendJson(res: ServerResponse, status: number, body: unknown): void;
+	encodeResponse(req: Req, res: ServerResponse, data: unknown): Buffer | string;
+	httpHandler(req: Req, res: ServerResponse, next?: unknown): Promise<unknown>;
 	regenerateAutoAliases(route: unknown): void;
 }
 type GatewayThis = Service<ApiSettingsSchema> & GatewayVars & GatewayMethods;
@@ -82,16 +90,32 @@ export function toErrorBody(err: unknown): ErrorBody {
 	return { name: "InternalServerError", message: "Internal server error", code: 500, type: "INTERNAL_ERROR" };
 }
 
+/** Default lifetime of a kept response when the action's `cache` names no `ttl`. */
+const DEFAULT_RESPONSE_TTL_SECONDS = 60;
+
+/**
+ * How long the response being sent may be kept (lib/response-cache.ts), or undefined when it may not: only
+ * a 200 to an anonymous GET of a public action that caches its answers, with no headers of its own.
+ */
+function cacheableFor(req: Req, res: ServerResponse): number | undefined {
+	const action = req.$action;
+	if (req.$cacheGeneration === undefined || !action?.cache || action.auth !== "public" || action.roles?.length) return undefined;
+	if (res.statusCode !== 200 || req.$ctx?.meta.$responseHeaders || req.$ctx?.meta.$location) return undefined;
+	return typeof action.cache === "object" && action.cache.ttl ? action.cache.ttl : DEFAULT_RESPONSE_TTL_SECONDS;
+}
+
 export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> {
 	const g = config.gateway;
+	const verbose = config.logLevel === "debug" || config.logLevel === "trace";
 	return {
 		name: "gateway",
 		mixins: [ApiGateway],
 		settings: {
 			port: g.port,
 			ip: g.host,
-			logRequest: "debug",
-			logResponse: "debug",
+			// moleculer-web formats (and colours) the line before the logger drops it: only when it is shown
+			logRequest: verbose ? "debug" : null,
+			logResponse: verbose ? "debug" : null,
 			log4XXResponses: false,
 			routes: [
 				{
@@ -141,6 +165,14 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 		actions: { listAliases: false },
 
 		events: {
+			/** A service's cached reads are stale (the catalog changed): so are the responses made from them. */
+			"*.cacheInvalidated"(this: GatewayThis) {
+				this.responses.clear();
+			},
+			/** Invalidations sent while this node was cut off were missed. */
+			"$transporter.connected"(this: GatewayThis) {
+				this.responses.clear();
+			},
 			// moleculer-web regenerates routes 500 ms after services change; do it at once when this node has
 			// started, so no request that arrives after start-up meets a 404 for a route that exists.
 			"$broker.started"(this: GatewayThis) {
@@ -169,12 +201,45 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 				}
 			},
 
+			/**
+			 * moleculer-web's serialiser. A cached read answers the same frozen object every time (lib/cache.ts),
+			 * so its JSON is made once and reused rather than made again on every request.
+			 */
+			encodeResponse(req: Req, res: ServerResponse, data: unknown): Buffer | string {
+				const json = jsonOf(data);
+				const ttl = cacheableFor(req, res);
+				if (ttl !== undefined) {
+					const body = typeof json === "string" ? Buffer.from(json, "utf8") : json;
+					this.responses.set(req.originalUrl ?? req.url!, body, String(res.getHeader("Content-Type")), ttl, req.$cacheGeneration!);
+					return body;
+				}
+				return json;
+			},
+
+			/** Answers a repeated anonymous read from the response cache; everything else goes through moleculer-web. */
+			httpHandler(req: Req, res: ServerResponse, next?: unknown): Promise<unknown> {
+				if (req.method === "GET" && req.headers.authorization === undefined) {
+					const hit = this.responses.get(req.url!);
+					if (hit) {
+						res.writeHead(200, { "Content-Type": hit.contentType, "Content-Length": hit.body.length });
+						res.end(hit.body);
+						return Promise.resolve();
+					}
+					req.$cacheGeneration = this.responses.current;
+				}
+				return ApiGateway.methods!.httpHandler.call(this, req, res, next);
+			},
+
 			sendJson(res: ServerResponse, status: number, body: unknown): void {
 				if (res.headersSent) return;
 				const payload = JSON.stringify(body);
 				res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(payload) });
 				res.end(payload);
 			}
+		},
+
+		created(this: GatewayThis) {
+			this.responses = new ResponseCache();
 		},
 
 		started(this: GatewayThis) {

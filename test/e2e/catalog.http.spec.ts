@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { Client } from "pg";
 import type { ProductDto } from "../../services/catalog/catalog.types";
 import { adminToken, newCustomer } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -340,6 +341,61 @@ describe("REST catalog through the gateway", () => {
 			const ok = await list("pageSize=100&page=1&utm_source=newsletter");
 			expect(ok.status).to.equal(200);
 			expect(ok.body.pageSize).to.equal(100);
+		});
+	});
+
+	describe("repeated anonymous reads (kept by the gateway)", () => {
+		/** Changes a product behind every cache's back, as another catalog instance's write would look here. */
+		async function renameInDatabase(id: string, name: string): Promise<void> {
+			const client = new Client({ connectionString: db.url });
+			await client.connect();
+			try {
+				await client.query("UPDATE catalog.products SET name = $2 WHERE id = $1", [id, name]);
+			} finally {
+				await client.end();
+			}
+		}
+
+		it("answer the same status, headers and body every time", async () => {
+			const p = await product({ category: category("Kept") });
+			const first = await request("GET", `/api/products/${p.id}`);
+			const again = await request("GET", `/api/products/${p.id}`);
+			expect(again.status).to.equal(200);
+			expect(again.body).to.deep.equal(first.body).and.deep.equal(p);
+			for (const h of ["content-type", "content-length"]) expect(again.headers.get(h), h).to.equal(first.headers.get(h));
+			expect(again.headers.get("content-type")).to.equal("application/json; charset=utf-8");
+			const listing = `category=${encodeURIComponent(p.category)}`;
+			expect(names(await list(listing))).to.deep.equal([p.name]);
+			expect(names(await list(listing))).to.deep.equal([p.name]);
+		});
+
+		it("show a change at once when the catalog announces it, also one made by another catalog instance", async () => {
+			const p = await product({ name: "Before", category: category("Kept") });
+			expect((await request("GET", `/api/products/${p.id}`)).body.name).to.equal("Before");
+			await renameInDatabase(p.id, "After");
+			expect((await request("GET", `/api/products/${p.id}`)).body.name, "kept until the catalog says it changed").to.equal("Before");
+			// what another catalog instance broadcasts after a write (catalog.cacheInvalidated)
+			await shop.broker.broadcast("catalog.cacheInvalidated", {});
+			expect((await request("GET", `/api/products/${p.id}`)).body.name).to.equal("After");
+			expect(names(await list(`category=${encodeURIComponent(p.category)}`))).to.deep.equal(["After"]);
+		});
+
+		it("are never answered from the cache for a request with credentials", async () => {
+			const p = await product({ category: category("Kept") });
+			expect((await request("GET", `/api/products/${p.id}`)).status).to.equal(200);
+			const forged = await request("GET", `/api/products/${p.id}`, { token: "not-a-token" });
+			expect(forged.status).to.equal(401);
+			const asCustomer = await request("GET", `/api/products/${p.id}`, { token: customer });
+			expect(asCustomer.status).to.equal(200);
+			expect(asCustomer.body).to.deep.equal(p);
+		});
+
+		it("do not keep errors: a product created after a 404 for its listing is found", async () => {
+			const cat = category("Kept");
+			expect((await list(`category=${encodeURIComponent(cat)}`)).body.items).to.deep.equal([]);
+			expect((await request("GET", `/api/products/${UNKNOWN}`)).status).to.equal(404);
+			const p = await product({ category: cat });
+			expect(names(await list(`category=${encodeURIComponent(cat)}`))).to.deep.equal([p.name]);
 		});
 	});
 

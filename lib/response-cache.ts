@@ -1,0 +1,64 @@
+/**
+ * The gateway's cache of whole anonymous responses to cacheable public reads (the catalog's listings and
+ * products): a repeated `GET /api/products?page=1` is answered from here without routing it or calling the
+ * catalog, like a reverse proxy's micro-cache in front of a shop.
+ *
+ * What may be stored is decided by the action that answered: a GET of a published action that declares
+ * `cache` and is public (`auth: "public"`, no roles), answered 200 to a request without credentials, so
+ * no caller ever gets an answer made for someone else. An entry lives as long as the action's own cache
+ * entry may (its `ttl`). Every entry goes at once when a service announces that its cached reads are stale
+ * (`<service>.cacheInvalidated`, e.g. the catalog after an admin changed a product), and when the node
+ * reconnects to the cluster (it may have missed such an announcement).
+ */
+export interface CachedResponse {
+	body: Buffer;
+	contentType: string;
+	expiresAt: number;
+}
+
+export class ResponseCache {
+	private readonly entries = new Map<string, CachedResponse>();
+	/** Bumped by every invalidation: a response computed before it is not stored after it. */
+	private generation = 0;
+
+	constructor(
+		/** The most entries kept; the oldest go first (distinct query strings are not unlimited memory). */
+		private readonly maxEntries = 1000,
+		/** Bodies larger than this are not kept. */
+		private readonly maxBodyBytes = 256 * 1024
+	) {}
+
+	/** The generation a response being computed now belongs to (read when the request arrives). */
+	get current(): number {
+		return this.generation;
+	}
+
+	/** The stored response for `key`, if there is one and it is fresh. */
+	get(key: string, now = Date.now()): CachedResponse | undefined {
+		const entry = this.entries.get(key);
+		if (!entry) return undefined;
+		if (entry.expiresAt <= now) {
+			this.entries.delete(key);
+			return undefined;
+		}
+		return entry;
+	}
+
+	/** Stores a response computed during `generation`, unless an invalidation came in the meantime. */
+	set(key: string, body: Buffer, contentType: string, ttlSeconds: number, generation: number, now = Date.now()): void {
+		if (generation !== this.generation || ttlSeconds <= 0 || body.length > this.maxBodyBytes) return;
+		this.entries.delete(key);
+		if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+		this.entries.set(key, { body, contentType, expiresAt: now + ttlSeconds * 1000 });
+	}
+
+	/** Drops every entry (any cached read may be stale). */
+	clear(): void {
+		this.generation++;
+		this.entries.clear();
+	}
+
+	get size(): number {
+		return this.entries.size;
+	}
+}
