@@ -70,7 +70,8 @@ export class ServiceDatabase {
 			const sequelize = new Sequelize(url, {
 				dialect: "postgres",
 				logging: false,
-				pool: { max: config.poolMax, min: 0, idle: 10_000, acquire: 30_000 },
+				// a couple of connections stay open when idle: the first query after a quiet spell does not pay for a new one
+				pool: { max: config.poolMax, min: Math.min(2, config.poolMax), idle: 10_000, acquire: 30_000 },
 				// Every connection of this pool sees only this service's schema.
 				dialectOptions: { options: `-c search_path=${quoteIdent(schema)}` },
 				define: { schema, timestamps: false }

@@ -81,20 +81,40 @@ export class Inbox {
 	}
 
 	/**
-	 * Handles every event that is due, oldest first, `concurrency` at a time (each worker claims the next
-	 * row nobody holds). Answers how many it took.
+	 * Handles every event that is due, oldest first, up to `concurrency` at a time (each worker claims the
+	 * next row nobody holds). A pass starts one worker and adds another each time a claim finds work, so a
+	 * wake for one event costs one claim, not `concurrency` transactions that mostly find nothing. Answers
+	 * how many it took.
 	 */
 	async drain(stop: () => boolean = () => false): Promise<number> {
+		const max = Math.max(1, this.policy.concurrency ?? 1);
 		let taken = 0;
-		const worker = async () => {
-			while (!stop() && (await this.handleNext())) taken++;
+		let running = 0;
+		const workers: Promise<void>[] = [];
+		const startWorker = () => {
+			running++;
+			workers.push(worker());
 		};
-		await Promise.all(Array.from({ length: Math.max(1, this.policy.concurrency ?? 1) }, worker));
+		const oneMore = () => {
+			if (running < max) startWorker();
+		};
+		const worker = async () => {
+			try {
+				while (!stop() && (await this.handleNext(oneMore))) taken++;
+			} finally {
+				running--;
+			}
+		};
+		startWorker();
+		// every worker is waited for (the list grows while this waits), and the first failure is passed on
+		let failure: unknown;
+		for (let i = 0; i < workers.length; i++) await workers[i].catch(err => (failure ??= err));
+		if (failure !== undefined) throw failure;
 		return taken;
 	}
 
-	/** Claims the oldest due event and handles it. Answers false when none is due. */
-	private async handleNext(): Promise<boolean> {
+	/** Claims the oldest due event and handles it (`claimed` runs once it holds one). Answers false when none is due. */
+	private async handleNext(claimed: () => void): Promise<boolean> {
 		return this.db.transaction(async t => {
 			const [row] = await this.db.query<InboxRow>(
 				`SELECT event_id, event, payload, attempts FROM inbox
@@ -104,6 +124,7 @@ export class Inbox {
 				t
 			);
 			if (!row) return false;
+			claimed();
 			const handler = this.handlerOf(row.event);
 			try {
 				if (!handler) throw new Error(`No handler for ${row.event}`);

@@ -117,11 +117,13 @@ interface OutboxRow {
  * The producer side. `add` writes an event in the caller's transaction; the relay publishes committed
  * rows with balanced events, one group at a time, and keeps a row until every service that must receive
  * it (lib/events.ts) has been handed it. Rows survive restarts; several instances of a service share the
- * work without publishing a row twice at once (FOR UPDATE SKIP LOCKED).
+ * work without publishing a row twice at once (claims with FOR UPDATE SKIP LOCKED, held by a lease).
  */
 export class Outbox {
 	private readonly pump: Pump;
 	private stopped = false;
+	/** How long a claimed row is left to the relay that claimed it. */
+	private readonly leaseMs: number;
 
 	constructor(
 		private readonly db: ServiceDatabase,
@@ -134,6 +136,7 @@ export class Outbox {
 		/** How long a consumer may take to acknowledge an event before the hand-off counts as failed. */
 		private readonly handOffTimeoutMs = 5000
 	) {
+		this.leaseMs = Math.max(10_000, 2 * handOffTimeoutMs);
 		this.pump = new Pump(stopping => this.relay(100, stopping), pollMs, err => this.logger.warn("Outbox relay pass failed; will try again:", err));
 	}
 
@@ -163,40 +166,67 @@ export class Outbox {
 		this.pump.kick();
 	}
 
-	/** One pass: publishes what is due. Answers how many rows are now fully published. */
+	/**
+	 * One pass: publishes what is due. Answers how many rows are now fully published.
+	 *
+	 * Rows are claimed with a lease (their next attempt pushed past the hand-offs) in one statement, handed
+	 * over with no transaction or lock held, then settled in one statement. A claimed row is not locked
+	 * while its consumers are called, so nothing else that touches it (the order service scrubbing a card
+	 * token once payment has answered) waits on a network call. A relay that dies mid-way leaves its rows
+	 * to be taken again when the lease ends; a row handed over twice is one event to the consumer (its inbox
+	 * keys by event id).
+	 */
 	async relay(batch = 100, stopping: () => boolean = () => false): Promise<number> {
 		let done = 0;
 		while (!stopping()) {
-			const published = await this.db.transaction(async t => {
-				const rows = await this.db.query<OutboxRow>(
-					`SELECT id, event, payload, delivered_to FROM outbox
-					 WHERE published_at IS NULL AND next_attempt_at <= now()
-					 ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-					[batch],
-					t
-				);
-				let complete = 0;
-				// a consumer that failed a hand-off is not tried again in this pass (each try may wait for a timeout)
-				const unreachable = new Set<string>();
-				for (const row of rows) {
-					const delivered = await this.publish(row, unreachable);
-					const expected = routesOf(row.event);
-					const finished = expected ? expected.every(g => delivered.includes(g)) : delivered.length > 0;
-					if (finished) complete++;
-					await this.db.execute(
-						`UPDATE outbox SET delivered_to = $2::text[], published_at = CASE WHEN $3::boolean THEN now() END,
-						   next_attempt_at = CASE WHEN $3::boolean THEN next_attempt_at ELSE now() + make_interval(secs => $4::double precision / 1000) END
-						 WHERE id = $1`,
-						[row.id, delivered, finished, this.retryMs],
-						t
-					);
-				}
-				return { rows: rows.length, complete };
-			});
-			done += published.complete;
-			if (published.rows < batch) break;
+			const rows = await this.claim(batch);
+			if (rows.length === 0) break;
+			// a consumer that failed a hand-off is not tried again in this pass (each try may wait for a timeout)
+			const unreachable = new Set<string>();
+			const outcomes: { id: string; delivered: string[]; finished: boolean }[] = [];
+			for (const row of rows) {
+				const delivered = await this.publish(row, unreachable);
+				const expected = routesOf(row.event);
+				const finished = expected ? expected.every(g => delivered.includes(g)) : delivered.length > 0;
+				outcomes.push({ id: row.id, delivered, finished });
+			}
+			await this.settle(outcomes);
+			done += outcomes.filter(o => o.finished).length;
+			if (rows.length < batch) break;
 		}
 		return done;
+	}
+
+	/** Takes up to `batch` due rows, oldest first, leasing them for as long as their hand-offs may take. */
+	private async claim(batch: number): Promise<OutboxRow[]> {
+		return this.db.query<OutboxRow>(
+			`WITH due AS (
+			   SELECT id FROM outbox WHERE published_at IS NULL AND next_attempt_at <= now()
+			   ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED
+			 ), claimed AS (
+			   UPDATE outbox o SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+			   FROM due WHERE o.id = due.id
+			   RETURNING o.id, o.event, o.payload, o.delivered_to, o.created_at
+			 )
+			 SELECT id, event, payload, delivered_to FROM claimed ORDER BY created_at, id`,
+			[batch, this.leaseMs]
+		);
+	}
+
+	/**
+	 * Records who has each row now. Deliveries are added to what is recorded (another relay may have handed
+	 * the row on meanwhile), and a row someone else finished (or the order service closed) stays finished.
+	 */
+	private async settle(outcomes: { id: string; delivered: string[]; finished: boolean }[]): Promise<void> {
+		await this.db.execute(
+			`UPDATE outbox o SET
+			   delivered_to = o.delivered_to || ARRAY(SELECT g FROM unnest(u.delivered) AS g WHERE g <> ALL (o.delivered_to)),
+			   published_at = coalesce(o.published_at, CASE WHEN u.finished THEN now() END),
+			   next_attempt_at = CASE WHEN u.finished THEN o.next_attempt_at ELSE now() + make_interval(secs => $2::double precision / 1000) END
+			 FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, delivered text[], finished boolean)
+			 WHERE o.id = u.id`,
+			[JSON.stringify(outcomes), this.retryMs]
+		);
 	}
 
 	/**
