@@ -1,3 +1,5 @@
+import { TtlMap } from "./ttl-map";
+
 /**
  * The gateway's cache of whole anonymous responses to cacheable public reads (the catalog's listings and
  * products): a repeated `GET /api/products?page=1` is answered from here without routing it or calling the
@@ -13,20 +15,21 @@
 export interface CachedResponse {
 	body: Buffer;
 	contentType: string;
-	expiresAt: number;
 }
 
 export class ResponseCache {
-	private readonly entries = new Map<string, CachedResponse>();
+	private readonly entries: TtlMap<CachedResponse>;
 	/** Bumped by every invalidation: a response computed before it is not stored after it. */
 	private generation = 0;
 
 	constructor(
 		/** The most entries kept; the oldest go first (distinct query strings are not unlimited memory). */
-		private readonly maxEntries = 1000,
+		maxEntries = 1000,
 		/** Bodies larger than this are not kept. */
 		private readonly maxBodyBytes = 256 * 1024
-	) {}
+	) {
+		this.entries = new TtlMap(maxEntries);
+	}
 
 	/** The generation a response being computed now belongs to (read when the request arrives). */
 	get current(): number {
@@ -35,21 +38,13 @@ export class ResponseCache {
 
 	/** The stored response for `key`, if there is one and it is fresh. */
 	get(key: string, now = Date.now()): CachedResponse | undefined {
-		const entry = this.entries.get(key);
-		if (!entry) return undefined;
-		if (entry.expiresAt <= now) {
-			this.entries.delete(key);
-			return undefined;
-		}
-		return entry;
+		return this.entries.get(key, now);
 	}
 
 	/** Stores a response computed during `generation`, unless an invalidation came in the meantime. */
 	set(key: string, body: Buffer, contentType: string, ttlSeconds: number, generation: number, now = Date.now()): void {
-		if (generation !== this.generation || ttlSeconds <= 0 || body.length > this.maxBodyBytes) return;
-		this.entries.delete(key);
-		if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-		this.entries.set(key, { body, contentType, expiresAt: now + ttlSeconds * 1000 });
+		if (generation !== this.generation || body.length > this.maxBodyBytes) return;
+		this.entries.set(key, { body, contentType }, ttlSeconds * 1000, now);
 	}
 
 	/** Drops every entry (any cached read may be stale). */

@@ -4,8 +4,10 @@ import type { Server } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import "../../lib/action-access";
-import { jsonOf } from "../../lib/cache";
+import jwt from "jsonwebtoken";
+import { deepFreeze, jsonOf } from "../../lib/cache";
 import { ResponseCache } from "../../lib/response-cache";
+import { TtlMap } from "../../lib/ttl-map";
 import type { AppConfig } from "../../lib/config";
 import { ForbiddenError, UnauthenticatedError } from "../../lib/errors";
 import { readiness } from "../../lib/health";
@@ -29,6 +31,8 @@ type Req = IncomingMessage & {
 interface GatewayVars {
 	server: Server;
 	responses: ResponseCache;
+	/** Access tokens identity has resolved, so a client's next requests do not ask it again. */
+	tokens: TtlMap<AuthUser>;
 	routes: { opts: { autoAliases?: boolean } }[];
 }
 interface GatewayMethods {
@@ -88,6 +92,19 @@ export function toErrorBody(err: unknown): ErrorBody {
 		return { name: e.name ?? "ServerError", message: e.message ?? "Service unavailable", code, type: e.type ?? "SERVICE_UNAVAILABLE" };
 	}
 	return { name: "InternalServerError", message: "Internal server error", code: 500, type: "INTERNAL_ERROR" };
+}
+
+/**
+ * A resolved access token is kept until it expires, and at most a minute: identity's check is a signature
+ * and an expiry (stateless), so the answer cannot change before then, except when identity's JWT secret
+ * changes, which the minute bounds.
+ */
+const MAX_KEEP_TOKEN_MS = 60_000;
+const MAX_KEPT_TOKENS = 10_000;
+
+export function keepTokenMs(token: string, now = Date.now()): number {
+	const exp = (jwt.decode(token) as { exp?: unknown } | null)?.exp;
+	return typeof exp === "number" ? Math.min(exp * 1000 - now, MAX_KEEP_TOKEN_MS) : 0;
 }
 
 /** Default lifetime of a kept response when the action's `cache` names no `ttl`. */
@@ -181,13 +198,22 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 		},
 
 		methods: {
-			/** Resolves `Authorization: Bearer <token>` into the caller; anonymous without the header. */
+			/**
+			 * Resolves `Authorization: Bearer <token>` into the caller; anonymous without the header. Identity's
+			 * answer is kept until the token expires (at most a minute), so a client's requests after the first
+			 * do not make a round trip to identity (over the transporter on a cluster).
+			 */
 			async authenticate(this: GatewayThis, ctx: Context<unknown, CallerMeta>, _route: unknown, req: Req): Promise<AuthUser | null> {
 				const header = req.headers.authorization;
 				if (!header) return null;
 				const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
 				if (!match) throw new UnauthenticatedError("The Authorization header must be 'Bearer <access token>'", "INVALID_TOKEN");
-				return ctx.call<AuthUser, { token: string }>("identity.resolveToken", { token: match[1] });
+				const token = match[1];
+				const known = this.tokens.get(token);
+				if (known) return known;
+				const user = deepFreeze(await ctx.call<AuthUser, { token: string }>("identity.resolveToken", { token }));
+				this.tokens.set(token, user, keepTokenMs(token));
+				return user;
 			},
 
 			/** Enforces the access an action declares (`auth`, `roles`); secure by default. */
@@ -240,6 +266,7 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 
 		created(this: GatewayThis) {
 			this.responses = new ResponseCache();
+			this.tokens = new TtlMap(MAX_KEPT_TOKENS);
 		},
 
 		started(this: GatewayThis) {
