@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import pg from "pg";
 import type { Client } from "./http";
 import { sleep } from "./proc";
 import type { Customer } from "./shop";
@@ -114,6 +115,37 @@ export async function waitSettled(http: Client, admin: string, timeoutMs: number
 		await sleep(250);
 	}
 	return false;
+}
+
+/**
+ * Waits until the saga's events are all handled: no due inbox row pending and no outbox row unpublished in
+ * any service's schema. An order is CONFIRMED before its follow-ups (the stock commit, the e-mail) are
+ * done, so a round that starts right after another would otherwise queue behind the last one's backlog.
+ * Answers how long it waited (ms); gives up after `timeoutMs` (a row waiting for an absent consumer).
+ */
+export async function waitEventsHandled(databaseUrl: string, timeoutMs = 60_000): Promise<number> {
+	const started = Date.now();
+	const c = new pg.Client({ connectionString: databaseUrl });
+	await c.connect();
+	try {
+		const { rows } = await c.query<{ schema: string }>(
+			`SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'inbox'
+			 INTERSECT SELECT table_schema FROM information_schema.tables WHERE table_name = 'outbox'`
+		);
+		const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+		const sql = rows
+			.map(r => `SELECT (SELECT count(*) FROM ${ident(r.schema)}.inbox WHERE status = 'PENDING' AND next_attempt_at <= now())
+			          + (SELECT count(*) FROM ${ident(r.schema)}.outbox WHERE published_at IS NULL) AS n`)
+			.join(" UNION ALL ");
+		while (rows.length > 0 && Date.now() - started < timeoutMs) {
+			const left = (await c.query<{ n: string }>(sql)).rows.reduce((s, r) => s + Number(r.n), 0);
+			if (left === 0) break;
+			await sleep(100);
+		}
+	} finally {
+		await c.end();
+	}
+	return Date.now() - started;
 }
 
 /** The orders with these ids, through the admin listing (newest first, so a round's orders come first). */

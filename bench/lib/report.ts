@@ -64,8 +64,11 @@ const METHOD = `## Method
   \`CONFIRMED\` at), read through the admin listing after the round. Orders per second to CONFIRMED = confirmed
   orders / (last confirmation - start of the round). The maximum is measured with a closed loop (every customer
   places orders back to back; the saga drains the backlog after the loop stops); then an open loop offers
-  half that rate at fixed arrival times, whatever the answers do. Errors count failed requests, cancelled
-  orders and orders not settled within the time limit.
+  half that rate at fixed arrival times, whatever the answers do. An order is CONFIRMED before its follow-up
+  events (the stock commit, the e-mail) are handled, so every round (and every database-limit round) starts
+  once no service has an event left to handle or to hand on (read from the event tables), rather than behind
+  the last round's backlog. Errors count failed requests, cancelled orders and orders not settled within the
+  time limit.
 - **Memory.** VmRSS from \`/proc/<pid>/status\` of a fresh single process: idle (started, catalog seeded,
   customers created), after its first 1,000 orders and after 10,000 (closed loop, each time once the saga has
   drained and 2 s have passed). A sample per second is in results.json.
