@@ -78,6 +78,11 @@ export interface OrderConfig {
 	sagaGiveUpSeconds: number;
 	/** How often the saga watchdog looks for such orders. */
 	watchdogIntervalSeconds: number;
+	/**
+	 * Orders the saga may have in flight (PENDING or STOCK_RESERVED) before new ones are refused with 503
+	 * ORDERS_BUSY and Retry-After, rather than queued for minutes (ORDER_MAX_IN_FLIGHT; 0: no limit).
+	 */
+	maxInFlight: number;
 }
 
 export interface EventsConfig {
@@ -357,7 +362,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		order: {
 			sagaTimeoutSeconds: int("SAGA_TIMEOUT", 120, 1, 86400),
 			sagaGiveUpSeconds: int("SAGA_GIVE_UP", 600, 2, 7 * 86400),
-			watchdogIntervalSeconds: int("SAGA_WATCHDOG_INTERVAL", 10, 1, 3600)
+			watchdogIntervalSeconds: int("SAGA_WATCHDOG_INTERVAL", 10, 1, 3600),
+			maxInFlight: int("ORDER_MAX_IN_FLIGHT", 1000, 0, 1_000_000)
 		},
 		notification: {
 			smtpUrl,

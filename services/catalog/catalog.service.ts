@@ -37,7 +37,7 @@ interface CatalogMethods {
 type CatalogThis = Service<CatalogSettings> & CatalogVars & CatalogMethods;
 type Ctx<P> = Context<P, CallerMeta>;
 
-/** The event every catalog instance answers by dropping its cached reads. */
+/** The event every catalog instance answers by dropping its cached reads (and every gateway, its kept responses). */
 export const CACHE_INVALIDATED = "catalog.cacheInvalidated";
 const CACHE_TTL_SECONDS = 300;
 export const MAX_GET_MANY = 500;

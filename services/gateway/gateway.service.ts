@@ -88,8 +88,16 @@ export function toErrorBody(err: unknown): ErrorBody {
 		return { name: e.name ?? "ClientError", message: e.message ?? "Bad request", code, type: e.type ?? "BAD_REQUEST", data: publicData(e.type, e.data) };
 	}
 	if (code >= 501 && code < 600) {
-		// Moleculer's own availability errors (503 unavailable, 504 timeout) are safe to pass on.
-		return { name: e.name ?? "ServerError", message: e.message ?? "Service unavailable", code, type: e.type ?? "SERVICE_UNAVAILABLE" };
+		// Moleculer's own availability errors (503 unavailable, 504 timeout) and our 503s (ORDERS_BUSY) are safe
+		// to pass on; of their data, only when to try again (sent as Retry-After too).
+		const retryAfter = (e.data as { retryAfter?: unknown } | undefined)?.retryAfter;
+		return {
+			name: e.name ?? "ServerError",
+			message: e.message ?? "Service unavailable",
+			code,
+			type: e.type ?? "SERVICE_UNAVAILABLE",
+			...(typeof retryAfter === "number" ? { data: { retryAfter } } : {})
+		};
 	}
 	return { name: "InternalServerError", message: "Internal server error", code: 500, type: "INTERNAL_ERROR" };
 }
@@ -229,7 +237,8 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 
 			/**
 			 * moleculer-web's serialiser. A cached read answers the same frozen object every time (lib/cache.ts),
-			 * so its JSON is made once and reused rather than made again on every request.
+			 * so its JSON is made once and reused rather than made again on every request. A response that may
+			 * be kept (`cacheableFor`) is kept here, as it is sent.
 			 */
 			encodeResponse(req: Req, res: ServerResponse, data: unknown): Buffer | string {
 				const json = jsonOf(data);

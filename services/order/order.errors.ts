@@ -23,4 +23,17 @@ export class OrderNotCancellableError extends Errors.MoleculerClientError {
 	}
 }
 
-registerErrors(EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError);
+/**
+ * The saga has as many orders in flight as it may (ORDER_MAX_IN_FLIGHT): a new one would wait behind them
+ * for longer than a customer should. Nothing was placed; the same request (and Idempotency-Key) may be sent
+ * again after `retryAfter` seconds.
+ */
+export class OrdersBusyError extends Errors.MoleculerError {
+	constructor(retryAfterSeconds: number) {
+		super("The shop is taking more orders than it can handle right now; nothing was placed, please try again shortly", 503, "ORDERS_BUSY", {
+			retryAfter: retryAfterSeconds
+		});
+	}
+}
+
+registerErrors(EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError);

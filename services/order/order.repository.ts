@@ -152,6 +152,15 @@ export class OrderRepository {
 		return row && toOrder(row);
 	}
 
+	/** How many orders are in flight, counted up to `limit` (the saga's partial index; no more rows than that). */
+	async inFlight(limit: number): Promise<number> {
+		const [row] = await this.db.query<{ n: number }>(
+			`SELECT count(*)::int AS n FROM (SELECT 1 FROM orders WHERE status IN ('PENDING', 'STOCK_RESERVED') LIMIT $1) o`,
+			[limit]
+		);
+		return row.n;
+	}
+
 	async byKey(userId: string, key: string): Promise<StoredOrder | undefined> {
 		const [row] = await this.db.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE user_id = $1 AND idempotency_key = $2`, [userId, key]);
 		return row && toOrder(row);

@@ -14,7 +14,7 @@ import type { CartDto, RemoveOrderedParams, UserRef } from "../cart/cart.types";
 import type { AuthUser, CallerMeta, GetUserParams, UserDto } from "../identity/identity.types";
 import type { InventoryReservationFailedEvent, InventoryReservedEvent } from "../inventory/inventory.types";
 import type { PaymentFailedEvent, PaymentRefundedEvent, PaymentSucceededEvent } from "../payment/payment.types";
-import { EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError } from "./order.errors";
+import { EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError } from "./order.errors";
 import { orderMigrations } from "./order.migrations";
 import { OrderRepository, publicOrder, type StoredOrder } from "./order.repository";
 import { decide, historyEntry, pendingStep, type SagaInput } from "./order.saga";
@@ -69,6 +69,8 @@ const MAX_TOKEN_LENGTH = 255;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /** How many stuck orders one watchdog transaction handles. */
 const WATCH_BATCH = 50;
+/** What a client refused with ORDERS_BUSY is told to wait before it tries again. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
 /** The services that take part in the saga and keep records of its events. */
 const SAGA_SERVICES = ["order", "inventory", "payment", "notification"] as const;
 
@@ -146,7 +148,8 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 			/**
 			 * Places an order for everything in the caller's cart and empties it; the saga then reserves the
 			 * stock and charges the card. With an `Idempotency-Key` header a repeat answers the first response.
-			 * Throws EMPTY_CART (422), IDEMPOTENCY_KEY_REUSED (422), VALIDATION_ERROR (422).
+			 * Throws EMPTY_CART (422), IDEMPOTENCY_KEY_REUSED (422), VALIDATION_ERROR (422), and ORDERS_BUSY (503,
+			 * Retry-After) while the saga has ORDER_MAX_IN_FLIGHT orders in flight.
 			 */
 			place: {
 				rest: "POST /orders",
@@ -169,6 +172,10 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 					if (key) {
 						const existing = await this.repo.byKey(user.id, key);
 						if (existing) return replay(existing);
+					}
+					// Shed load rather than queue it: past the limit an order would wait minutes for its saga.
+					if (c.maxInFlight > 0 && (await this.repo.inFlight(c.maxInFlight)) >= c.maxInFlight) {
+						throw new OrdersBusyError(BUSY_RETRY_AFTER_SECONDS);
 					}
 
 					const [cart, profile] = await Promise.all([

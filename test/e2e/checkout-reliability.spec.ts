@@ -188,6 +188,36 @@ describe("checkout reliability", function () {
 		}
 	});
 
+	it("refuses new orders with 503 and Retry-After while ORDER_MAX_IN_FLIGHT are in flight, placing nothing, and takes them again once there is room", async () => {
+		const s = await boot(db, { ORDER_MAX_IN_FLIGHT: "2" }, { payment: false });
+		try {
+			const [ana, bia, caio] = [await newCustomer(s.request, "Ana"), await newCustomer(s.request, "Bia"), await newCustomer(s.request, "Caio")];
+			// payment is down: both orders wait at STOCK_RESERVED
+			const first = await s.order(ana, 5, 1);
+			await s.order(bia, 5, 1);
+			const productId = await s.steps.product(1000, 5);
+			await s.steps.addToCart(caio.token, productId, 2);
+			const key = { "Idempotency-Key": crypto.randomUUID() };
+			const busy = await s.steps.placeOrder(caio.token, "tok_visa", key);
+			expect(busy.status, JSON.stringify(busy.body)).to.equal(503);
+			expect(busy.body).to.include({ type: "ORDERS_BUSY" });
+			expect(busy.headers.get("retry-after")).to.equal("2");
+			// nothing was placed or taken: the cart still holds its lines, the stock is untouched
+			expect((await s.request("GET", "/api/cart", { token: caio.token })).body.items).to.have.length(1);
+			expect((await s.request("GET", "/api/orders", { token: caio.token })).body.items).to.deep.equal([]);
+			expect(await s.steps.stock(productId)).to.deep.include({ onHand: 5, reserved: 0 });
+
+			// one order ends (the customer cancels it): the same request, same key, is taken
+			expect((await s.request("POST", `/api/orders/${first.order.id}/cancel`, { token: ana.token })).status).to.equal(200);
+			const placed = await s.steps.placeOrder(caio.token, "tok_visa", key);
+			expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
+			expect(placed.headers.get("idempotent-replayed")).to.equal(null);
+			await eventually(async () => expect(await s.steps.stock(productId)).to.deep.include({ reserved: 2 }));
+		} finally {
+			await s.shop.stop();
+		}
+	});
+
 	it("with payment down: a customer's cancel releases the stock, a silent order times out, and nothing is charged later", async () => {
 		const s = await boot(db, { SAGA_TIMEOUT: "1", SAGA_GIVE_UP: "4", SAGA_WATCHDOG_INTERVAL: "1" }, { payment: false });
 		try {

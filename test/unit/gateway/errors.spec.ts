@@ -95,6 +95,13 @@ describe("toErrorBody", () => {
 		expect(JSON.stringify(body)).not.to.contain("node-7");
 	});
 
+	it("passes on when to try again with a 503, and nothing else of its data", () => {
+		const body = toErrorBody(new Errors.MoleculerError("Too many orders in flight", 503, "ORDERS_BUSY", { retryAfter: 2, inFlight: 1000 }));
+		expect(body).to.deep.equal({ name: "MoleculerError", message: "Too many orders in flight", code: 503, type: "ORDERS_BUSY", data: { retryAfter: 2 } });
+		const timeout = toErrorBody(new Errors.RequestTimeoutError({ action: "catalog.list", nodeID: "n1" }));
+		expect(timeout).not.to.have.property("data");
+	});
+
 	it("answers a plain 404 for an action that exists but is not published, without node names", () => {
 		const body = toErrorBody(new Errors.ServiceNotFoundError({ action: "identity.resolveToken", nodeID: "node-7" }));
 		expect(body).to.include({ code: 404, type: "NOT_FOUND" });
