@@ -46,7 +46,7 @@ const log = (msg: string) => console.log(`[bench ${elapsed()}] ${msg}`);
 const fmt = (r: LoadResult) => `${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms${r.non2xx + r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ""}`;
 const fmtRound = (r: CheckoutRound) =>
 	`${r.placed} orders, ${r.confirmedPerSecond.toFixed(1)} confirmed/s (posted ${r.postsPerSecond.toFixed(1)}/s), POST p50 ${r.post.p50.toFixed(1)} / p99 ${r.post.p99.toFixed(1)} ms, ` +
-	`saga p50 ${r.saga.p50.toFixed(0)} / p99 ${r.saga.p99.toFixed(0)} ms, drain ${r.drainSeconds.toFixed(1)} s, errors ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples[0]})` : ""}`;
+	`saga p50 ${r.saga.p50.toFixed(0)} / p99 ${r.saga.p99.toFixed(0)} ms, drain ${r.drainSeconds.toFixed(1)} s, errors ${r.errors}${r.busy ? `, ${r.busy} ORDERS_BUSY answers waited out` : ""}${r.errorSamples.length ? ` (${r.errorSamples[0]})` : ""}`;
 
 /** The median round of a list by `key` (the round itself, so its latencies stay consistent). */
 function medianBy<T>(rounds: T[], key: (r: T) => number): T {
@@ -452,6 +452,7 @@ async function main(): Promise<void> {
 		const reached = placedSoFar;
 		raw.memory = { idle, rss1k, rssEnd, orders: reached, first, rest, samples };
 		const growth = rssEnd / rss1k;
+		const busy = first.busy + (rest === first ? 0 : rest.busy);
 		results.rows.push({
 			scenario: `5. Memory: single process RSS idle / after 1,000 / after ${reached.toLocaleString("en")} orders`,
 			throughput: `${((first.confirmed + (rest === first ? 0 : rest.confirmed)) / ((Date.now() - memStart) / 1000)).toFixed(1)} orders/s (${P.memoryConcurrency} customers)`,
@@ -461,7 +462,16 @@ async function main(): Promise<void> {
 			ratio: `after ${reached.toLocaleString("en")}: ${(rssEnd / 2 ** 20).toFixed(1)} MiB = ${growth.toFixed(2)}x of after 1,000`,
 			target: `<= 1.5x of after 1,000${reached < P.memoryOrders ? ` (${P.memoryOrders.toLocaleString("en")} not reached in the time budget)` : ""}`,
 			holds: growth <= 1.5 && first.errors + (rest === first ? 0 : rest.errors) === 0,
-			note: reached < P.memoryOrders ? `stopped at ${reached} orders: ${P.memoryOrders.toLocaleString("en")} would not fit the run's ${P.budgetSeconds} s budget at ${first.confirmedPerSecond.toFixed(1)} orders/s (about ${Math.round(P.memoryOrders / first.confirmedPerSecond)} s)` : undefined
+			note:
+				[
+					reached < P.memoryOrders
+						? `stopped at ${reached} orders: ${P.memoryOrders.toLocaleString("en")} would not fit the run's ${P.budgetSeconds} s budget at ${first.confirmedPerSecond.toFixed(1)} orders/s (about ${Math.round(P.memoryOrders / first.confirmedPerSecond)} s)`
+						: "",
+					busy > 0 ? `the customers waited out ${busy} \`503 ORDERS_BUSY\` answers (the shop holding its orders in flight to ORDER_MAX_IN_FLIGHT) and sent those orders again` : "",
+					`saga p99 ${Math.max(first.saga.p99, rest.saga.p99).toFixed(0)} ms`
+				]
+					.filter(Boolean)
+					.join("; ") || undefined
 		});
 		await shop.stop();
 		noteWarnings(results, "memory-scenario process", shop);

@@ -19,23 +19,31 @@ export interface Placed {
 	lateMs: number;
 	cartMs: number;
 	postMs: number;
+	/** How often the shop answered 503 ORDERS_BUSY (too many orders in flight) before it took this one. */
+	busy: number;
 	error?: string;
 }
+
+const MAX_BUSY_RETRIES = 100;
 
 async function placeOne(http: Client, customer: Customer, productId: string, dueAt: number): Promise<Placed> {
 	const lateMs = Math.max(0, Date.now() - dueAt);
 	try {
 		const cart = await http.request("POST", "/api/cart/items", { token: customer.token, body: { productId, quantity: 1 } });
-		if (cart.status !== 200) return { dueAt, lateMs, cartMs: cart.ms, postMs: NaN, error: `cart ${cart.status} ${JSON.stringify(cart.body).slice(0, 200)}` };
-		const post = await http.request("POST", "/api/orders", {
-			token: customer.token,
-			headers: { "Idempotency-Key": crypto.randomUUID() },
-			body: { paymentToken: "tok_visa" }
-		});
-		if (post.status !== 201) return { dueAt, lateMs, cartMs: cart.ms, postMs: post.ms, error: `order ${post.status} ${JSON.stringify(post.body).slice(0, 200)}` };
-		return { orderId: post.body.order.id, dueAt, lateMs, cartMs: cart.ms, postMs: post.ms };
+		if (cart.status !== 200) return { dueAt, lateMs, cartMs: cart.ms, postMs: NaN, busy: 0, error: `cart ${cart.status} ${JSON.stringify(cart.body).slice(0, 200)}` };
+		const key = crypto.randomUUID();
+		// a well-behaved client: told the shop is busy, it waits as long as Retry-After says and sends the same order again
+		for (let busy = 0; ; busy++) {
+			const post = await http.request("POST", "/api/orders", { token: customer.token, headers: { "Idempotency-Key": key }, body: { paymentToken: "tok_visa" } });
+			if (post.status === 503 && post.body?.type === "ORDERS_BUSY" && busy < MAX_BUSY_RETRIES) {
+				await sleep(Number(post.headers["retry-after"] ?? 1) * 1000);
+				continue;
+			}
+			if (post.status !== 201) return { dueAt, lateMs, cartMs: cart.ms, postMs: post.ms, busy, error: `order ${post.status} ${JSON.stringify(post.body).slice(0, 200)}` };
+			return { orderId: post.body.order.id, dueAt, lateMs, cartMs: cart.ms, postMs: post.ms, busy };
+		}
 	} catch (err) {
-		return { dueAt, lateMs, cartMs: NaN, postMs: NaN, error: (err as Error).message };
+		return { dueAt, lateMs, cartMs: NaN, postMs: NaN, busy: 0, error: (err as Error).message };
 	}
 }
 
@@ -173,6 +181,8 @@ export interface CheckoutRound {
 	/** Failed cart or order requests, cancelled and unsettled orders. */
 	errors: number;
 	errorSamples: string[];
+	/** 503 ORDERS_BUSY answers the customers waited out and retried (the shop shedding load; not errors). */
+	busy: number;
 	/** Confirmed orders per second: confirmed / (last confirmation - start). */
 	confirmedPerSecond: number;
 	/** Orders placed per second during the load. */
@@ -225,6 +235,7 @@ export async function finishRound(
 		unsettled,
 		errors: failed.length + cancelled + unsettled,
 		errorSamples: [...new Set(failed.map(p => p.error!))].slice(0, 5),
+		busy: run.placed.reduce((n, p) => n + p.busy, 0),
 		confirmedPerSecond: confirmed / ((lastConfirmation - run.startedAt) / 1000),
 		postsPerSecond: ids.length / ((run.endedAt - run.startedAt) / 1000),
 		post: summarize(ok.map(p => p.postMs)),
