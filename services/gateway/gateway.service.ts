@@ -41,6 +41,8 @@ interface GatewayMethods {
 	sendJson(res: ServerResponse, status: number, body: unknown): void;
 	encodeResponse(req: Req, res: ServerResponse, data: unknown): Buffer | string;
 	httpHandler(req: Req, res: ServerResponse, next?: unknown): Promise<unknown>;
+	errorHandler(req: Req, res: ServerResponse, err: unknown): void;
+	sendError(req: Req, res: ServerResponse, err: unknown): void;
 	regenerateAutoAliases(route: unknown): void;
 }
 type GatewayThis = Service<ApiSettingsSchema> & GatewayVars & GatewayMethods;
@@ -179,8 +181,11 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 			],
 			onError(this: GatewayThis, req: Req, res: ServerResponse, err: unknown) {
 				const body = toErrorBody(err);
-				if (body.code === 500) this.logger.error(`${req.method} ${req.url} failed:`, err);
 				const retryAfter = (body.data as { retryAfter?: unknown } | undefined)?.retryAfter;
+				// A fault is logged with its stack; an outage (503, 504) in one line. An answer that tells the client
+				// when to try again (429, ORDERS_BUSY) is the shop working as designed: the service logs that itself.
+				if (body.code === 500) this.logger.error(`${req.method} ${req.url} failed:`, err);
+				else if (body.code > 500 && retryAfter === undefined) this.logger.warn(`${req.method} ${req.url}: ${body.code} ${body.type}: ${body.message}`);
 				if (typeof retryAfter === "number") res.setHeader("Retry-After", String(retryAfter));
 				this.sendJson(res, body.code, body);
 			}
@@ -263,6 +268,11 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 					req.$cacheGeneration = this.responses.current;
 				}
 				return ApiGateway.methods!.httpHandler.call(this, req, res, next);
+			},
+
+			/** moleculer-web's error path, without its own log line (with a stack) for every 5xx: `onError` logs. */
+			errorHandler(this: GatewayThis, req: Req, res: ServerResponse, err: unknown): void {
+				this.sendError(req, res, err);
 			},
 
 			sendJson(res: ServerResponse, status: number, body: unknown): void {

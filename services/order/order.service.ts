@@ -37,6 +37,8 @@ interface OrderSettings extends ServiceSettingSchema {
 interface OrderVars extends DbThis, ReliableEventsThis {
 	repo: OrderRepository;
 	watchdog: Pump;
+	/** When the log last said that orders are being refused (ORDERS_BUSY). */
+	busySince: number;
 }
 
 interface OrderMethods {
@@ -71,6 +73,8 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const WATCH_BATCH = 50;
 /** What a client refused with ORDERS_BUSY is told to wait before it tries again. */
 const BUSY_RETRY_AFTER_SECONDS = 2;
+/** While orders are refused, the log says so at most this often. */
+const BUSY_LOG_EVERY_MS = 10_000;
 /** The services that take part in the saga and keep records of its events. */
 const SAGA_SERVICES = ["order", "inventory", "payment", "notification"] as const;
 
@@ -169,19 +173,22 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 						ctx.meta.$responseHeaders = { "Idempotent-Replayed": "true" };
 						return existing.createdResponse;
 					};
-					if (key) {
-						const existing = await this.repo.byKey(user.id, key);
-						if (existing) return replay(existing);
-					}
-					// Shed load rather than queue it: past the limit an order would wait minutes for its saga.
-					if (c.maxInFlight > 0 && (await this.repo.inFlight(c.maxInFlight)) >= c.maxInFlight) {
-						throw new OrdersBusyError(BUSY_RETRY_AFTER_SECONDS);
-					}
-
-					const [cart, profile] = await Promise.all([
+					// every read at once (a replay or a refusal wastes the others, which are only reads)
+					const [existing, inFlight, cart, profile] = await Promise.all([
+						key ? this.repo.byKey(user.id, key) : undefined,
+						c.maxInFlight > 0 ? this.repo.inFlight(c.maxInFlight) : 0,
 						ctx.call<CartDto, UserRef>("cart.getForUser", { userId: user.id }),
 						ctx.call<UserDto, GetUserParams>("identity.get", { id: user.id })
 					]);
+					if (existing) return replay(existing);
+					// Shed load rather than queue it: past the limit an order would wait minutes for its saga.
+					if (c.maxInFlight > 0 && inFlight >= c.maxInFlight) {
+						if (Date.now() - this.busySince > BUSY_LOG_EVERY_MS) {
+							this.busySince = Date.now();
+							this.logger.warn(`${inFlight} orders in flight (ORDER_MAX_IN_FLIGHT): new orders are refused with 503 ORDERS_BUSY`);
+						}
+						throw new OrdersBusyError(BUSY_RETRY_AFTER_SECONDS);
+					}
 					if (cart.items.length === 0) {
 						// a twin request with the same key may have just placed the order and emptied the cart
 						const twin = key && (await this.repo.byKey(user.id, key));
@@ -452,6 +459,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 
 		started(this: OrderThis) {
 			this.repo = new OrderRepository(this.db);
+			this.busySince = 0;
 			this.watchdog = new Pump(stopping => this.watch(stopping), c.watchdogIntervalSeconds * 1000, err => this.logger.warn("Saga watchdog pass failed; will try again:", err));
 			this.watchdog.start();
 		},
