@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { Client } from "pg";
 import type { ProductDto } from "../../services/catalog/catalog.types";
 import { adminToken, newCustomer } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -346,15 +345,7 @@ describe("REST catalog through the gateway", () => {
 
 	describe("repeated anonymous reads (kept by the gateway)", () => {
 		/** Changes a product behind every cache's back, as another catalog instance's write would look here. */
-		async function renameInDatabase(id: string, name: string): Promise<void> {
-			const client = new Client({ connectionString: db.url });
-			await client.connect();
-			try {
-				await client.query("UPDATE catalog.products SET name = $2 WHERE id = $1", [id, name]);
-			} finally {
-				await client.end();
-			}
-		}
+		const renameInDatabase = (id: string, name: string) => db.query("UPDATE catalog.products SET name = $2 WHERE id = $1", [id, name]);
 
 		it("answer the same status, headers and body every time", async () => {
 			const p = await product({ category: category("Kept") });

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import type { Context, ServiceSchema } from "moleculer";
-import { Client } from "pg";
 import type { CreateProductParams, ProductArchivedEvent, ProductChangedEvent, ProductDto } from "../../services/catalog/catalog.types";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
@@ -39,15 +38,7 @@ describe("catalog service (broker calls, real PostgreSQL)", () => {
 		throw new Error("expected a rejection");
 	};
 	/** Changes a row behind the service's back: only a cached answer can still show the old value. */
-	async function sneakyRename(id: string, name: string): Promise<void> {
-		const client = new Client({ connectionString: db.url });
-		await client.connect();
-		try {
-			await client.query("UPDATE catalog.products SET name = $2 WHERE id = $1", [id, name]);
-		} finally {
-			await client.end();
-		}
-	}
+	const sneakyRename = (id: string, name: string) => db.query("UPDATE catalog.products SET name = $2 WHERE id = $1", [id, name]);
 	const waitFor = async (check: () => boolean) => {
 		for (let i = 0; i < 100 && !check(); i++) await new Promise(r => setTimeout(r, 10));
 		expect(check()).to.equal(true);

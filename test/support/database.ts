@@ -34,6 +34,8 @@ function withDatabase(url: string, database: string): string {
 export interface TestDatabase {
 	url: string;
 	name: string;
+	/** Runs one statement on its own connection (to change rows behind a service's back). */
+	query: (statement: string, params?: unknown[]) => Promise<void>;
 	drop: () => Promise<void>;
 }
 
@@ -50,6 +52,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 	return {
 		url: withDatabase(admin, name),
 		name,
+		query: async (statement, params = []) => {
+			const c = new Client({ connectionString: withDatabase(admin, name) });
+			await c.connect();
+			try {
+				await c.query(statement, params);
+			} finally {
+				await c.end();
+			}
+		},
 		drop: async () => {
 			const c = new Client({ connectionString: admin });
 			await c.connect();
