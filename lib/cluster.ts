@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 import { ConfigError, loadClusterConfig } from "./config";
 import { EMBEDDED_DATABASE } from "./database";
 import { CLUSTER_GROUPS } from "./cluster-groups";
-import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres";
+import { portOpen, startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres";
 import { projectRoot } from "./paths";
 
 /**
@@ -18,17 +17,7 @@ const COLORS = [36, 35, 33, 32, 34, 31];
 
 function reachable(url: string): Promise<boolean> {
 	const { hostname, port } = new URL(url.replace(/^nats:/, "http:"));
-	return new Promise(resolve => {
-		const socket = net.connect(Number(port || 4222), hostname, () => {
-			socket.end();
-			resolve(true);
-		});
-		socket.setTimeout(2000, () => {
-			socket.destroy();
-			resolve(false);
-		});
-		socket.on("error", () => resolve(false));
-	});
+	return portOpen(Number(port || 4222), hostname, 2000);
 }
 
 function prefixLines(stream: NodeJS.ReadableStream, prefix: string): void {

@@ -77,6 +77,21 @@ export function freePort(): Promise<number> {
 	});
 }
 
+/** Whether something accepts TCP connections on `host:port` within `timeoutMs`. */
+export function portOpen(port: number, host = "127.0.0.1", timeoutMs = 1000): Promise<boolean> {
+	return new Promise(resolve => {
+		const socket = net.connect(port, host, () => {
+			socket.end();
+			resolve(true);
+		});
+		socket.setTimeout(timeoutMs, () => {
+			socket.destroy();
+			resolve(false);
+		});
+		socket.on("error", () => resolve(false));
+	});
+}
+
 function readPid(file: string): number | undefined {
 	try {
 		return Number(fs.readFileSync(file, "utf8").trim()) || undefined;

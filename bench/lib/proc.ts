@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -62,21 +61,7 @@ export function tempDir(prefix: string): string {
 	return dir;
 }
 
-export { freePort } from "../../lib/embedded-postgres";
-
-export function portOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
-	return new Promise(resolve => {
-		const s = net.connect(port, host, () => {
-			s.end();
-			resolve(true);
-		});
-		s.setTimeout(1000, () => {
-			s.destroy();
-			resolve(false);
-		});
-		s.on("error", () => resolve(false));
-	});
-}
+export { freePort, portOpen } from "../../lib/embedded-postgres";
 
 export const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
 
