@@ -1,5 +1,6 @@
-import { Client } from "pg";
-import { QueryTypes, Sequelize, Transaction } from "sequelize";
+import crypto from "node:crypto";
+import { Client, type QueryResult } from "pg";
+import { Sequelize, Transaction } from "sequelize";
 import { Umzug } from "umzug";
 import { InvalidInputError } from "./errors";
 import { databaseUrlFor, type DatabaseConfig, type ServiceName } from "./config";
@@ -89,14 +90,44 @@ export class ServiceDatabase {
 	}
 
 	/** SQL with `$1`-style parameters (sent to PostgreSQL as real bind parameters), answering plain rows. */
-	query<T extends object>(sql: string, bind: unknown[] = [], transaction?: Transaction): Promise<T[]> {
-		return this.sequelize.query<T>(sql, { bind, transaction, type: QueryTypes.SELECT }).catch(rethrowInputError);
+	async query<T extends object>(sql: string, bind: unknown[] = [], transaction?: Transaction): Promise<T[]> {
+		return (await this.run(sql, bind, transaction)).rows as T[];
 	}
 
 	/** SQL for writes; answers the rows of its RETURNING clause (none without one). */
 	async execute<T extends object>(sql: string, bind: unknown[] = [], transaction?: Transaction): Promise<T[]> {
-		const [rows] = await this.sequelize.query(sql, { bind, transaction, type: QueryTypes.RAW }).catch(rethrowInputError);
-		return (Array.isArray(rows) ? rows : []) as T[];
+		return ((await this.run(sql, bind, transaction)).rows ?? []) as T[];
+	}
+
+	/** Names of the statements this pool prepares, by SQL text. */
+	private readonly statements = new Map<string, string>();
+
+	/**
+	 * Runs one statement as a named (prepared) statement on the transaction's connection, or on a pooled one:
+	 * each connection parses a statement once and PostgreSQL reuses its plan where that is no worse, instead
+	 * of parsing and planning every call. Past MAX_PREPARED distinct statements (SQL built at run time) the
+	 * rest run unnamed, so a connection never holds an unbounded number of them.
+	 */
+	private async run(sql: string, values: unknown[], transaction?: Transaction): Promise<QueryResult> {
+		let name = this.statements.get(sql);
+		if (!name && this.statements.size < MAX_PREPARED) {
+			name = `m${crypto.createHash("sha1").update(sql).digest("base64url").slice(0, 20)}`;
+			this.statements.set(sql, name);
+		}
+		const config = { text: sql, values, name };
+		try {
+			// a Sequelize transaction holds its connection (node-postgres' Client) for its whole life
+			if (transaction) return await (transaction as unknown as { connection: Client }).connection.query(config);
+			const pool = this.sequelize.connectionManager;
+			const connection = (await pool.getConnection({ type: "write" })) as unknown as Client;
+			try {
+				return await connection.query(config);
+			} finally {
+				pool.releaseConnection(connection as never);
+			}
+		} catch (err) {
+			throw queryError(err, sql);
+		}
 	}
 
 	/** True when the database answers within `timeoutMs`. */
@@ -123,17 +154,36 @@ export class ServiceDatabase {
 	}
 }
 
+/** At most this many distinct statements are prepared per service (each connection prepares those it runs). */
+const MAX_PREPARED = 500;
+
+/** A failed statement: PostgreSQL's error as `parent` / `original` (its `code`, `detail`, ...), as Sequelize gives it. */
+export class QueryError extends Error {
+	readonly parent: Error & { code?: string };
+	readonly original: Error & { code?: string };
+	constructor(
+		cause: Error & { code?: string },
+		readonly sql: string
+	) {
+		super(cause.message);
+		this.name = "QueryError";
+		this.parent = this.original = cause;
+	}
+}
+
 /**
- * Text PostgreSQL cannot store (a NUL character, invalid UTF-8) comes from the client: a 422 for every
- * service, rather than a 500 from the driver.
+ * What a failed statement throws. Text PostgreSQL cannot store (a NUL character, invalid UTF-8) comes from
+ * the client: a 422 for every service, rather than a 500 from the driver. Any other error of PostgreSQL
+ * becomes a QueryError; anything else (no connection) passes as it is.
  */
 const UNSTORABLE_TEXT = new Set(["22021", "22P05"]);
-function rethrowInputError(err: unknown): never {
-	const code = (err as { parent?: { code?: string } }).parent?.code;
-	if (code && UNSTORABLE_TEXT.has(code)) {
-		throw new InvalidInputError([{ field: "", message: "Text must be valid UTF-8 without NUL characters.", type: "string" }]);
+function queryError(err: unknown, sql: string): unknown {
+	const code = (err as { code?: unknown } | undefined)?.code;
+	if (!(err instanceof Error) || typeof code !== "string") return err;
+	if (UNSTORABLE_TEXT.has(code)) {
+		return new InvalidInputError([{ field: "", message: "Text must be valid UTF-8 without NUL characters.", type: "string" }]);
 	}
-	throw err;
+	return new QueryError(err, sql);
 }
 
 export function quoteIdent(name: string): string {
