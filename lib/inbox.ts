@@ -66,6 +66,23 @@ export class Inbox {
 		return rows.length > 0;
 	}
 
+	/**
+	 * Records several events in one statement, in the order given (a duplicate id changes nothing). Answers
+	 * how many were new.
+	 */
+	async receiveMany(envelopes: EventEnvelope[]): Promise<number> {
+		if (envelopes.length === 0) return 0;
+		// clock_timestamp() per row keeps the batch's order: the claims take rows due at the same time in received order
+		const rows = await this.db.execute(
+			`INSERT INTO inbox (event_id, event, payload, received_at)
+			 SELECT (e->>'id')::uuid, e->>'event', e, clock_timestamp() FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t (e, n) ORDER BY n
+			 ON CONFLICT (event_id) DO NOTHING RETURNING 1`,
+			[JSON.stringify(envelopes)]
+		);
+		if (rows.length > 0) this.kick();
+		return rows.length;
+	}
+
 	start(): void {
 		this.pump.start();
 	}
@@ -81,7 +98,7 @@ export class Inbox {
 	}
 
 	/**
-	 * Handles every event that is due, oldest first, up to `concurrency` at a time (each worker claims the
+	 * Handles every event that is due, longest due first (new events in the order received), up to `concurrency` at a time (each worker claims the
 	 * next row nobody holds). A pass starts one worker and adds another each time a claim finds work, so a
 	 * wake for one event costs one claim, not `concurrency` transactions that mostly find nothing. Answers
 	 * how many it took.
@@ -113,14 +130,23 @@ export class Inbox {
 		return taken;
 	}
 
-	/** Claims the oldest due event and handles it (`claimed` runs once it holds one). Answers false when none is due. */
+	/**
+	 * Claims the longest due event and handles it (`claimed` runs once it holds one). Answers false when none
+	 * is due. The claim marks the event handled in the same statement: the mark commits with the handler's
+	 * writes, or is replaced by the failure's own record when the handler throws, so the transaction ends
+	 * right after the handler's last statement. Locks the handler takes (a hot product's stock row) are
+	 * held only for the handler's own work and the COMMIT.
+	 */
 	private async handleNext(claimed: () => void): Promise<boolean> {
 		return this.db.transaction(async t => {
 			const [row] = await this.db.query<InboxRow>(
-				`SELECT event_id, event, payload, attempts FROM inbox
-				 WHERE status = 'PENDING' AND next_attempt_at <= now()
-				 ORDER BY received_at, event_id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-				[],
+				`UPDATE inbox SET status = 'HANDLED', attempts = attempts + 1, handled_at = now(), last_error = NULL, handled_by = $1
+				 WHERE event_id = (
+				   SELECT event_id FROM inbox WHERE status = 'PENDING' AND next_attempt_at <= now()
+				   ORDER BY next_attempt_at, received_at, event_id LIMIT 1 FOR UPDATE SKIP LOCKED
+				 )
+				 RETURNING event_id, event, payload, attempts`,
+				[this.nodeId || null],
 				t
 			);
 			if (!row) return false;
@@ -130,23 +156,25 @@ export class Inbox {
 				if (!handler) throw new Error(`No handler for ${row.event}`);
 				// a savepoint: a failing handler's writes are undone, the failure itself is kept
 				await this.db.sequelize.transaction({ transaction: t }, inner => handler(row.payload, inner));
-				await this.db.execute(
-					`UPDATE inbox SET status = 'HANDLED', attempts = attempts + 1, handled_at = now(), last_error = NULL, handled_by = $2 WHERE event_id = $1`,
-					[row.event_id, this.nodeId || null],
-					t
-				);
 			} catch (err) {
-				const attempts = row.attempts + 1;
+				// the claim counted this attempt
+				const attempts = row.attempts;
 				const message = err instanceof Error ? err.message : String(err);
 				if (attempts >= this.policy.maxAttempts) {
 					this.logger.error(`${row.event} ${row.event_id} failed ${attempts} times; dead-lettered: ${message}`);
-					await this.db.execute(`UPDATE inbox SET status = 'DEAD', attempts = $2, last_error = $3 WHERE event_id = $1`, [row.event_id, attempts, message], t);
+					await this.db.execute(
+						`UPDATE inbox SET status = 'DEAD', last_error = $2, handled_at = NULL, handled_by = NULL WHERE event_id = $1`,
+						[row.event_id, message],
+						t
+					);
 				} else {
 					const delay = retryDelayMs(attempts, this.policy.baseDelayMs, this.policy.maxDelayMs);
 					this.logger.warn(`${row.event} ${row.event_id} failed (attempt ${attempts}); retrying in ${delay} ms: ${message}`);
 					await this.db.execute(
-						`UPDATE inbox SET attempts = $2, last_error = $3, next_attempt_at = now() + make_interval(secs => $4::double precision / 1000) WHERE event_id = $1`,
-						[row.event_id, attempts, message, delay],
+						`UPDATE inbox SET status = 'PENDING', last_error = $2, handled_at = NULL, handled_by = NULL,
+						   next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+						 WHERE event_id = $1`,
+						[row.event_id, message, delay],
 						t
 					);
 				}

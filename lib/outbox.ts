@@ -3,7 +3,7 @@ import { Utils, type Logger, type ServiceBroker } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { Migration, ServiceDatabase } from "./database";
 import { Pump } from "./pump";
-import { RECEIVE_ACTION, routesOf, type EventEnvelope } from "./events";
+import { RECEIVE_ACTION, RECEIVE_MANY_ACTION, RECEIVE_MANY_LIMITS, routesOf, type EventEnvelope } from "./events";
 
 /** Tables of the reliable events, in every schema that produces or consumes them. */
 export const eventTableMigrations: Migration[] = [
@@ -49,6 +49,19 @@ export const eventTableMigrations: Migration[] = [
 		name: "events-0003-handled-by",
 		up: async ({ sql }) => {
 			await sql(`ALTER TABLE inbox ADD COLUMN handled_by text`);
+		}
+	},
+	{
+		// The relay's and the inbox's claims walk an index in the order they take rows, with LIMIT: an index
+		// scan stops at the first due rows and marks entries of rows that left the queue as dead, so later
+		// claims skip them. The first indexes (next_attempt_at only) were read with bitmap scans, which visit
+		// every entry the last vacuum left behind: thousands of heap pages per claim on a busy shop.
+		name: "events-0004-claim-order-indexes",
+		up: async ({ sql }) => {
+			await sql(`DROP INDEX outbox_pending_idx`);
+			await sql(`CREATE INDEX outbox_due_idx ON outbox (next_attempt_at, created_at, id) WHERE published_at IS NULL`);
+			await sql(`DROP INDEX inbox_due_idx`);
+			await sql(`CREATE INDEX inbox_due_idx ON inbox (next_attempt_at, received_at, event_id) WHERE status = 'PENDING'`);
 		}
 	}
 ];
@@ -181,15 +194,12 @@ export class Outbox {
 		while (!stopping()) {
 			const rows = await this.claim(batch);
 			if (rows.length === 0) break;
-			// a consumer that failed a hand-off is not tried again in this pass (each try may wait for a timeout)
-			const unreachable = new Set<string>();
-			const outcomes: { id: string; delivered: string[]; finished: boolean }[] = [];
-			for (const row of rows) {
-				const delivered = await this.publish(row, unreachable);
+			const delivered = await this.handOver(rows);
+			const outcomes = rows.map(row => {
+				const has = delivered.get(row.id)!;
 				const expected = routesOf(row.event);
-				const finished = expected ? expected.every(g => delivered.includes(g)) : delivered.length > 0;
-				outcomes.push({ id: row.id, delivered, finished });
-			}
+				return { id: row.id, delivered: has, finished: expected ? expected.every(g => has.includes(g)) : has.length > 0 };
+			});
 			await this.settle(outcomes);
 			done += outcomes.filter(o => o.finished).length;
 			if (rows.length < batch) break;
@@ -197,12 +207,16 @@ export class Outbox {
 		return done;
 	}
 
-	/** Takes up to `batch` due rows, oldest first, leasing them for as long as their hand-offs may take. */
+	/**
+	 * Takes up to `batch` due rows, longest due first (a new row is due when it is written, so that is the
+	 * order they were written in), leasing them for as long as their hand-offs may take. Answers them in
+	 * the order they were written.
+	 */
 	private async claim(batch: number): Promise<OutboxRow[]> {
 		return this.db.query<OutboxRow>(
 			`WITH due AS (
 			   SELECT id FROM outbox WHERE published_at IS NULL AND next_attempt_at <= now()
-			   ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED
+			   ORDER BY next_attempt_at, created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED
 			 ), claimed AS (
 			   UPDATE outbox o SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
 			   FROM due WHERE o.id = due.id
@@ -224,36 +238,68 @@ export class Outbox {
 			   published_at = coalesce(o.published_at, CASE WHEN u.finished THEN now() END),
 			   next_attempt_at = CASE WHEN u.finished THEN o.next_attempt_at ELSE now() + make_interval(secs => $2::double precision / 1000) END
 			 FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, delivered text[], finished boolean)
-			 WHERE o.id = u.id`,
-			[JSON.stringify(outcomes), this.retryMs]
+			 WHERE o.id = u.id AND o.id = ANY($3::uuid[])`,
+			// the id list lets the planner find the rows by primary key (it cannot see into the JSON)
+			[JSON.stringify(outcomes), this.retryMs, outcomes.map(o => o.id)]
 		);
 	}
 
 	/**
-	 * Hands the event to every group that must have it and has not yet, if it is up. Answers who has it now.
-	 * A service with an inbox takes it through its `receiveEvent` action: a balanced request to one of its
-	 * instances, answered once the event is in that instance's inbox, so a consumer dying with the event in
-	 * hand leaves it undelivered here (and tried again) rather than lost. Other listeners get a balanced event.
+	 * Hands each row to every group that must have it and has not yet, if that group is up. Answers who has
+	 * each row now. A service with an inbox takes events through its `receiveEvents` action (or
+	 * `receiveEvent`, one at a time): a balanced request to one of its instances, answered once the events
+	 * are in that instance's inbox, so a consumer dying with an event in hand leaves it undelivered here (and
+	 * tried again) rather than lost. Other listeners get a balanced event per row.
+	 *
+	 * The groups are served side by side; within a group the rows go in order, and a group that fails a
+	 * hand-off gets nothing more in this pass (each try may wait for a timeout), so it never receives a later
+	 * event before an earlier one it missed.
 	 */
-	private async publish(row: OutboxRow, unreachable: Set<string>): Promise<string[]> {
-		const listening = this.listeningGroups(row.event);
-		const wanted = routesOf(row.event) ?? listening;
-		const delivered = [...row.delivered_to];
-		for (const group of wanted) {
-			if (delivered.includes(group) || unreachable.has(group)) continue;
-			const receiver = `${group}.${RECEIVE_ACTION}`;
-			const acknowledged = this.broker.registry.actions.isAvailable(receiver);
-			if (!acknowledged && !listening.includes(group)) continue;
-			try {
-				if (acknowledged) await this.broker.call(receiver, row.payload, { timeout: this.handOffTimeoutMs, retries: 0 });
-				else await this.broker.emit(row.event, row.payload, { groups: [group] });
-				delivered.push(group);
-			} catch (err) {
-				unreachable.add(group);
-				this.logger.warn(`Could not hand ${row.event} ${row.id} to ${group}; will try again:`, err);
+	private async handOver(rows: OutboxRow[]): Promise<Map<string, string[]>> {
+		const delivered = new Map(rows.map(r => [r.id, [...r.delivered_to]]));
+		const listeningOf = new Map<string, string[]>();
+		const queues = new Map<string, OutboxRow[]>();
+		for (const row of rows) {
+			let listening = listeningOf.get(row.event);
+			if (!listening) listeningOf.set(row.event, (listening = this.listeningGroups(row.event)));
+			for (const group of routesOf(row.event) ?? listening) {
+				if (delivered.get(row.id)!.includes(group)) continue;
+				const queue = queues.get(group) ?? [];
+				if (queue.length === 0) queues.set(group, queue);
+				queue.push(row);
 			}
 		}
+		await Promise.all(
+			[...queues].map(async ([group, queue]) => {
+				const reached = (row: OutboxRow) => delivered.get(row.id)!.push(group);
+				try {
+					await this.handToGroup(group, queue, listeningOf, reached);
+				} catch (err) {
+					this.logger.warn(`Could not hand ${describe(queue, delivered, group)} to ${group}; will try again:`, err);
+				}
+			})
+		);
 		return delivered;
+	}
+
+	/** Hands `rows` to `group` in order, calling `reached` for each one it has; throws at the first failure. */
+	private async handToGroup(group: string, rows: OutboxRow[], listeningOf: Map<string, string[]>, reached: (row: OutboxRow) => void): Promise<void> {
+		const actions = this.broker.registry.actions;
+		const opts = { timeout: this.handOffTimeoutMs, retries: 0 };
+		if (rows.length > 1 && actions.isAvailable(`${group}.${RECEIVE_MANY_ACTION}`)) {
+			for (const chunk of chunks(rows)) {
+				await this.broker.call(`${group}.${RECEIVE_MANY_ACTION}`, { events: chunk.map(r => r.payload) }, opts);
+				chunk.forEach(reached);
+			}
+			return;
+		}
+		const acknowledged = actions.isAvailable(`${group}.${RECEIVE_ACTION}`);
+		for (const row of rows) {
+			if (acknowledged) await this.broker.call(`${group}.${RECEIVE_ACTION}`, row.payload, opts);
+			else if (listeningOf.get(row.event)!.includes(group)) await this.broker.emit(row.event, row.payload, { groups: [group] });
+			else continue; // nobody of that group is up: the row waits
+			reached(row);
+		}
 	}
 
 	/**
@@ -281,4 +327,31 @@ export class Outbox {
 		const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`);
 		return row.n;
 	}
+}
+
+/** Splits rows into `receiveEvents` calls of at most RECEIVE_MANY_LIMITS events and (about) bytes, in order. */
+function chunks(rows: OutboxRow[]): OutboxRow[][] {
+	const out: OutboxRow[][] = [];
+	let current: OutboxRow[] = [];
+	let bytes = 0;
+	for (const row of rows) {
+		const size = JSON.stringify(row.payload).length;
+		if (current.length > 0 && (current.length >= RECEIVE_MANY_LIMITS.events || bytes + size > RECEIVE_MANY_LIMITS.bytes)) {
+			out.push(current);
+			current = [];
+			bytes = 0;
+		}
+		current.push(row);
+		bytes += size;
+	}
+	if (current.length > 0) out.push(current);
+	return out;
+}
+
+/** "order.created 1b2c..." for one row left undelivered to `group`, "3 events (order.created 1b2c..., ...)" for more. */
+function describe(rows: OutboxRow[], delivered: Map<string, string[]>, group: string): string {
+	const left = rows.filter(r => !delivered.get(r.id)!.includes(group));
+	const named = left.slice(0, 3).map(r => `${r.event} ${r.id}`);
+	if (left.length === 1) return named[0];
+	return `${left.length} events (${named.join(", ")}${left.length > 3 ? ", ..." : ""})`;
 }

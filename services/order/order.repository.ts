@@ -152,10 +152,13 @@ export class OrderRepository {
 		return row && toOrder(row);
 	}
 
-	/** How many orders are in flight, counted up to `limit` (the saga's partial index; no more rows than that). */
+	/**
+	 * How many orders are in flight, counted up to `limit` (no more rows than that). Walks the saga's partial
+	 * index in its order, so the scan marks entries of orders that have settled as dead for the next count.
+	 */
 	async inFlight(limit: number): Promise<number> {
 		const [row] = await this.db.query<{ n: number }>(
-			`SELECT count(*)::int AS n FROM (SELECT 1 FROM orders WHERE status IN ('PENDING', 'STOCK_RESERVED') LIMIT $1) o`,
+			`SELECT count(*)::int AS n FROM (SELECT 1 FROM orders WHERE status IN ('PENDING', 'STOCK_RESERVED') ORDER BY step_started_at LIMIT $1) o`,
 			[limit]
 		);
 		return row.n;
