@@ -165,6 +165,37 @@ export class InventoryRepository {
 		return { items: rows.map(toAdjustment), total: count.total };
 	}
 
+	/**
+	 * Reserves every line's units if all of them are available, or none: one statement that locks the
+	 * products' stock records (in product id order, as `lockLevels`), checks them and changes them. Answers
+	 * the levels as they were when locked and, when it reserved, the new ones. A checkout takes a popular
+	 * product's lock here and keeps it only for this statement and what follows it in the transaction.
+	 */
+	async reserveIfAvailable(lines: readonly ReservationLine[], transaction: Transaction): Promise<{ levels: Map<string, StockLevel>; reserved?: StockLevel[] }> {
+		const [ids, quantities] = unzip(lines);
+		const rows = await this.db.execute<StockRow & { new_reserved: number | null }>(
+			`WITH wanted AS (
+			   SELECT * FROM unnest($1::uuid[], $2::int[]) AS d (product_id, quantity)
+			 ), locked AS (
+			   SELECT product_id, on_hand, reserved FROM stock WHERE product_id = ANY($1::uuid[]) ORDER BY product_id FOR UPDATE
+			 ), enough AS (
+			   SELECT count(l.product_id) = count(*) AND coalesce(bool_and(l.on_hand - l.reserved >= w.quantity), false) AS ok
+			   FROM wanted w LEFT JOIN locked l USING (product_id)
+			 ), changed AS (
+			   UPDATE stock s SET reserved = s.reserved + w.quantity, updated_at = now()
+			   FROM wanted w, enough e
+			   WHERE e.ok AND s.product_id = w.product_id
+			   RETURNING s.product_id, s.reserved
+			 )
+			 SELECT l.product_id, l.on_hand, l.reserved, c.reserved AS new_reserved FROM locked l LEFT JOIN changed c USING (product_id)`,
+			[ids, quantities],
+			transaction
+		);
+		const levels = new Map(rows.map(r => [r.product_id, toLevel(r)]));
+		const reserved = rows.every(r => r.new_reserved !== null) && rows.length === lines.length;
+		return { levels, reserved: reserved ? rows.map(r => toLevel({ ...r, reserved: r.new_reserved! })) : undefined };
+	}
+
 	/** Adds `sign` x quantity to the reserved units of each line (rows must be locked). Answers the new levels. */
 	async changeReserved(lines: readonly ReservationLine[], sign: 1 | -1, transaction: Transaction): Promise<StockLevel[]> {
 		const [ids, quantities] = unzip(lines);
@@ -181,15 +212,18 @@ export class InventoryRepository {
 
 	/**
 	 * Turns reserved units into units gone: both on hand and reserved drop by each line's quantity, and
-	 * each change is written to the ledger. Rows must be locked. Answers the new levels.
+	 * each change is written to the ledger. Locks the stock records itself, in product id order (as
+	 * `lockLevels`), in the same statement. Answers the new levels.
 	 */
 	async consumeReserved(lines: readonly ReservationLine[], reason: string, transaction: Transaction): Promise<StockLevel[]> {
 		const [ids, quantities] = unzip(lines);
 		const rows = await this.db.execute<StockRow>(
-			`WITH changed AS (
+			`WITH locked AS (
+			   SELECT product_id FROM stock WHERE product_id = ANY($1::uuid[]) ORDER BY product_id FOR UPDATE
+			 ), changed AS (
 			   UPDATE stock s SET on_hand = s.on_hand - d.quantity, reserved = s.reserved - d.quantity, updated_at = now()
-			   FROM unnest($1::uuid[], $2::int[]) AS d (product_id, quantity)
-			   WHERE s.product_id = d.product_id
+			   FROM unnest($1::uuid[], $2::int[]) AS d (product_id, quantity), locked l
+			   WHERE s.product_id = d.product_id AND l.product_id = d.product_id
 			   RETURNING s.product_id, s.on_hand, s.reserved, d.quantity
 			 ), logged AS (
 			   INSERT INTO adjustments (product_id, delta, reason, on_hand_after, actor_id)

@@ -324,14 +324,12 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 				// The reservation row first: a concurrent attempt for the same order waits on it.
 				const created = await this.repo.insertReservation(orderId, lines, this.settings.reservationTtlSeconds, t);
 				if (!created) return { reservation: (await this.repo.lockReservation(orderId, t))!, changed: [] };
-				const levels = await this.repo.lockLevels(lines.map(l => l.productId), t);
+				const { levels, reserved } = await this.repo.reserveIfAvailable(lines, t);
+				if (reserved) return { reservation: created, changed: reserved };
 				const shortages = findShortages(lines, levels);
-				if (shortages.length > 0) {
-					// kept (not rolled back) so a retry of this order answers the same shortages
-					await this.repo.markFailed(orderId, shortages, t);
-					return { reservation: { ...created, status: "FAILED", shortages }, changed: [] };
-				}
-				return { reservation: created, changed: await this.repo.changeReserved(lines, 1, t) };
+				// kept (not rolled back) so a retry of this order answers the same shortages
+				await this.repo.markFailed(orderId, shortages, t);
+				return { reservation: { ...created, status: "FAILED", shortages }, changed: [] };
 			},
 
 			async releaseOrder(this: InventoryThis, orderId: string, t: Transaction): Promise<Outcome> {
@@ -372,9 +370,9 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 			},
 
 			async commitHeld(this: InventoryThis, stored: StoredReservation, t: Transaction): Promise<Outcome> {
-				await this.repo.lockLevels(stored.items.map(l => l.productId), t);
-				const changed = await this.repo.consumeReserved(stored.items, `order ${stored.orderId}`, t);
-				return { reservation: await this.repo.markCommitted(stored.orderId, t), changed };
+				// the reservation (locked by the caller) first: the stock records are locked last and held shortest
+				const reservation = await this.repo.markCommitted(stored.orderId, t);
+				return { reservation, changed: await this.repo.consumeReserved(stored.items, `order ${stored.orderId}`, t) };
 			},
 
 			async retakeReleased(this: InventoryThis, stored: StoredReservation, t: Transaction): Promise<Outcome> {
