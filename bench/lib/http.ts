@@ -31,8 +31,8 @@ export function client(baseUrl: string, maxSockets = 256) {
 			headers["content-length"] = payload.length;
 		}
 		if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-		return new Promise((resolve, reject) => {
-			const started = performance.now();
+		const started = performance.now();
+		const attempt = (retry: boolean): Promise<Reply<T>> => new Promise((resolve, reject) => {
 			const req = http.request({ host: url.hostname, port: url.port, method, path, headers, agent }, res => {
 				const chunks: Buffer[] = [];
 				res.on("data", c => chunks.push(c));
@@ -49,9 +49,15 @@ export function client(baseUrl: string, maxSockets = 256) {
 				res.on("error", reject);
 			});
 			req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
-			req.on("error", reject);
+			req.on("error", err => {
+				// A kept-alive socket the server closed for idleness just as it was reused: the request never reached
+				// the server, so it goes once more on a new socket (node's documented pattern, `req.reusedSocket`).
+				if (retry && req.reusedSocket && (err as NodeJS.ErrnoException).code === "ECONNRESET") resolve(attempt(false));
+				else reject(err);
+			});
 			req.end(payload);
 		});
+		return attempt(true);
 	}
 	/** The same request, but a status other than `expected` throws. */
 	async function expect<T = any>(expected: number, method: string, path: string, opts: Parameters<typeof request>[2] = {}): Promise<Reply<T>> {
