@@ -67,11 +67,14 @@ const METHOD = `## Method
   half that rate at fixed arrival times, whatever the answers do. An order is CONFIRMED before its follow-up
   events (the stock commit, the e-mail) are handled, so every round (and every database-limit round) starts
   once no service has an event left to handle or to hand on (read from the event tables), rather than behind
-  the last round's backlog. Errors count failed requests, cancelled orders and orders not settled within the
-  time limit.
+  the last round's backlog. The half-load rows are the median of three open rounds; the notes list every
+  round's p99, since one stall of the machine's disk moves a round's p99 (see the findings). Errors count
+  failed requests, cancelled orders and orders not settled within the time limit. A request whose kept-alive
+  socket the server had just closed for idleness (it never reached the server) is sent once more.
 - **Memory.** VmRSS from \`/proc/<pid>/status\` of a fresh single process: idle (started, catalog seeded,
-  customers created), after its first 1,000 orders and after 10,000 (closed loop, each time once the saga has
-  drained and 2 s have passed). A sample per second is in results.json.
+  customers created), after its first 1,000 orders and after 10,000 (closed loop, 32 customers, each time once
+  the saga has drained and 2 s have passed), or as far as the run's time budget goes. A sample per second is
+  in results.json.
 `;
 
 export function writeReport(results: Results, root: string): void {
