@@ -34,18 +34,8 @@ export const EVENT_ROUTES: Record<string, readonly ServiceName[]> = {
 	"payment.refunded": ["order"]
 };
 
-/** The action through which a service with an inbox takes an event (`<service>.receiveEvent`), acknowledging it. */
+/** The action through which a service with an inbox takes events (`<service>.receiveEvent`), acknowledging each. */
 export const RECEIVE_ACTION = "receiveEvent";
-
-/**
- * The action through which a service with an inbox takes several events at once (`<service>.receiveEvents`,
- * `{ events: [...] }`), stored in one statement and acknowledged together. The relay uses it when it has more
- * than one event for a service, and `receiveEvent` with a node that does not offer it yet.
- */
-export const RECEIVE_MANY_ACTION = "receiveEvents";
-
-/** At most this many events, and about this many bytes of them, go in one `receiveEvents` call. */
-export const RECEIVE_MANY_LIMITS = { events: 100, bytes: 256 * 1024 };
 
 export function routesOf(event: string): readonly ServiceName[] | undefined {
 	return EVENT_ROUTES[event];

@@ -66,23 +66,6 @@ export class Inbox {
 		return rows.length > 0;
 	}
 
-	/**
-	 * Records several events in one statement, in the order given (a duplicate id changes nothing). Answers
-	 * how many were new.
-	 */
-	async receiveMany(envelopes: EventEnvelope[]): Promise<number> {
-		if (envelopes.length === 0) return 0;
-		// clock_timestamp() per row keeps the batch's order: the claims take rows due at the same time in received order
-		const rows = await this.db.execute(
-			`INSERT INTO inbox (event_id, event, payload, received_at)
-			 SELECT (e->>'id')::uuid, e->>'event', e, clock_timestamp() FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t (e, n) ORDER BY n
-			 ON CONFLICT (event_id) DO NOTHING RETURNING 1`,
-			[JSON.stringify(envelopes)]
-		);
-		if (rows.length > 0) this.kick();
-		return rows.length;
-	}
-
 	start(): void {
 		this.pump.start();
 	}
@@ -98,10 +81,10 @@ export class Inbox {
 	}
 
 	/**
-	 * Handles every event that is due, longest due first (new events in the order received), up to `concurrency` at a time (each worker claims the
-	 * next row nobody holds). A pass starts one worker and adds another each time a claim finds work, so a
-	 * wake for one event costs one claim, not `concurrency` transactions that mostly find nothing. Answers
-	 * how many it took.
+	 * Handles every event that is due, longest due first (new events in the order received), up to
+	 * `concurrency` at a time (each worker claims the next row nobody holds). A pass starts one worker and
+	 * adds another each time a claim finds work, so a wake for one event costs one claim, not `concurrency`
+	 * transactions that mostly find nothing. Answers how many it took.
 	 */
 	async drain(stop: () => boolean = () => false): Promise<number> {
 		const max = Math.max(1, this.policy.concurrency ?? 1);

@@ -3,7 +3,7 @@ import { Utils, type Logger, type ServiceBroker } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { Migration, ServiceDatabase } from "./database";
 import { Pump } from "./pump";
-import { RECEIVE_ACTION, RECEIVE_MANY_ACTION, RECEIVE_MANY_LIMITS, routesOf, type EventEnvelope } from "./events";
+import { RECEIVE_ACTION, routesOf, type EventEnvelope } from "./events";
 
 /** Tables of the reliable events, in every schema that produces or consumes them. */
 export const eventTableMigrations: Migration[] = [
@@ -194,12 +194,15 @@ export class Outbox {
 		while (!stopping()) {
 			const rows = await this.claim(batch);
 			if (rows.length === 0) break;
-			const delivered = await this.handOver(rows);
-			const outcomes = rows.map(row => {
-				const has = delivered.get(row.id)!;
+			// a consumer that failed a hand-off is not tried again in this pass (each try may wait for a timeout)
+			const unreachable = new Set<string>();
+			const outcomes: { id: string; delivered: string[]; finished: boolean }[] = [];
+			for (const row of rows) {
+				const delivered = await this.publish(row, unreachable);
 				const expected = routesOf(row.event);
-				return { id: row.id, delivered: has, finished: expected ? expected.every(g => has.includes(g)) : has.length > 0 };
-			});
+				const finished = expected ? expected.every(g => delivered.includes(g)) : delivered.length > 0;
+				outcomes.push({ id: row.id, delivered, finished });
+			}
 			await this.settle(outcomes);
 			done += outcomes.filter(o => o.finished).length;
 			if (rows.length < batch) break;
@@ -245,61 +248,30 @@ export class Outbox {
 	}
 
 	/**
-	 * Hands each row to every group that must have it and has not yet, if that group is up. Answers who has
-	 * each row now. A service with an inbox takes events through its `receiveEvents` action (or
-	 * `receiveEvent`, one at a time): a balanced request to one of its instances, answered once the events
-	 * are in that instance's inbox, so a consumer dying with an event in hand leaves it undelivered here (and
-	 * tried again) rather than lost. Other listeners get a balanced event per row.
-	 *
-	 * The groups are served side by side; within a group the rows go in order, and a group that fails a
-	 * hand-off gets nothing more in this pass (each try may wait for a timeout), so it never receives a later
-	 * event before an earlier one it missed.
+	 * Hands the event to every group that must have it and has not yet, if it is up. Answers who has it now.
+	 * A service with an inbox takes it through its `receiveEvent` action: a balanced request to one of its
+	 * instances, answered once the event is in that instance's inbox, so a consumer dying with the event in
+	 * hand leaves it undelivered here (and tried again) rather than lost. Other listeners get a balanced event.
 	 */
-	private async handOver(rows: OutboxRow[]): Promise<Map<string, string[]>> {
-		const delivered = new Map(rows.map(r => [r.id, [...r.delivered_to]]));
-		const listeningOf = new Map<string, string[]>();
-		const queues = new Map<string, OutboxRow[]>();
-		for (const row of rows) {
-			let listening = listeningOf.get(row.event);
-			if (!listening) listeningOf.set(row.event, (listening = this.listeningGroups(row.event)));
-			for (const group of routesOf(row.event) ?? listening) {
-				if (delivered.get(row.id)!.includes(group)) continue;
-				const queue = queues.get(group) ?? [];
-				if (queue.length === 0) queues.set(group, queue);
-				queue.push(row);
+	private async publish(row: OutboxRow, unreachable: Set<string>): Promise<string[]> {
+		const listening = this.listeningGroups(row.event);
+		const wanted = routesOf(row.event) ?? listening;
+		const delivered = [...row.delivered_to];
+		for (const group of wanted) {
+			if (delivered.includes(group) || unreachable.has(group)) continue;
+			const receiver = `${group}.${RECEIVE_ACTION}`;
+			const acknowledged = this.broker.registry.actions.isAvailable(receiver);
+			if (!acknowledged && !listening.includes(group)) continue;
+			try {
+				if (acknowledged) await this.broker.call(receiver, row.payload, { timeout: this.handOffTimeoutMs, retries: 0 });
+				else await this.broker.emit(row.event, row.payload, { groups: [group] });
+				delivered.push(group);
+			} catch (err) {
+				unreachable.add(group);
+				this.logger.warn(`Could not hand ${row.event} ${row.id} to ${group}; will try again:`, err);
 			}
 		}
-		await Promise.all(
-			[...queues].map(async ([group, queue]) => {
-				const reached = (row: OutboxRow) => delivered.get(row.id)!.push(group);
-				try {
-					await this.handToGroup(group, queue, listeningOf, reached);
-				} catch (err) {
-					this.logger.warn(`Could not hand ${describe(queue, delivered, group)} to ${group}; will try again:`, err);
-				}
-			})
-		);
 		return delivered;
-	}
-
-	/** Hands `rows` to `group` in order, calling `reached` for each one it has; throws at the first failure. */
-	private async handToGroup(group: string, rows: OutboxRow[], listeningOf: Map<string, string[]>, reached: (row: OutboxRow) => void): Promise<void> {
-		const actions = this.broker.registry.actions;
-		const opts = { timeout: this.handOffTimeoutMs, retries: 0 };
-		if (rows.length > 1 && actions.isAvailable(`${group}.${RECEIVE_MANY_ACTION}`)) {
-			for (const chunk of chunks(rows)) {
-				await this.broker.call(`${group}.${RECEIVE_MANY_ACTION}`, { events: chunk.map(r => r.payload) }, opts);
-				chunk.forEach(reached);
-			}
-			return;
-		}
-		const acknowledged = actions.isAvailable(`${group}.${RECEIVE_ACTION}`);
-		for (const row of rows) {
-			if (acknowledged) await this.broker.call(`${group}.${RECEIVE_ACTION}`, row.payload, opts);
-			else if (listeningOf.get(row.event)!.includes(group)) await this.broker.emit(row.event, row.payload, { groups: [group] });
-			else continue; // nobody of that group is up: the row waits
-			reached(row);
-		}
 	}
 
 	/**
@@ -327,31 +299,4 @@ export class Outbox {
 		const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`);
 		return row.n;
 	}
-}
-
-/** Splits rows into `receiveEvents` calls of at most RECEIVE_MANY_LIMITS events and (about) bytes, in order. */
-function chunks(rows: OutboxRow[]): OutboxRow[][] {
-	const out: OutboxRow[][] = [];
-	let current: OutboxRow[] = [];
-	let bytes = 0;
-	for (const row of rows) {
-		const size = JSON.stringify(row.payload).length;
-		if (current.length > 0 && (current.length >= RECEIVE_MANY_LIMITS.events || bytes + size > RECEIVE_MANY_LIMITS.bytes)) {
-			out.push(current);
-			current = [];
-			bytes = 0;
-		}
-		current.push(row);
-		bytes += size;
-	}
-	if (current.length > 0) out.push(current);
-	return out;
-}
-
-/** "order.created 1b2c..." for one row left undelivered to `group`, "3 events (order.created 1b2c..., ...)" for more. */
-function describe(rows: OutboxRow[], delivered: Map<string, string[]>, group: string): string {
-	const left = rows.filter(r => !delivered.get(r.id)!.includes(group));
-	const named = left.slice(0, 3).map(r => `${r.event} ${r.id}`);
-	if (left.length === 1) return named[0];
-	return `${left.length} events (${named.join(", ")}${left.length > 3 ? ", ..." : ""})`;
 }

@@ -2,7 +2,7 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { DatabaseConfig, EventsConfig, ServiceName } from "../lib/config";
 import type { Migration } from "../lib/database";
 import { InvalidInputError } from "../lib/errors";
-import { RECEIVE_ACTION, RECEIVE_MANY_ACTION, RECEIVE_MANY_LIMITS, type EventEnvelope } from "../lib/events";
+import { RECEIVE_ACTION, type EventEnvelope } from "../lib/events";
 import { Inbox, type DeadLetter, type ReliableHandler } from "../lib/inbox";
 import { eventTableMigrations, orderTrail, Outbox, type TrailEntry } from "../lib/outbox";
 import { DbMixin, type DbThis } from "./db.mixin";
@@ -126,27 +126,6 @@ export function ReliableEventsMixin(opts: {
 			async handler(this: This, ctx: Context<EventEnvelope>): Promise<{ accepted: boolean }> {
 				if (!isEnvelope(ctx.params)) throw new InvalidInputError([{ field: "data", message: "Not an event envelope", type: "object" }]);
 				return { accepted: await this.inbox.receive(ctx.params) };
-			}
-		};
-		/**
-		 * Takes several events into this instance's inbox in one statement, in order, and answers once all are
-		 * stored (the relay's hand-off of a batch). Duplicates change nothing. Throws VALIDATION_ERROR (422)
-		 * when any of them is not an envelope of an event this service handles; then none is stored.
-		 */
-		schema.actions![RECEIVE_MANY_ACTION] = {
-			visibility: "public",
-			params: {
-				events: {
-					type: "array",
-					min: 1,
-					max: RECEIVE_MANY_LIMITS.events,
-					items: { type: "object", props: { id: { type: "uuid" }, event: { type: "enum", values: Object.keys(handlers) } }, strict: false }
-				}
-			},
-			async handler(this: This, ctx: Context<{ events: EventEnvelope[] }>): Promise<{ accepted: number }> {
-				const bad = ctx.params.events.findIndex(e => !isEnvelope(e));
-				if (bad >= 0) throw new InvalidInputError([{ field: `events[${bad}]`, message: "Not an event envelope", type: "object" }]);
-				return { accepted: await this.inbox.receiveMany(ctx.params.events) };
 			}
 		};
 	}

@@ -32,21 +32,16 @@ class FlakyProvider extends SimulatedProvider {
 type Call = (action: unknown, params: unknown, opts: unknown) => Promise<unknown>;
 
 /**
- * A broker middleware around the relay's hand-offs (`<service>.receiveEvent` calls, and `receiveEvents` calls
- * taken one envelope at a time): to watch, lose or fail them. `pass` hands the envelope over for real.
+ * A broker middleware around the relay's hand-offs (`<service>.receiveEvent` calls): to watch, lose or
+ * fail them. `pass` hands the envelope over for real.
  */
 function aroundHandOff(hook: (envelope: EventEnvelope, pass: () => Promise<unknown>) => Promise<unknown>): Middleware {
 	// Moleculer's typings describe the hook's result as the promise rather than the wrapped function
 	return {
-		call: (next: Call) => async (action: unknown, params: unknown, opts: unknown) => {
-			if (typeof action === "string" && action.endsWith(".receiveEvent")) return hook(params as EventEnvelope, () => next(action, params, opts));
-			if (typeof action === "string" && action.endsWith(".receiveEvents")) {
-				const { events } = params as { events: EventEnvelope[] };
-				for (const envelope of events) await hook(envelope, () => next(action, { events: [envelope] }, opts));
-				return { accepted: events.length };
-			}
-			return next(action, params, opts);
-		}
+		call: (next: Call) => (action: unknown, params: unknown, opts: unknown) =>
+			typeof action === "string" && action.endsWith(".receiveEvent")
+				? hook(params as EventEnvelope, () => next(action, params, opts))
+				: next(action, params, opts)
 	} as unknown as Middleware;
 }
 
