@@ -148,12 +148,13 @@ export function rssBytes(pid: number): number | undefined {
 	}
 }
 
-/** Waits while a CI verification or a test run is using the machine's cores (they would skew every number). */
+/** Waits while a test run (mocha) is using the machine's cores (it would skew every number). */
 export async function waitForQuietMachine(log: (msg: string) => void, maxWaitMs = 60 * 60_000): Promise<void> {
 	const { execFileSync } = await import("node:child_process");
 	const busy = (): string | undefined => {
 		try {
-			const out = execFileSync("pgrep", ["-af", "ci-check|mocha"], { encoding: "utf8" });
+			// a test run (mocha) on the same two cores would skew every number
+			const out = execFileSync("pgrep", ["-af", "mocha"], { encoding: "utf8" });
 			const others = out
 				.split("\n")
 				.filter(l => l.trim() && !l.startsWith(`${process.pid} `) && !/pgrep/.test(l));
