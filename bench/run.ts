@@ -51,9 +51,38 @@ const fmtRound = (r: CheckoutRound) =>
 	`${r.placed} orders, ${r.confirmedPerSecond.toFixed(1)} confirmed/s (posted ${r.postsPerSecond.toFixed(1)}/s), POST p50 ${r.post.p50.toFixed(1)} / p99 ${r.post.p99.toFixed(1)} ms, ` +
 	`saga p50 ${r.saga.p50.toFixed(0)} / p99 ${r.saga.p99.toFixed(0)} ms, drain ${r.drainSeconds.toFixed(1)} s, errors ${r.errors}${r.busy ? `, ${r.busy} ORDERS_BUSY answers waited out` : ""}${r.errorSamples.length ? ` (${r.errorSamples[0]})` : ""}`;
 
-/** "rounds' POST p99 14.1 / 17.2 / 45.0 ms, saga p99 ...": every open round, since one stall moves a round's p99. */
-const eachRound = (rounds: CheckoutRound[]) =>
-	`rounds' POST p99 ${rounds.map(r => r.post.p99.toFixed(1)).join(" / ")} ms, saga p99 ${rounds.map(r => r.saga.p99.toFixed(0)).join(" / ")} ms`;
+/**
+ * The row of a half-load scenario: the medians of its open rounds against the targets, and every round's p99 in
+ * the note (one stall moves a round's p99). `extra` goes in the note before the rounds.
+ */
+function halfLoadRow(scenario: string, rounds: CheckoutRound[], extra = ""): Row {
+	const errors = rounds.reduce((s, r) => s + r.errors, 0);
+	const postP99 = median(rounds.map(r => r.post.p99));
+	const sagaP99 = median(rounds.map(r => r.saga.p99));
+	const each = `rounds' POST p99 ${rounds.map(r => r.post.p99.toFixed(1)).join(" / ")} ms, saga p99 ${rounds.map(r => r.saga.p99.toFixed(0)).join(" / ")} ms`;
+	return {
+		scenario,
+		throughput: `${median(rounds.map(r => r.confirmedPerSecond)).toFixed(1)} orders/s confirmed`,
+		p50: median(rounds.map(r => r.post.p50)),
+		p99: postP99,
+		baseline: "-",
+		ratio: "-",
+		target: "POST p99 <= 50 ms, saga p99 <= 500 ms, 0 errors",
+		holds: postP99 <= 50 && sagaP99 <= 500 && errors === 0,
+		note: `saga (PENDING -> CONFIRMED) p50 ${median(rounds.map(r => r.saga.p50)).toFixed(0)} / p99 ${sagaP99.toFixed(0)} ms; ${errors} errors; ${extra}${each}`
+	};
+}
+
+/** `P.openRounds` open rounds at `rate` orders/s, each once the shop's events are handled. */
+async function openRounds(shop: Shop, admin: string, customers: Customer[], productId: string, rate: number, label: string): Promise<CheckoutRound[]> {
+	const rounds: CheckoutRound[] = [];
+	for (let i = 0; i < P.openRounds; i++) {
+		await quiesce(shop, `${label} ${i + 1}`);
+		rounds.push(await finishRound(shop.http, admin, await openLoop(shop.http, customers, productId, rate, P.openSeconds), { mode: "open", rate }, 120_000));
+		log(`  ${label} ${i + 1}: ${fmtRound(rounds[i])}`);
+	}
+	return rounds;
+}
 
 /** The median round of a list by `key` (the round itself, so its latencies stay consistent). */
 function medianBy<T>(rounds: T[], key: (r: T) => number): T {
@@ -309,29 +338,12 @@ async function main(): Promise<void> {
 		if (wants("checkout")) {
 			const rate = maxRate / 2;
 			log(`  open loop at half the maximum: ${rate.toFixed(1)} orders/s for ${P.openSeconds} s`);
-			const open: CheckoutRound[] = [];
-			for (let i = 0; i < P.openRounds; i++) {
-				await quiesce(single, `open round ${i + 1}`);
-				const run = await openLoop(single.http, customers, productId, rate, P.openSeconds);
-				open.push(await finishRound(single.http, admin, run, { mode: "open", rate }, 120_000));
-				log(`  checkout open round ${i + 1}: ${fmtRound(open[i])}`);
-			}
+			const open = await openRounds(single, admin, customers, productId, rate, "checkout open round");
 			raw.checkout_open = open;
 			const o = medianBy(open, r => r.saga.p99);
-			const errors = open.reduce((s, r) => s + r.errors, 0);
-			const postP99 = median(open.map(r => r.post.p99));
-			const sagaP99 = median(open.map(r => r.saga.p99));
-			results.rows.push({
-				scenario: `3b. Checkout at half load: ${rate.toFixed(1)} orders/s arriving (open loop, ${P.openSeconds} s x ${P.openRounds})`,
-				throughput: `${median(open.map(r => r.confirmedPerSecond)).toFixed(1)} orders/s confirmed`,
-				p50: median(open.map(r => r.post.p50)),
-				p99: postP99,
-				baseline: "-",
-				ratio: "-",
-				target: "POST p99 <= 50 ms, saga p99 <= 500 ms, 0 errors",
-				holds: postP99 <= 50 && sagaP99 <= 500 && errors === 0,
-				note: `saga (PENDING -> CONFIRMED) p50 ${median(open.map(r => r.saga.p50)).toFixed(0)} / p99 ${sagaP99.toFixed(0)} ms; ${errors} errors; cart add p99 ${o.cart.p99.toFixed(1)} ms; ${eachRound(open)}`
-			});
+			results.rows.push(
+				halfLoadRow(`3b. Checkout at half load: ${rate.toFixed(1)} orders/s arriving (open loop, ${P.openSeconds} s x ${P.openRounds})`, open, `cart add p99 ${o.cart.p99.toFixed(1)} ms; `)
+			);
 		}
 	}
 
@@ -396,27 +408,9 @@ async function main(): Promise<void> {
 			});
 			const rate = cRate / 2;
 			log(`  cluster open loop at half its maximum: ${rate.toFixed(1)} orders/s for ${P.openSeconds} s`);
-			const cOpen: CheckoutRound[] = [];
-			for (let i = 0; i < P.openRounds; i++) {
-				await quiesce(cluster, `cluster open round ${i + 1}`);
-				cOpen.push(await finishRound(cluster.http, cAdmin, await openLoop(cluster.http, cCustomers, cProduct, rate, P.openSeconds), { mode: "open", rate }, 120_000));
-				log(`  cluster open round ${i + 1}: ${fmtRound(cOpen[i])}`);
-			}
+			const cOpen = await openRounds(cluster, cAdmin, cCustomers, cProduct, rate, "cluster open round");
 			raw.cluster_checkout = { single: sRounds, cluster: cRounds, clusterOpen: cOpen };
-			const cErrors = cOpen.reduce((s, r) => s + r.errors, 0);
-			const cPostP99 = median(cOpen.map(r => r.post.p99));
-			const cSagaP99 = median(cOpen.map(r => r.saga.p99));
-			results.rows.push({
-				scenario: `4. Multi-node checkout at half its load: ${rate.toFixed(1)} orders/s arriving (open loop, ${P.openSeconds} s x ${P.openRounds})`,
-				throughput: `${median(cOpen.map(r => r.confirmedPerSecond)).toFixed(1)} orders/s confirmed`,
-				p50: median(cOpen.map(r => r.post.p50)),
-				p99: cPostP99,
-				baseline: "-",
-				ratio: "-",
-				target: "POST p99 <= 50 ms, saga p99 <= 500 ms, 0 errors",
-				holds: cPostP99 <= 50 && cSagaP99 <= 500 && cErrors === 0,
-				note: `saga p50 ${median(cOpen.map(r => r.saga.p50)).toFixed(0)} / p99 ${cSagaP99.toFixed(0)} ms; ${cErrors} errors; ${eachRound(cOpen)}`
-			});
+			results.rows.push(halfLoadRow(`4. Multi-node checkout at half its load: ${rate.toFixed(1)} orders/s arriving (open loop, ${P.openSeconds} s x ${P.openRounds})`, cOpen));
 			results.rssCluster = cluster.rss();
 			await cluster.stop();
 			noteWarnings(results, "cluster", cluster);
