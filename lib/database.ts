@@ -95,8 +95,8 @@ export class ServiceDatabase {
 	}
 
 	/** SQL for writes; answers the rows of its RETURNING clause (none without one). */
-	async execute<T extends object>(sql: string, bind: unknown[] = [], transaction?: Transaction): Promise<T[]> {
-		return ((await this.run(sql, bind, transaction)).rows ?? []) as T[];
+	execute<T extends object>(sql: string, bind: unknown[] = [], transaction?: Transaction): Promise<T[]> {
+		return this.query<T>(sql, bind, transaction);
 	}
 
 	/** Names of the statements this pool prepares, by SQL text. */
@@ -158,7 +158,7 @@ export class ServiceDatabase {
 const MAX_PREPARED = 500;
 
 /** A failed statement: PostgreSQL's error as `parent` / `original` (its `code`, `detail`, ...), as Sequelize gives it. */
-export class QueryError extends Error {
+class QueryError extends Error {
 	readonly parent: Error & { code?: string };
 	readonly original: Error & { code?: string };
 	constructor(
