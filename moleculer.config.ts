@@ -1,6 +1,6 @@
 import os from "node:os";
 import { Errors, type BrokerOptions, type TransporterConfig } from "moleculer";
-import { deepFreeze } from "./lib/cache";
+import { BoundedCacher } from "./lib/bounded-cacher";
 import type { AppConfig } from "./lib/config";
 import { MomentumRegenerator } from "./lib/errors";
 import { RejectNulMiddleware } from "./lib/middlewares";
@@ -31,7 +31,7 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		// Answers are frozen when stored (the cacher runs `clone` on set and on every hit; a frozen answer
 		// passes through untouched): a caller that changes a cached result fails instead of changing it for
 		// everyone else, and no hit pays for a deep copy.
-		cacher: { type: "Memory", options: { clone: deepFreeze } },
+		cacher: new BoundedCacher(config.cache), // CACHE_MAX_ENTRIES, CACHE_MAX_MB; least recently used first
 		// main.ts owns the signals: it stops the broker, then the embedded database, then exits.
 		skipProcessEventRegistration: true,
 		tracking: { enabled: true, shutdownTimeout: 10_000 },

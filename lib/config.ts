@@ -55,6 +55,12 @@ export interface GatewayConfig {
 	bodyLimit: string;
 }
 
+/** Bounds of every in-memory cache (CACHE_MAX_ENTRIES, CACHE_MAX_MB): least recently used entries go first. */
+export interface CacheConfig {
+	maxEntries: number;
+	maxBytes: number;
+}
+
 export interface StoreConfig {
 	/** ISO 4217 code of the one currency the store sells in; money is integer minor units. */
 	currency: string;
@@ -146,6 +152,7 @@ export interface AppConfig {
 	healthPort?: number;
 	logLevel: LogLevel;
 	dataDir: string;
+	cache: CacheConfig;
 	database: DatabaseConfig;
 	identity: IdentityConfig;
 	gateway: GatewayConfig;
@@ -333,6 +340,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		healthPort,
 		logLevel,
 		dataDir,
+		cache: { maxEntries: int("CACHE_MAX_ENTRIES", 1000, 1, 1_000_000), maxBytes: int("CACHE_MAX_MB", 64, 1, 65536) * 1024 * 1024 },
 		database: {
 			url: url("DATABASE_URL"),
 			serviceUrls,

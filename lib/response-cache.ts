@@ -1,4 +1,5 @@
-import { TtlMap } from "./ttl-map";
+import { LRUCache } from "lru-cache";
+import { clockOptions, type Clock } from "./ttl-map";
 
 /**
  * The gateway's cache of whole anonymous responses to cacheable public reads (the catalog's listings and
@@ -18,17 +19,25 @@ export interface CachedResponse {
 }
 
 export class ResponseCache {
-	private readonly entries: TtlMap<CachedResponse>;
+	private readonly entries: LRUCache<string, CachedResponse>;
 	/** Bumped by every invalidation: a response computed before it is not stored after it. */
 	private generation = 0;
 
 	constructor(
-		/** The most entries kept; the oldest go first (distinct query strings are not unlimited memory). */
-		maxEntries = 1000,
+		/** The most entries kept; the least recently used go first (distinct query strings are not unlimited memory). */
+		maxEntries: number,
+		/** The most bytes kept, counting each body and its key (URL). */
+		maxBytes: number,
 		/** Bodies larger than this are not kept. */
-		private readonly maxBodyBytes = 256 * 1024
+		private readonly maxBodyBytes = 256 * 1024,
+		clock?: Clock
 	) {
-		this.entries = new TtlMap(maxEntries);
+		this.entries = new LRUCache<string, CachedResponse>({
+			max: maxEntries,
+			maxSize: maxBytes,
+			sizeCalculation: (response, key) => Math.max(1, response.body.length + key.length),
+			...clockOptions(clock)
+		});
 	}
 
 	/** The generation a response being computed now belongs to (read when the request arrives). */
@@ -36,15 +45,15 @@ export class ResponseCache {
 		return this.generation;
 	}
 
-	/** The stored response for `key`, if there is one and it is fresh. */
-	get(key: string, now = Date.now()): CachedResponse | undefined {
-		return this.entries.get(key, now);
+	/** The stored response for `key`, if there is one and it is fresh (it becomes the most recently used). */
+	get(key: string): CachedResponse | undefined {
+		return this.entries.get(key);
 	}
 
 	/** Stores a response computed during `generation`, unless an invalidation came in the meantime. */
-	set(key: string, body: Buffer, contentType: string, ttlSeconds: number, generation: number, now = Date.now()): void {
-		if (generation !== this.generation || body.length > this.maxBodyBytes) return;
-		this.entries.set(key, { body, contentType }, ttlSeconds * 1000, now);
+	set(key: string, body: Buffer, contentType: string, ttlSeconds: number, generation: number): void {
+		if (generation !== this.generation || body.length > this.maxBodyBytes || !(ttlSeconds > 0)) return;
+		this.entries.set(key, { body, contentType }, { ttl: Math.ceil(ttlSeconds * 1000) });
 	}
 
 	/** Drops every entry (any cached read may be stale). */
@@ -55,5 +64,10 @@ export class ResponseCache {
 
 	get size(): number {
 		return this.entries.size;
+	}
+
+	/** The bytes the entries count for (bodies and keys). */
+	get bytes(): number {
+		return this.entries.calculatedSize;
 	}
 }

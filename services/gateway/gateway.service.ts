@@ -284,8 +284,9 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 		},
 
 		created(this: GatewayThis) {
-			this.responses = new ResponseCache();
-			this.tokens = new TtlMap(MAX_KEPT_TOKENS);
+			this.responses = new ResponseCache(config.cache.maxEntries, config.cache.maxBytes);
+			// an access token (the key) may be 8 kB: 10,000 of them would be 80 MB, so bytes are bounded too
+			this.tokens = new TtlMap(MAX_KEPT_TOKENS, 16 * 1024 * 1024);
 		},
 
 		started(this: GatewayThis) {

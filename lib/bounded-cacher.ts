@@ -1,0 +1,37 @@
+import { LRUCache } from "lru-cache";
+import { Cachers } from "moleculer";
+import { deepFreeze, jsonOf } from "./cache";
+import type { CacheConfig } from "./config";
+
+/** The bytes an answer takes in the cache, by its JSON (at least 1: lru-cache refuses a size of 0). */
+function answerBytes(value: unknown): number {
+	const json = jsonOf(value);
+	const bytes = json === undefined ? 0 : typeof json === "string" ? Buffer.byteLength(json) : json.length;
+	return Math.max(1, bytes);
+}
+
+/**
+ * Moleculer's memory cacher, bounded by entries and by bytes: the least recently used answers go first.
+ * Cache keys come from requests (a listing's query string), so an unbounded cache is memory any client can
+ * fill. The size of an answer is its JSON, which `jsonOf` keeps with the frozen answer: the gateway sends
+ * the same bytes, so measuring costs no extra serialisation.
+ *
+ * Answers are frozen when stored (`clone: deepFreeze`; the cacher also runs it on every hit, where a frozen
+ * answer passes untouched): a caller that changes a cached result fails instead of changing it for everyone.
+ */
+export class BoundedCacher extends Cachers.MemoryLRU {
+	/** Moleculer's MemoryLRUCacher keeps its entries here (undeclared in its typings). */
+	declare cache: LRUCache<string, {}>;
+
+	constructor(bounds: CacheConfig, opts: Cachers.MemoryLRU.MemoryLRUCacherOptions = {}) {
+		super({ clone: deepFreeze, ...opts, max: bounds.maxEntries });
+		// the same cache MemoryLRUCacher builds, plus the bound on bytes; a set passes its own `{ ttl }`
+		this.cache = new LRUCache<string, {}>({
+			max: bounds.maxEntries,
+			maxSize: bounds.maxBytes,
+			sizeCalculation: (value, key) => answerBytes(value) + key.length,
+			ttl: this.opts.ttl ? this.opts.ttl * 1000 : undefined,
+			updateAgeOnGet: !!this.opts.ttl
+		});
+	}
+}
