@@ -1,10 +1,11 @@
 import os from "node:os";
-import { Errors, type BrokerOptions, type TransporterConfig } from "moleculer";
+import { Errors, type BrokerOptions } from "moleculer";
 import { BoundedCacher } from "./lib/bounded-cacher";
 import type { AppConfig } from "./lib/config";
 import { MomentumRegenerator } from "./lib/errors";
 import { RejectNulMiddleware } from "./lib/middlewares";
 import { replCommands } from "./lib/repl-commands";
+import { transporterOptions } from "./lib/transporter";
 
 /**
  * Broker options, derived from the validated config. One process in development (no transporter);
@@ -14,8 +15,8 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 	return {
 		namespace: "momentum",
 		nodeID: config.nodeId ?? `${os.hostname()}-${process.pid}`,
-		// a connection string such as nats://127.0.0.1:4222 names the transporter by its scheme
-		transporter: (config.transporter as TransporterConfig["type"] | undefined) ?? null,
+		// NATS with its credentials, key files and TLS (lib/transporter.ts); another scheme's URL names its transporter
+		transporter: config.transport ? transporterOptions(config.transport) : null,
 		logger: {
 			type: "Console",
 			options: { level: config.logLevel, colors: process.stdout.isTTY === true, moduleColors: false, formatter: "short", autoPadding: true }
@@ -37,7 +38,7 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		tracking: { enabled: true, shutdownTimeout: 10_000 },
 		// A leaving node first tells the others it has no services, then waits this long before it refuses
 		// requests, so callers have stopped choosing it by then.
-		registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: config.transporter ? 1000 : 0 },
+		registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: config.transport ? 1000 : 0 },
 		middlewares: [RejectNulMiddleware],
 		// `saga <orderId>` and `dlq [id]` in `npm run repl`
 		replOptions: { customCommands: replCommands },

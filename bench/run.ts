@@ -349,7 +349,7 @@ async function main(): Promise<void> {
 
 	// 4. the same on a multi-node cluster over NATS
 	if (wants("cluster")) {
-		const nats = await startNats(work);
+		const nats = await startNats();
 		if (!nats) {
 			log("scenario 4 skipped: no nats-server binary on PATH");
 			results.notes.push("Scenario 4 (multi-node) was skipped: `nats-server` is not installed (e.g. `apt-get install nats-server`).");

@@ -1,3 +1,4 @@
+import net from "node:net";
 import path from "node:path";
 
 /**
@@ -18,9 +19,6 @@ export const SERVICE_NAMES = [
 	"notification"
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
-
-/** Services that own a database schema (the gateway owns none). */
-export const DATA_SERVICES = SERVICE_NAMES.filter(n => n !== "gateway");
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -43,22 +41,71 @@ export interface IdentityConfig {
 	refreshTokenTtlSeconds: number;
 	bcryptRounds: number;
 	admin?: { email: string; password: string };
+	/** Failed logins for one account from one client address within the window, then 429 (LOGIN_MAX_FAILURES). */
 	loginMaxFailures: number;
 	loginWindowSeconds: number;
+	/** Failed logins from one client address across all accounts within the window (LOGIN_ADDRESS_MAX_FAILURES). */
+	loginAddressMaxFailures: number;
+	/**
+	 * Failed logins for one account across all addresses within the window before attempts from addresses the
+	 * account never signed in from are slowed down progressively (LOGIN_ACCOUNT_MAX_FAILURES).
+	 */
+	loginAccountMaxFailures: number;
+	/** bcrypt hashes and comparisons one node runs at once (BCRYPT_MAX_IN_FLIGHT) and may queue (BCRYPT_MAX_QUEUE). */
+	bcryptMaxInFlight: number;
+	bcryptMaxQueue: number;
+	/** How often expired login counters and dead refresh tokens are deleted (IDENTITY_PURGE_INTERVAL). */
+	purgeIntervalSeconds: number;
 	grpcPort: number;
 	grpcHost: string;
+	/** PEM files for gRPC over TLS (IDENTITY_GRPC_TLS_CERT, IDENTITY_GRPC_TLS_KEY); unset: plaintext. */
+	grpcTls?: { certFile: string; keyFile: string };
+}
+
+/** A rate limit: at most `limit` requests per `windowSeconds` per client address (sliding window). */
+export interface RateRule {
+	limit: number;
+	windowSeconds: number;
 }
 
 export interface GatewayConfig {
 	port: number;
 	host: string;
 	bodyLimit: string;
+	/**
+	 * Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (TRUSTED_PROXIES: addresses or CIDRs).
+	 * Empty: the client address is the socket's.
+	 */
+	trustedProxies: string[];
+	/** Origins allowed to call the API from a browser (CORS_ORIGINS); empty: no CORS headers at all. */
+	corsOrigins: string[];
+	/** Per client address, shared by every gateway: every /api request (RATE_LIMIT_API) and /api/auth/* (RATE_LIMIT_AUTH). */
+	rateLimits: { api?: RateRule; auth?: RateRule };
 }
 
 /** Bounds of every in-memory cache (CACHE_MAX_ENTRIES, CACHE_MAX_MB): least recently used entries go first. */
 export interface CacheConfig {
 	maxEntries: number;
 	maxBytes: number;
+}
+
+/**
+ * How this node joins a cluster (TRANSPORTER and the NATS_* variables). `url` may hold credentials: never
+ * log it (`redactUrl`).
+ */
+export interface TransportConfig {
+	url: string;
+	/** The URL's scheme: nats, amqp, redis, tcp, ... */
+	kind: string;
+	/** Credentials in the URL (user:password or a token) or in a file below. */
+	authenticated: boolean;
+	/** A NATS credentials file (NATS_CREDS_FILE) or nkey seed file (NATS_NKEY_SEED_FILE). */
+	natsCredsFile?: string;
+	natsNkeySeedFile?: string;
+	/** TLS to NATS: a CA to verify the server, and a client certificate and key (NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY). */
+	tls?: { caFile?: string; certFile?: string; keyFile?: string };
+	/** TRANSPORTER_INSECURE=true: a production node may join without credentials (private network); warned at every start. */
+	insecure: boolean;
 }
 
 export interface StoreConfig {
@@ -145,7 +192,8 @@ export interface NotificationConfig {
 export interface AppConfig {
 	env: "development" | "production" | "test";
 	nodeId?: string;
-	transporter?: string;
+	/** Unset: a single process, no cluster bus. */
+	transport?: TransportConfig;
 	/** Services this process runs; all of them when `SERVICES` is unset. */
 	services: ServiceName[];
 	/** Port of the probe server every node can run (`/health/live`, `/health/ready`); unset: none. */
@@ -238,7 +286,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 	const dataDir = path.resolve(cwd, env.DATA_DIR?.trim() || ".data");
 
 	const serviceUrls: Partial<Record<ServiceName, string>> = {};
-	for (const name of DATA_SERVICES) {
+	for (const name of SERVICE_NAMES) {
 		const value = url(`${name.toUpperCase()}_DATABASE_URL`);
 		if (value) serviceUrls[name] = value;
 	}
@@ -260,7 +308,34 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
 	}
 
-	const transporter = env.TRANSPORTER?.trim() || undefined;
+	const transport = transportOf(env, production, problems);
+	const host = env.HOST?.trim() || "127.0.0.1";
+
+	const rate = (name: string, def: string): RateRule | undefined => {
+		const raw = (env[name]?.trim() || def).toLowerCase();
+		if (raw === "off" || raw === "0") return undefined;
+		const m = /^(\d+)\/(\d+)$/.exec(raw);
+		if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[2]) > 86400) {
+			problems.push(`${name} must be <requests>/<seconds> such as ${def}, or off (got "${env[name]}")`);
+			return undefined;
+		}
+		return { limit: Number(m[1]), windowSeconds: Number(m[2]) };
+	};
+	const list = (name: string): string[] =>
+		(env[name] ?? "")
+			.split(",")
+			.map(s => s.trim())
+			.filter(Boolean);
+	const trustedProxies = list("TRUSTED_PROXIES");
+	for (const p of trustedProxies) if (!isAddressOrCidr(p)) problems.push(`TRUSTED_PROXIES: "${p}" is not an IP address or CIDR`);
+	const corsOrigins = list("CORS_ORIGINS");
+	for (const o of corsOrigins) {
+		if (!/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS: "${o}" must be an origin such as https://shop.example.com (scheme, host, optional port)`);
+	}
+
+	const grpcTlsCert = env.IDENTITY_GRPC_TLS_CERT?.trim() || undefined;
+	const grpcTlsKey = env.IDENTITY_GRPC_TLS_KEY?.trim() || undefined;
+	if (!!grpcTlsCert !== !!grpcTlsKey) problems.push("IDENTITY_GRPC_TLS_CERT and IDENTITY_GRPC_TLS_KEY must be set together");
 
 	const currency = (env.STORE_CURRENCY?.trim() || "BRL").toUpperCase();
 	if (!/^[A-Z]{3}$/.test(currency)) problems.push(`STORE_CURRENCY must be a three-letter ISO 4217 code (got "${env.STORE_CURRENCY}")`);
@@ -335,7 +410,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 	const config: AppConfig = {
 		env: nodeEnv as AppConfig["env"],
 		nodeId: env.NODE_ID?.trim() || undefined,
-		transporter,
+		transport,
 		services,
 		healthPort,
 		logLevel,
@@ -357,8 +432,14 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			admin,
 			loginMaxFailures: int("LOGIN_MAX_FAILURES", 5, 1, 1000),
 			loginWindowSeconds: int("LOGIN_WINDOW", 900, 1, 86400),
+			loginAddressMaxFailures: int("LOGIN_ADDRESS_MAX_FAILURES", 50, 1, 100_000),
+			loginAccountMaxFailures: int("LOGIN_ACCOUNT_MAX_FAILURES", 20, 1, 100_000),
+			bcryptMaxInFlight: int("BCRYPT_MAX_IN_FLIGHT", 4, 1, 256),
+			bcryptMaxQueue: int("BCRYPT_MAX_QUEUE", 32, 0, 10_000),
+			purgeIntervalSeconds: int("IDENTITY_PURGE_INTERVAL", 3600, 1, 86400),
 			grpcPort,
-			grpcHost: env.IDENTITY_GRPC_HOST?.trim() || "0.0.0.0"
+			grpcHost: env.IDENTITY_GRPC_HOST?.trim() || host,
+			grpcTls: grpcTlsCert && grpcTlsKey ? { certFile: grpcTlsCert, keyFile: grpcTlsKey } : undefined
 		},
 		store: { currency },
 		catalog: { seedDemoData: bool("SEED_DEMO_DATA", nodeEnv === "development") },
@@ -395,14 +476,89 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		},
 		gateway: {
 			port,
-			host: env.HOST?.trim() || "0.0.0.0",
-			bodyLimit: "100kb"
+			host,
+			bodyLimit: "100kb",
+			trustedProxies,
+			corsOrigins,
+			rateLimits: { api: rate("RATE_LIMIT_API", "1200/60"), auth: rate("RATE_LIMIT_AUTH", "20/60") }
 		}
 	};
 
 	if (config.order.sagaGiveUpSeconds <= config.order.sagaTimeoutSeconds) problems.push("SAGA_GIVE_UP must be longer than SAGA_TIMEOUT");
 	if (problems.length > 0) throw new ConfigError(problems);
 	return config;
+}
+
+/** True for an IPv4/IPv6 address or a CIDR block of one. */
+export function isAddressOrCidr(value: string): boolean {
+	const [address, bits, extra] = value.split("/");
+	const family = net.isIP(address);
+	if (family === 0 || extra !== undefined) return false;
+	if (bits === undefined) return true;
+	return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** A URL with its user and password replaced, for logs and messages. */
+export function redactUrl(raw: string): string {
+	try {
+		const u = new URL(raw);
+		if (u.username || u.password) {
+			u.username = "***";
+			u.password = "";
+		}
+		return u.toString().replace(/\/$/, "");
+	} catch {
+		return "(unparseable URL)";
+	}
+}
+
+/**
+ * TRANSPORTER and the NATS_* variables. In production a node refuses to join a bus without credentials:
+ * anyone who reaches an open bus can call every action of every service (TRANSPORTER_INSECURE=true allows
+ * it on a private network).
+ */
+function transportOf(env: Env, production: boolean, problems: string[]): TransportConfig | undefined {
+	const url = env.TRANSPORTER?.trim();
+	if (!url) return undefined;
+	let kind = "";
+	let inUrl = false;
+	// Moleculer also takes a transporter by name; "Fake" stays inside the process (tests), so it needs no credentials
+	if (/^[a-z]+$/i.test(url)) {
+		kind = url.toLowerCase();
+		const inProcess = kind === "fake";
+		if (production && !inProcess && !["true", "1", "yes"].includes(env.TRANSPORTER_INSECURE?.trim().toLowerCase() ?? "")) {
+			problems.push(`TRANSPORTER=${url} has no credentials; use a URL with them (TRANSPORTER_INSECURE=true allows an open bus on a private network)`);
+		}
+		return { url, kind, authenticated: inProcess, insecure: false };
+	}
+	try {
+		const u = new URL(url.split(",")[0]);
+		kind = u.protocol.replace(/:$/, "");
+		inUrl = u.username !== "" || u.password !== "";
+	} catch {
+		problems.push(`TRANSPORTER must be a URL such as nats://user:password@127.0.0.1:4222 (got ${redactUrl(url)})`);
+		return undefined;
+	}
+	const file = (name: string) => env[name]?.trim() || undefined;
+	const natsCredsFile = file("NATS_CREDS_FILE");
+	const natsNkeySeedFile = file("NATS_NKEY_SEED_FILE");
+	const tlsFiles = { caFile: file("NATS_TLS_CA"), certFile: file("NATS_TLS_CERT"), keyFile: file("NATS_TLS_KEY") };
+	if (!!tlsFiles.certFile !== !!tlsFiles.keyFile) problems.push("NATS_TLS_CERT and NATS_TLS_KEY must be set together");
+	const natsOnly = natsCredsFile || natsNkeySeedFile || tlsFiles.caFile || tlsFiles.certFile;
+	if (natsOnly && kind !== "nats") problems.push("NATS_CREDS_FILE, NATS_NKEY_SEED_FILE and NATS_TLS_* apply to a nats:// TRANSPORTER only");
+	if (natsCredsFile && natsNkeySeedFile) problems.push("Set NATS_CREDS_FILE or NATS_NKEY_SEED_FILE, not both");
+	const clientCert = !!(tlsFiles.certFile && tlsFiles.keyFile);
+	const authenticated = inUrl || !!natsCredsFile || !!natsNkeySeedFile || clientCert;
+	const insecure = ["true", "1", "yes"].includes(env.TRANSPORTER_INSECURE?.trim().toLowerCase() ?? "");
+	if (production && !authenticated && !insecure) {
+		problems.push(
+			"TRANSPORTER has no credentials: anyone who reaches the bus could call every action. Put them in the URL " +
+				"(nats://user:password@host:4222 or nats://token@host:4222) or set NATS_CREDS_FILE or NATS_NKEY_SEED_FILE " +
+				"(TRANSPORTER_INSECURE=true allows an open bus on a private network)"
+		);
+	}
+	const tls = tlsFiles.caFile || tlsFiles.certFile ? tlsFiles : undefined;
+	return { url, kind, authenticated, natsCredsFile, natsNkeySeedFile, tls, insecure };
 }
 
 /** Why a JWT secret is unfit for production; empty when it is fine. */
@@ -419,15 +575,24 @@ export function databaseUrlFor(db: DatabaseConfig, service: ServiceName): string
 	return db.serviceUrls[service] ?? db.url;
 }
 
-/** What `npm run cluster` needs: where NATS is, and the shared database (unset: the launcher starts the embedded one). */
+/**
+ * What `npm run cluster` needs: where NATS is (unset: the launcher starts its own nats-server with a random
+ * user and password), and the shared database (unset: the launcher starts the embedded one).
+ */
 export interface ClusterConfig {
-	natsUrl: string;
+	natsUrl?: string;
 	databaseUrl?: string;
 	dataDir: string;
 }
 
+/** nats://[user[:password]@]host[:port]; user and password percent-encoded where they need it. */
+const NATS_URL = /^nats:\/\/(?:[^\s/?#@:]+(?::[^\s/?#@]*)?@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\/?$/;
+
 export function loadClusterConfig(env: Env, cwd = process.cwd()): ClusterConfig {
-	const natsUrl = env.NATS_URL?.trim() || "nats://127.0.0.1:4222";
-	if (!/^nats:\/\/[^\s/]+$/.test(natsUrl)) throw new ConfigError([`NATS_URL must look like nats://host:port (got "${natsUrl}")`]);
+	const natsUrl = env.NATS_URL?.trim() || undefined;
+	if (natsUrl !== undefined && !NATS_URL.test(natsUrl)) {
+		// the URL may carry a password: never echo it whole
+		throw new ConfigError([`NATS_URL must look like nats://host:4222 or nats://user:password@host:4222 (got ${redactUrl(natsUrl)})`]);
+	}
 	return { natsUrl, databaseUrl: env.DATABASE_URL?.trim() || undefined, dataDir: path.resolve(cwd, env.DATA_DIR?.trim() || ".data") };
 }

@@ -1,7 +1,7 @@
 import { ServiceBroker } from "moleculer";
 import brokerOptions from "../moleculer.config";
 import { catalogIsEmpty, seedDemoData } from "../services/catalog/catalog.demo-data";
-import type { AppConfig } from "./config";
+import { ConfigError, redactUrl, type AppConfig } from "./config";
 import { startHealthServer, type HealthServer } from "./health";
 import { readConfig } from "./read-config";
 import { schemasFor } from "./services";
@@ -23,10 +23,32 @@ async function seedIfEmpty(broker: ServiceBroker, config: AppConfig): Promise<vo
 	}
 }
 
+/** Every start on a bus without credentials says so: whoever reaches it can call every action. */
+function warnIfBusIsOpen(broker: ServiceBroker, config: AppConfig): void {
+	const t = config.transport;
+	if (!t || t.authenticated) return;
+	const where = t.url.split(",").map(u => redactUrl(u.trim())).join(",");
+	broker.logger.warn(
+		config.env === "production"
+			? `TRANSPORTER_INSECURE=true: this node joins ${where} without credentials, so any process that reaches it can join namespace "momentum" and call every action of every service. Keep it on a private network, or give the bus credentials (README, "Running on several nodes").`
+			: `TRANSPORTER ${where} has no credentials: any process that reaches the bus can join namespace "momentum" and call every action of every service. Put them in the URL (nats://user:password@host:4222) or set NATS_CREDS_FILE / NATS_NKEY_SEED_FILE; production refuses to start like this unless TRANSPORTER_INSECURE=true.`
+	);
+}
+
 async function main(): Promise<void> {
 	const repl = process.argv.includes("--repl");
 	const config = readConfig({ repl });
-	const broker = new ServiceBroker(brokerOptions(config));
+	let options;
+	try {
+		options = brokerOptions(config);
+	} catch (err) {
+		// an unreadable or malformed NATS credentials, key or certificate file
+		if (!(err instanceof ConfigError)) throw err;
+		console.error(err.message);
+		process.exit(1);
+	}
+	const broker = new ServiceBroker(options);
+	warnIfBusIsOpen(broker, config);
 	let health: HealthServer | undefined;
 	for (const schema of schemasFor(config, msg => broker.logger.warn(msg))) broker.createService(schema);
 

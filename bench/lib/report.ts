@@ -39,9 +39,9 @@ const METHOD = `## Method
 
 - **Processes.** The shop runs as users run it: \`node --import tsx lib/main.ts\` child processes with
   \`NODE_ENV=production\`, a random 64-hex \`JWT_SECRET\`, \`LOG_LEVEL=warn\`, \`BCRYPT_ROUNDS=10\`, the demo catalog
-  seeded, saga and event settings at their defaults. Without \`BENCH_DATABASE_URL\` the single process starts its
+  seeded, saga and event settings at their defaults, per-client rate limits off (every client is 127.0.0.1). Without \`BENCH_DATABASE_URL\` the single process starts its
   own embedded PostgreSQL in a fresh temporary \`DATA_DIR\`; the cluster gets one embedded server started by the
-  benchmark (as \`npm run cluster\` does) and a nats-server with JetStream of its own on a free loopback port,
+  benchmark (as \`npm run cluster\` does) and a nats-server of its own (with a random user and password) on a free loopback port,
   and runs the four process groups of \`npm run cluster\`. With \`BENCH_DATABASE_URL\` each shop gets a uniquely
   named database on that server, dropped at the end. Everything listens on 127.0.0.1; every process is stopped
   and every temporary folder removed at the end, also on errors and Ctrl-C.

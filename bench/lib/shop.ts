@@ -6,6 +6,7 @@ import { DEMO_PRODUCTS } from "../../services/catalog/catalog.demo-data";
 import { client, type Client } from "./http";
 import { freePort, onCleanUp, portOpen, rssBytes, sleep, startProc, type Proc } from "./proc";
 import { CLUSTER_GROUPS } from "../../lib/cluster-groups";
+import { privateNatsConfig } from "../../lib/nats-config";
 
 /** The shop as users run it: real `node --import tsx lib/main.ts` processes, configured by environment. */
 
@@ -14,7 +15,7 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 export const ADMIN = { email: "bench-admin@example.com", password: "bench-admin-password" };
 
 /** Variables of ours that must not leak from the caller's environment into the shop's. */
-const SHOP_VARIABLES = /^(DATABASE_URL|[A-Z]+_DATABASE_URL|TRANSPORTER|SERVICES|NODE_ID|HEALTH_PORT|NATS_URL|PORT|HOST|DATA_DIR|JWT_SECRET|NODE_ENV|LOG_LEVEL|SEED_DEMO_DATA|ADMIN_EMAIL|ADMIN_PASSWORD|BCRYPT_ROUNDS|IDENTITY_GRPC_PORT|IDENTITY_GRPC_HOST|SAGA_.*|EVENT_.*|PAYMENT_SIM_.*|SMTP_URL|TWILIO_.*|DATABASE_POOL_MAX)$/;
+const SHOP_VARIABLES = /^(DATABASE_URL|[A-Z]+_DATABASE_URL|TRANSPORTER|SERVICES|NODE_ID|HEALTH_PORT|NATS_URL|PORT|HOST|DATA_DIR|JWT_SECRET|NODE_ENV|LOG_LEVEL|SEED_DEMO_DATA|ADMIN_EMAIL|ADMIN_PASSWORD|BCRYPT_ROUNDS|IDENTITY_GRPC_PORT|IDENTITY_GRPC_HOST|SAGA_.*|EVENT_.*|PAYMENT_SIM_.*|SMTP_URL|TWILIO_.*|DATABASE_POOL_MAX|RATE_LIMIT_.*|TRUSTED_PROXIES|CORS_ORIGINS|LOGIN_.*|BCRYPT_.*|CACHE_.*|NATS_.*|TRANSPORTER_INSECURE)$/;
 
 function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {};
@@ -33,6 +34,8 @@ export interface ShopOptions {
 	nodeArgs?: string[];
 	/** A folder to keep every shop process's whole output in (<name>.log). */
 	logDir?: string;
+	/** Variables to set on top of the benchmark's own (a tool trying a setting). */
+	env?: Record<string, string>;
 	log: (msg: string) => void;
 }
 
@@ -57,11 +60,15 @@ function shopEnv(o: ShopOptions, extra: Record<string, string | undefined>): Nod
 		IDENTITY_GRPC_HOST: "127.0.0.1",
 		SEED_DEMO_DATA: "true",
 		BCRYPT_ROUNDS: "10",
+		// every benchmark client is 127.0.0.1: per-client limits would measure the limits, not the shop
+		RATE_LIMIT_API: "off",
+		RATE_LIMIT_AUTH: "off",
 		ADMIN_EMAIL: ADMIN.email,
 		ADMIN_PASSWORD: ADMIN.password,
 		DATA_DIR: o.dataDir,
 		DATABASE_URL: o.databaseUrl,
-		...extra
+		...extra,
+		...o.env
 	});
 }
 
@@ -122,24 +129,31 @@ export async function startSingle(o: ShopOptions): Promise<Shop> {
 	};
 }
 
-/** A nats-server with JetStream of our own on a free loopback port; undefined when the binary is missing. */
-export async function startNats(dataDir: string): Promise<{ url: string; stop: () => Promise<void> } | undefined> {
+/**
+ * A nats-server of our own on a free loopback port, requiring a random user and password as deployments do
+ * (a production node refuses an open bus); undefined when the binary is missing.
+ */
+export async function startNats(): Promise<{ url: string; stop: () => Promise<void> } | undefined> {
 	const { execFileSync } = await import("node:child_process");
 	try {
 		execFileSync("nats-server", ["--version"], { stdio: "ignore" });
 	} catch {
 		return undefined;
 	}
-	const port = await freePort();
-	const store = path.join(dataDir, "nats");
-	fs.mkdirSync(store, { recursive: true });
-	const proc = startProc("nats", "nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store]);
+	const config = privateNatsConfig(await freePort());
+	const proc = startProc("nats", "nats-server", ["-c", config.file]);
 	const deadline = Date.now() + 10_000;
-	while (!(await portOpen(port))) {
+	while (!(await portOpen(config.port))) {
 		if (!proc.running() || Date.now() > deadline) throw new Error(`nats-server did not start:\n${proc.tail()}`);
 		await sleep(100);
 	}
-	return { url: `nats://127.0.0.1:${port}`, stop: () => proc.stop() };
+	return {
+		url: config.url,
+		stop: async () => {
+			await proc.stop();
+			fs.rmSync(config.dir, { recursive: true, force: true });
+		}
+	};
 }
 
 /**

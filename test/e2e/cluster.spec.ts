@@ -2,6 +2,8 @@ import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { expect } from "chai";
+import { Errors, ServiceBroker } from "moleculer";
+import { ErrorCode, connect, type NatsError } from "nats";
 import { Client } from "pg";
 import type { OrderDto } from "../../services/order/order.types";
 import { TEST_ADMIN, adminToken, newCustomer } from "../support/auth";
@@ -108,6 +110,75 @@ describe("multi-node cluster over NATS", function () {
 			const res = await request("GET", "/api/notifications", { token });
 			expect(res.body.items.map((n: { template: string }) => n.template)).to.include("orderConfirmed");
 		});
+	});
+
+	it("keeps a process without the bus credentials out: it cannot connect, join namespace momentum or call any action", async () => {
+		const customer = await newCustomer(request);
+		const strangers: Record<string, string> = {
+			anonymous: nats.anonymousUrl,
+			"wrong-password": nats.urlWith(nats.user, crypto.randomBytes(24).toString("hex"))
+		};
+
+		// a raw NATS client is turned away at CONNECT
+		for (const [who, url] of Object.entries(strangers)) {
+			const u = new URL(url);
+			const auth = u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : {};
+			const err = await connect({ servers: u.host, ...auth, reconnect: false }).then(
+				async nc => {
+					await nc.close();
+					return undefined;
+				},
+				(e: NatsError) => e
+			);
+			expect(err?.code, who).to.equal(ErrorCode.AuthorizationViolation);
+		}
+
+		// a node with the credentials, to look at the cluster from inside
+		const insider = new ServiceBroker({ namespace: "momentum", nodeID: `insider-${process.pid}`, transporter: { type: "NATS", options: { url: nats.url } }, logger: false });
+		await insider.start();
+		const rogues = Object.entries(strangers).map(([who, url]) => {
+			// a single attempt: Moleculer 0.15.2 keeps retrying after stop() when no attempt ever succeeded,
+			// and every retry is refused the same way
+			const broker = new ServiceBroker({ namespace: "momentum", nodeID: `rogue-${who}-${process.pid}`, transporter: { type: "NATS", options: { url } }, logger: false, transit: { disableReconnect: true } });
+			const failures: Error[] = [];
+			broker.localBus.on("$transporter.error", (e: { error: Error }) => failures.push(e.error));
+			// never settles: start() waits for a connection that is refused
+			void broker.start();
+			return { who, broker, failures };
+		});
+		try {
+			await insider.waitForServices(["identity", "payment"], 15_000);
+			await eventually(() => {
+				for (const r of rogues) expect(r.failures, r.who).to.not.be.empty;
+			}, 15_000);
+			for (const r of rogues) {
+				expect(r.failures[0].message, r.who).to.match(/authorization violation/i);
+				const lookup = await r.broker.call("identity.get", { id: customer.id }).then(
+					() => undefined,
+					(e: Error) => e
+				);
+				expect(lookup, `${r.who}: identity.get`).to.be.instanceOf(Errors.ServiceNotFoundError);
+				const refund = await r.broker.call("payment.refund", { orderId: crypto.randomUUID() }).then(
+					() => undefined,
+					(e: Error) => e
+				);
+				expect(refund, `${r.who}: payment.refund`).to.be.instanceOf(Errors.ServiceNotFoundError);
+				expect(r.broker.registry.nodes.list({}).map(n => n.id), `${r.who} knows no other node`).to.deep.equal([r.broker.nodeID]);
+			}
+			// nor does the cluster know them
+			const known = (await insider.call<{ id: string }[], { onlyAvailable: boolean }>("$node.list", { onlyAvailable: false })).map(n => n.id);
+			expect(known).to.include.members(["gw", "id", "pay"]);
+			for (const r of rogues) expect(known).to.not.include(r.broker.nodeID);
+			// the same call with the credentials answers: what kept the rogues out is the bus, not the action
+			expect(await insider.call<{ email: string }, { id: string }>("identity.get", { id: customer.id })).to.include({ email: customer.email });
+		} finally {
+			await Promise.all(rogues.map(r => r.broker.stop()));
+			await insider.stop();
+		}
+		// and the shop serves its customers as before
+		const me = await request("GET", "/api/auth/me", { token: customer.token });
+		expect(me.status).to.equal(200);
+		expect(me.body.user).to.include({ email: customer.email });
 	});
 
 	it("spreads the work over two instances of inventory and of payment, and handles each order once", async () => {
@@ -258,11 +329,20 @@ describe("npm run cluster", function () {
 
 	/** Live processes whose environment holds `needle` (the launcher's nodes carry its NODE_ID). */
 	function processesWith(needle: string): number[] {
+		return processesWhere(pid => fs.readFileSync(`/proc/${pid}/environ`, "utf8").includes(needle));
+	}
+
+	/** Live processes whose command line holds `needle`. */
+	function processesRunning(needle: string): number[] {
+		return processesWhere(pid => fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(needle));
+	}
+
+	function processesWhere(test: (pid: string) => boolean): number[] {
 		const found: number[] = [];
 		for (const entry of fs.readdirSync("/proc")) {
 			if (!/^\d+$/.test(entry)) continue;
 			try {
-				if (fs.readFileSync(`/proc/${entry}/environ`, "utf8").includes(needle)) found.push(Number(entry));
+				if (test(entry)) found.push(Number(entry));
 			} catch {
 				// gone meanwhile, or not ours to read
 			}
@@ -270,8 +350,19 @@ describe("npm run cluster", function () {
 		return found;
 	}
 
-	it("starts the four node groups over NATS with prefixed logs, serves the shop, and stops them all on Ctrl-C", async () => {
-		const nats = await startNats();
+	/** The nats-server the launcher started: its pid and the config file on its command line. */
+	function launchersNats(launcherPid: number): { pid: number; configFile: string } {
+		const children = processesWhere(pid => {
+			const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+			// pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis
+			return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === launcherPid && stat.includes("(nats-server)");
+		});
+		expect(children, "nats-server children of the launcher").to.have.length(1);
+		const args = fs.readFileSync(`/proc/${children[0]}/cmdline`, "utf8").split("\0");
+		return { pid: children[0], configFile: args[args.indexOf("-c") + 1] };
+	}
+
+	it("starts its own nats-server with a random password and the four node groups with prefixed logs, serves the shop, and stops it all on Ctrl-C", async () => {
 		const db = await createTestDatabase();
 		const port = await freePort();
 		const nodeId = `launch-${crypto.randomBytes(4).toString("hex")}`;
@@ -279,7 +370,8 @@ describe("npm run cluster", function () {
 			cwd: projectRoot(),
 			env: {
 				...process.env,
-				NATS_URL: nats.url,
+				// unset: the launcher starts a nats-server of its own, with authentication
+				NATS_URL: undefined,
 				DATABASE_URL: db.url,
 				NODE_ID: nodeId,
 				PORT: String(port),
@@ -288,6 +380,8 @@ describe("npm run cluster", function () {
 				NODE_ENV: "test",
 				JWT_SECRET: crypto.randomBytes(32).toString("hex"),
 				SEED_DEMO_DATA: "false",
+				RATE_LIMIT_API: "off",
+				RATE_LIMIT_AUTH: "off",
 				LOG_LEVEL: "info"
 			},
 			stdio: ["ignore", "pipe", "pipe"]
@@ -296,6 +390,7 @@ describe("npm run cluster", function () {
 		launcher.stdout!.on("data", d => (out += d));
 		launcher.stderr!.on("data", d => (out += d));
 		const exited = new Promise<number | null>(resolve => launcher.once("exit", code => resolve(code)));
+		let configFile: string | undefined;
 		try {
 			const request = httpClient(`http://127.0.0.1:${port}`);
 			await eventually(
@@ -312,15 +407,27 @@ describe("npm run cluster", function () {
 			for (const node of ["gateway", "identity", "catalog", "checkout"]) expect(out, node).to.match(new RegExp(`^\\[${node} *\\] `, "m"));
 			expect(processesWith(`NODE_ID=${nodeId}-`)).to.have.length(4);
 
+			// its nats-server takes the password from a private file, not from its command line
+			const nats = launchersNats(launcher.pid!);
+			configFile = nats.configFile;
+			expect(fs.statSync(configFile).mode & 0o777).to.equal(0o600);
+			const password = /password: "([0-9a-f]+)"/.exec(fs.readFileSync(configFile, "utf8"))?.[1];
+			expect(password).to.have.length.greaterThan(31);
+			expect(fs.readFileSync(`/proc/${nats.pid}/cmdline`, "utf8")).to.not.include(password!);
+			expect(out).to.match(/\[cluster\] .*nats:\/\/\*\*\*@127\.0\.0\.1:\d+/);
+
 			launcher.kill("SIGINT");
 			expect(await exited).to.equal(0);
 			expect(out).to.include("[cluster] stopped");
 			expect(processesWith(`NODE_ID=${nodeId}-`)).to.deep.equal([]);
+			expect(processesRunning(configFile), "nats-server still running").to.deep.equal([]);
+			expect(fs.existsSync(configFile), "nats config left behind").to.equal(false);
+			expect(out, "the password was printed").to.not.include(password!);
 		} finally {
 			if (launcher.exitCode === null) launcher.kill("SIGKILL");
 			for (const pid of processesWith(`NODE_ID=${nodeId}-`)) process.kill(pid, "SIGKILL");
+			if (configFile) for (const pid of processesRunning(configFile)) process.kill(pid, "SIGKILL");
 			await db.drop();
-			await nats.stop();
 		}
 	});
 });

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { freePort } from "../../lib/embedded-postgres";
+import { privateNatsConfig } from "../../lib/nats-config";
 import { projectRoot } from "../../lib/paths";
 
 /** Real processes for the multi-node tests: a nats-server with JetStream and Momentum nodes, on loopback. */
@@ -29,11 +28,18 @@ function track(child: ChildProcess): Proc {
 }
 
 export interface NatsServer {
+	/** With the user and password: what the nodes get as TRANSPORTER. */
 	url: string;
+	/** The same server without credentials: what any process that reaches the port has. */
+	anonymousUrl: string;
+	/** The same server with other credentials, e.g. a wrong password. */
+	urlWith(user: string, password: string): string;
+	user: string;
+	password: string;
 	port: number;
 	/** Stops the server (SIGTERM) and waits for it to exit. */
 	stop(): Promise<void>;
-	/** Starts it again on the same port and storage. */
+	/** Starts it again on the same port, credentials and storage. */
 	start(): Promise<void>;
 }
 
@@ -55,16 +61,24 @@ async function waitForPort(port: number, proc: Proc, timeoutMs = 10_000): Promis
 	throw new Error(`port ${port} did not open:\n${proc.output()}`);
 }
 
-/** A nats-server of our own (JetStream on) on a free loopback port. */
+/**
+ * A nats-server of our own (JetStream on) on a free loopback port that admits one random user and password,
+ * as deployments run it. They live in a config file (mode 0600), never on the command line.
+ */
 export async function startNats(): Promise<NatsServer> {
-	const port = await freePort();
-	const store = fs.mkdtempSync(path.join(os.tmpdir(), "momentum-nats-"));
+	const config = privateNatsConfig(await freePort(), { jetStream: true });
+	const { port, user, password, dir } = config;
+	const urlWith = (u: string, p: string) => config.urlWith(u, p);
 	let proc: Proc | undefined;
 	const server: NatsServer = {
-		url: `nats://127.0.0.1:${port}`,
+		url: urlWith(user, password),
+		anonymousUrl: config.urlWith(),
+		urlWith,
+		user,
+		password,
 		port,
 		async start() {
-			proc = track(spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store], { stdio: ["ignore", "pipe", "pipe"] }));
+			proc = track(spawn("nats-server", ["-c", config.file], { stdio: ["ignore", "pipe", "pipe"] }));
 			await waitForPort(port, proc);
 		},
 		async stop() {
@@ -76,7 +90,7 @@ export async function startNats(): Promise<NatsServer> {
 	await server.start();
 	leftovers.add(() => {
 		if (proc?.running()) proc.child.kill("SIGKILL");
-		fs.rmSync(store, { recursive: true, force: true });
+		fs.rmSync(dir, { recursive: true, force: true });
 	});
 	return server;
 }
@@ -107,6 +121,9 @@ export async function startNode(name: string, services: string, env: Record<stri
 		IDENTITY_GRPC_PORT: "0",
 		IDENTITY_GRPC_HOST: "127.0.0.1",
 		SEED_DEMO_DATA: "false",
+		// every test client is 127.0.0.1, as in testConfig: tests of the limits themselves turn them on
+		RATE_LIMIT_API: "off",
+		RATE_LIMIT_AUTH: "off",
 		...env
 	};
 	for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];

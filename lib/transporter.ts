@@ -1,0 +1,105 @@
+import fs from "node:fs";
+import type { TransporterConfig } from "moleculer";
+import { credsAuthenticator, nkeyAuthenticator, type Authenticator, type ConnectionOptions } from "nats";
+import { ConfigError, redactUrl, type TransportConfig } from "./config";
+
+/** What the node hands to nats.js `connect` (through Moleculer's NATS transporter). */
+export type NatsConnectOptions = Pick<ConnectionOptions, "servers" | "user" | "pass" | "token" | "authenticator" | "tls">;
+
+/**
+ * Moleculer's `transporter` option for this node. For NATS the options are built here rather than from
+ * the URL by Moleculer, which neither percent-decodes the user and password nor knows a lone user name
+ * (`nats://TOKEN@host:4222`) is a token; credentials and key files are read once, at start, so a missing
+ * or malformed file stops the node with a clear message. Other schemes get the URL as it is. Moleculer
+ * still sets `maxReconnectAttempts: -1` (reconnect forever).
+ */
+export function transporterOptions(t: TransportConfig): TransporterConfig | TransporterConfig["type"] {
+	if (t.kind !== "nats") return t.url as TransporterConfig["type"];
+	return { type: "NATS", options: natsOptions(t) };
+}
+
+/** The nats.js connection options of a nats:// TRANSPORTER; throws ConfigError for an unreadable or malformed file. */
+export function natsOptions(t: TransportConfig): NatsConnectOptions {
+	const servers: string[] = [];
+	let user: string | undefined;
+	let pass: string | undefined;
+	for (const part of t.url.split(",")) {
+		const raw = part.trim();
+		if (!raw) continue;
+		let u: URL;
+		try {
+			u = new URL(raw);
+		} catch {
+			throw new ConfigError([`TRANSPORTER: ${redactUrl(raw)} is not a URL`]);
+		}
+		servers.push(u.host);
+		// the first URL carrying credentials gives them, as in Moleculer
+		if (user === undefined && u.username) {
+			user = decode(u.username);
+			pass = u.password ? decode(u.password) : undefined;
+		}
+	}
+	const options: NatsConnectOptions = { servers };
+	if (user !== undefined && pass !== undefined) {
+		options.user = user;
+		options.pass = pass;
+	} else if (user !== undefined) {
+		options.token = user;
+	}
+
+	const authenticator: Authenticator[] = [];
+	if (t.natsCredsFile) {
+		authenticator.push(checked("NATS_CREDS_FILE", t.natsCredsFile, credsAuthenticator(readFile("NATS_CREDS_FILE", t.natsCredsFile))));
+	}
+	if (t.natsNkeySeedFile) {
+		const seed = readFile("NATS_NKEY_SEED_FILE", t.natsNkeySeedFile).toString("utf8").trim();
+		authenticator.push(checked("NATS_NKEY_SEED_FILE", t.natsNkeySeedFile, nkeyAuthenticator(new TextEncoder().encode(seed))));
+	}
+	if (authenticator.length > 0) options.authenticator = authenticator.length === 1 ? authenticator[0] : authenticator;
+
+	if (t.tls) {
+		const { caFile, certFile, keyFile } = t.tls;
+		options.tls = {};
+		if (caFile) options.tls.caFile = readable("NATS_TLS_CA", caFile);
+		if (certFile) options.tls.certFile = readable("NATS_TLS_CERT", certFile);
+		if (keyFile) options.tls.keyFile = readable("NATS_TLS_KEY", keyFile);
+	}
+	return options;
+}
+
+/** A user or password from a URL: `p%40ss` is `p@ss`. */
+function decode(part: string): string {
+	try {
+		return decodeURIComponent(part);
+	} catch {
+		throw new ConfigError(["TRANSPORTER: the user or password in the URL has a malformed %-escape"]);
+	}
+}
+
+function readFile(variable: string, file: string): Buffer {
+	try {
+		return fs.readFileSync(file);
+	} catch (err) {
+		throw new ConfigError([`${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+	}
+}
+
+function readable(variable: string, file: string): string {
+	readFile(variable, file);
+	return file;
+}
+
+/** Signs a dummy nonce once, so a malformed file fails the start instead of every connection attempt. */
+function checked(variable: string, file: string, auth: Authenticator): Authenticator {
+	let signed = false;
+	try {
+		signed = !!(auth("momentum-start-check") as { nkey?: string }).nkey;
+	} catch {
+		// reported below
+	}
+	if (!signed) {
+		const what = variable === "NATS_CREDS_FILE" ? "a NATS credentials file (a user JWT and an nkey seed)" : "an nkey seed (SU...)";
+		throw new ConfigError([`${variable}: ${file} is not ${what}`]);
+	}
+	return auth;
+}
