@@ -16,6 +16,8 @@ RUN npm run build
 # --- runtime: production dependencies and the compiled code only ---
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# Outside a container the servers bind 127.0.0.1; here they must be reachable from the container network.
+ENV HOST=0.0.0.0
 WORKDIR /app
 # The `node` devDependency is left out here; the base image already provides Node 24.
 COPY package.json package-lock.json ./

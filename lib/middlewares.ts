@@ -8,36 +8,70 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The first path in `value` to a string holding a NUL character, if any. Looks into plain data only
- * (JSON-like objects and arrays, not requests or class instances), at most `depth` levels deep.
+ * The first path in `value` to a string `bad` says yes to, if any. Looks into plain data only (JSON-like
+ * objects and arrays, not requests or class instances), at most `depth` levels deep; keys `skip` names are
+ * not looked into.
  */
-export function findNul(value: unknown, path = "", depth = 32): string | undefined {
-	if (typeof value === "string") return value.includes("\u0000") ? path || "(value)" : undefined;
+export function findText(value: unknown, bad: (text: string) => boolean, skip: ReadonlySet<string> = NONE, path = "", depth = 32): string | undefined {
+	if (typeof value === "string") return bad(value) ? path || "(value)" : undefined;
 	if (depth === 0) return undefined;
 	if (Array.isArray(value)) {
 		for (let i = 0; i < value.length; i++) {
-			const hit = findNul(value[i], `${path}[${i}]`, depth - 1);
+			const hit = findText(value[i], bad, skip, `${path}[${i}]`, depth - 1);
 			if (hit) return hit;
 		}
 	} else if (isPlainObject(value)) {
 		for (const [k, v] of Object.entries(value)) {
-			const hit = findNul(v, path ? `${path}.${k}` : k, depth - 1);
+			if (skip.has(k)) continue;
+			const hit = findText(v, bad, skip, path ? `${path}.${k}` : k, depth - 1);
 			if (hit) return hit;
 		}
 	}
 	return undefined;
 }
+const NONE: ReadonlySet<string> = new Set();
+
+/** The first path in `value` to a string holding a NUL character, if any. */
+export function findNul(value: unknown): string | undefined {
+	return findText(value, t => t.includes("\u0000"));
+}
+
+/**
+ * Control characters other than tab and line breaks (C0, DEL, C1), and the bidirectional embeddings,
+ * overrides and isolates that make text display as something other than what it is (a name that forges a
+ * log line, a product whose name reads backwards).
+ */
+const UNSAFE_TEXT = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+/** Passwords are compared, never shown: whatever a user typed in one is theirs (NUL aside). */
+const SECRET_KEYS: ReadonlySet<string> = new Set(["password", "currentPassword", "newPassword"]);
+
+/** The first path to a string holding a control or bidirectional control character, if any. */
+export function findUnsafeText(value: unknown): string | undefined {
+	return findText(value, t => UNSAFE_TEXT.test(t), SECRET_KEYS);
+}
 
 /**
  * No text with a NUL character reaches an action, whichever door it came through (HTTP, gRPC, REPL):
- * PostgreSQL cannot store it, and nothing a shopper types contains one. Answers 422 naming the field.
+ * PostgreSQL cannot store it, and nothing a shopper types contains one. What comes from outside (published
+ * actions) carries no other control characters or bidirectional overrides either. Answers 422 naming the field.
+ * Internal calls and events are not held to the second rule: they carry data already stored.
  */
 export const RejectNulMiddleware: Middleware = {
 	name: "RejectNul",
-	localAction(handler) {
+	localAction(handler, action) {
+		const published = (action as { visibility?: string }).visibility === "published";
 		return function rejectNul(this: unknown, ctx) {
 			const field = findNul(ctx.params);
 			if (field) throw new InvalidInputError([{ field, message: `The '${field}' field must not contain NUL characters.`, type: "string" }]);
+			if (published) {
+				const unsafe = findUnsafeText(ctx.params);
+				if (unsafe) {
+					throw new InvalidInputError([
+						{ field: unsafe, message: `The '${unsafe}' field must not contain control characters or bidirectional overrides.`, type: "string" }
+					]);
+				}
+			}
 			return handler.call(this as never, ctx);
 		};
 	}

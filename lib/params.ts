@@ -25,3 +25,19 @@ export const uuidParam = { type: "uuid" } as const;
 
 /** Non-negative integer amount of money in minor units, in a JSON body. */
 export const centsParam = { type: "number", integer: true, min: 0, max: 1_000_000_000 } as const;
+
+/**
+ * One line of text a person typed (a name, a city, a reason): trimmed, without line breaks or tabs, so it
+ * cannot start a new line in a log, an e-mail header or a page. Control characters and bidirectional
+ * overrides are refused everywhere by RejectNulMiddleware (lib/middlewares.ts).
+ */
+export function lineParam(min: number, max: number) {
+	return {
+		type: "string",
+		trim: true,
+		min,
+		max,
+		pattern: /^[^\r\n\t]*$/,
+		messages: { stringPattern: "The '{field}' field must be a single line of text." }
+	} as const;
+}

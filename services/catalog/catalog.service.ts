@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import type { ActionCacheOptions, Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { AppConfig } from "../../lib/config";
 import { InvalidInputError, NotFoundError } from "../../lib/errors";
-import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
+import { centsParam, lineParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import { DbMixin, type DbThis } from "../../mixins/db.mixin";
 import type { CallerMeta } from "../identity/identity.types";
 import { SkuTakenError } from "./catalog.errors";
@@ -74,10 +74,10 @@ const productFields = {
 		pattern: /^[A-Za-z0-9._-]+$/,
 		messages: { stringPattern: "The 'sku' field may hold only letters, digits, '.', '_' and '-'." }
 	},
-	name: text(1, 200),
+	name: lineParam(1, 200),
 	description: text(0, 5000),
 	priceCents: centsParam,
-	category: text(1, 100),
+	category: lineParam(1, 100),
 	imageUrl: {
 		type: "string",
 		trim: true,

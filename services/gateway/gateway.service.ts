@@ -9,9 +9,15 @@ import { deepFreeze, jsonOf } from "../../lib/cache";
 import { ResponseCache } from "../../lib/response-cache";
 import { TtlMap } from "../../lib/ttl-map";
 import type { AppConfig } from "../../lib/config";
-import { ForbiddenError, UnauthenticatedError } from "../../lib/errors";
+import { addressKey, ClientAddresses } from "../../lib/client-address";
+import { ServiceDatabase } from "../../lib/database";
+import { ForbiddenError, TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
 import { readiness } from "../../lib/health";
-import type { AuthUser, CallerMeta } from "../identity/identity.types";
+import { Pump } from "../../lib/pump";
+import { RateLimiter } from "../../lib/rate-limit";
+import type { AuthUser, CallerMeta, SessionsEndedEvent } from "../identity/identity.types";
+import { gatewayMigrations } from "./gateway.migrations";
+import { PgRateStore } from "./gateway.rate-limits";
 
 /**
  * The REST gateway: routes `/api/*` to published actions, resolves the Bearer token into
@@ -25,6 +31,8 @@ type Req = IncomingMessage & {
 	originalUrl?: string;
 	/** The response cache's generation when the request arrived (set for requests whose answer may be kept). */
 	$cacheGeneration?: number;
+	/** The client's address (X-Forwarded-For believed only from TRUSTED_PROXIES). */
+	$clientIp?: string;
 	socket: { remoteAddress?: string };
 };
 
@@ -34,6 +42,12 @@ interface GatewayVars {
 	/** Access tokens identity has resolved, so a client's next requests do not ask it again. */
 	tokens: TtlMap<AuthUser>;
 	routes: { opts: { autoAliases?: boolean } }[];
+	clients: ClientAddresses;
+	/** Per-client limits, every /api request and /api/auth/* (RATE_LIMIT_API, RATE_LIMIT_AUTH). */
+	limits: { api?: RateLimiter; auth?: RateLimiter };
+	/** The gateway's schema: the counters the rate limits of every gateway add up in. */
+	db?: ServiceDatabase;
+	rateSync?: Pump;
 }
 interface GatewayMethods {
 	authenticate(ctx: Context<unknown, CallerMeta>, route: unknown, req: Req): Promise<AuthUser | null>;
@@ -44,6 +58,8 @@ interface GatewayMethods {
 	errorHandler(req: Req, res: ServerResponse, err: unknown): void;
 	sendError(req: Req, res: ServerResponse, err: unknown): void;
 	regenerateAutoAliases(route: unknown): void;
+	writeCorsHeaders(route: unknown, req: Req, res: ServerResponse, isPreFlight: boolean): void;
+	rateLimited(req: Req): number;
 }
 type GatewayThis = Service<ApiSettingsSchema> & GatewayVars & GatewayMethods;
 
@@ -56,6 +72,34 @@ const BODY_ERRORS: Record<string, { code: number; type: string; message: string 
 	"request.aborted": { code: 400, type: "REQUEST_ABORTED", message: "The request was aborted" },
 	"request.size.invalid": { code: 400, type: "INVALID_BODY_SIZE", message: "The request body size does not match its Content-Length" }
 };
+
+/**
+ * JSON bodies lose `__proto__` and `constructor` keys as they are parsed: no code further on can be tricked
+ * into changing a prototype by merging a request body into an object.
+ */
+export function dropPrototypeKeys(key: string, value: unknown): unknown {
+	return key === "__proto__" || key === "constructor" ? undefined : value;
+}
+
+/** What each response says about how to handle it: sniffing, framing, referrers, caching and, behind TLS, HSTS. */
+export function securityHeaders(path: string, authorized: boolean, https: boolean): Record<string, string> {
+	const headers: Record<string, string> = {
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options": "DENY",
+		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+		"Referrer-Policy": "no-referrer"
+	};
+	// tokens and account data must never sit in a browser's or a proxy's cache
+	if (authorized || path.startsWith("/api/auth/") || path === "/api/auth") headers["Cache-Control"] = "no-store";
+	if (https) headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains";
+	return headers;
+}
+
+/** Non-GET requests take their parameters from the body and the path only: secrets never ride in URLs. */
+function bodyAndPathOnly(req: Req & { query?: unknown }, _res: ServerResponse, next: (err?: unknown) => void): void {
+	if (req.method !== "GET" && req.method !== "HEAD") req.query = {};
+	next();
+}
 
 export interface ErrorBody {
 	name: string;
@@ -85,6 +129,11 @@ export function toErrorBody(err: unknown): ErrorBody {
 	}
 	// An action that exists but is not published: the same answer as an unknown route, without node names.
 	if (e?.type === "SERVICE_NOT_FOUND") return { name: "NotFoundError", message: "Not found", code: 404, type: "NOT_FOUND" };
+	// A compressed body that does not decompress (Content-Encoding: gzip over garbage): zlib's error, which
+	// moleculer-web passes on with zlib's code (Z_DATA_ERROR, Z_BUF_ERROR, ...) in place of a status.
+	if (typeof e?.code === "string" && /^Z_[A-Z_]+$/.test(e.code)) {
+		return { name: "BadRequestError", message: "The request body could not be decompressed", code: 400, type: "INVALID_BODY" };
+	}
 	const code = typeof e?.code === "number" ? e.code : 500;
 	if (code >= 400 && code < 500) {
 		return { name: e.name ?? "ClientError", message: e.message ?? "Bad request", code, type: e.type ?? "BAD_REQUEST", data: publicData(e.type, e.data) };
@@ -117,6 +166,12 @@ export function keepTokenMs(token: string, now = Date.now()): number {
 	return typeof exp === "number" ? Math.min(exp * 1000 - now, MAX_KEEP_TOKEN_MS) : 0;
 }
 
+/** Routes match paths case-sensitively: /api/Products is not /api/products (moleculer-web's types lack the option). */
+const caseSensitive = { pathToRegexpOptions: { sensitive: true } };
+
+/** How often a gateway reports its rate-limit counts to the others and learns theirs. */
+const RATE_SYNC_MS = 500;
+
 /** Default lifetime of a kept response when the action's `cache` names no `ttl`. */
 const DEFAULT_RESPONSE_TTL_SECONDS = 60;
 
@@ -134,6 +189,19 @@ function cacheableFor(req: Req, res: ServerResponse): number | undefined {
 export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> {
 	const g = config.gateway;
 	const verbose = config.logLevel === "debug" || config.logLevel === "trace";
+	const allowedOrigins = new Set(g.corsOrigins);
+	// Only with CORS_ORIGINS: an origin is allowed when it is one of them, exactly (not a substring of one).
+	const cors =
+		allowedOrigins.size > 0
+			? {
+					origin: (origin: string) => allowedOrigins.has(origin),
+					methods: ["GET", "POST", "PATCH", "PUT", "DELETE"],
+					allowedHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+					exposedHeaders: ["Location", "Retry-After", "Idempotent-Replayed", "X-Request-Id"],
+					credentials: false,
+					maxAge: 600
+				}
+			: undefined;
 	return {
 		name: "gateway",
 		mixins: [ApiGateway],
@@ -148,6 +216,7 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 				{
 					name: "health",
 					path: "/health",
+					...caseSensitive,
 					authentication: false,
 					authorization: false,
 					mappingPolicy: "restrict",
@@ -167,12 +236,16 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 					path: "/api",
 					autoAliases: true,
 					mappingPolicy: "restrict",
+					// /api/Products is not /api/products
+					...caseSensitive,
 					authentication: true,
 					authorization: true,
-					bodyParsers: { json: { strict: true, limit: g.bodyLimit }, urlencoded: false },
+					cors,
+					bodyParsers: { json: { strict: true, limit: g.bodyLimit, reviver: dropPrototypeKeys }, urlencoded: false },
+					use: [bodyAndPathOnly],
 					callOptions: { timeout: 30_000 },
 					onBeforeCall(this: GatewayThis, ctx: Context<unknown, CallerMeta>, _route: unknown, req: Req) {
-						ctx.meta.clientIp = req.socket.remoteAddress;
+						ctx.meta.clientIp = req.$clientIp;
 						// repeated headers arrive joined with ", ", which the order service refuses as a key
 						const key = req.headers["idempotency-key"];
 						if (key !== undefined) ctx.meta.idempotencyKey = Array.isArray(key) ? key.join(", ") : key;
@@ -191,8 +264,9 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 			}
 		},
 
-		// moleculer-web's alias listing is not part of our API
-		actions: { listAliases: false },
+		// moleculer-web's alias listing is not part of our API, and nothing reachable over the bus may add or
+		// remove routes (addRoute would let any caller publish an unauthenticated route)
+		actions: { listAliases: false, addRoute: false, removeRoute: false },
 
 		events: {
 			/** A service's cached reads are stale (the catalog changed): so are the responses made from them. */
@@ -202,6 +276,12 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 			/** Invalidations sent while this node was cut off were missed. */
 			"$transporter.connected"(this: GatewayThis) {
 				this.responses.clear();
+				this.tokens.clear();
+			},
+			/** Sessions ended (logout, a stolen refresh token, a password change): their kept tokens stop working now. */
+			"identity.sessionsEnded"(this: GatewayThis, ctx: Context<SessionsEndedEvent>) {
+				const { userId, sessionIds } = ctx.params;
+				this.tokens.deleteWhere((user: AuthUser) => user.id === userId && (!sessionIds || (user.sessionId !== undefined && sessionIds.includes(user.sessionId))));
 			},
 			// moleculer-web regenerates routes 500 ms after services change; do it at once when this node has
 			// started, so no request that arrives after start-up meets a 404 for a route that exists.
@@ -256,8 +336,29 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 				return json;
 			},
 
-			/** Answers a repeated anonymous read from the response cache; everything else goes through moleculer-web. */
+			/**
+			 * Every request: works out the client's address, sets the security headers and applies the rate limits;
+			 * then answers a repeated anonymous read from the response cache, and sends everything else through
+			 * moleculer-web.
+			 */
 			httpHandler(req: Req, res: ServerResponse, next?: unknown): Promise<unknown> {
+				const peer = req.socket.remoteAddress;
+				req.$clientIp = this.clients.resolve(peer, req.headers["x-forwarded-for"]);
+				const path = (req.url ?? "/").split("?")[0];
+				const https = this.clients.forwardedHttps(peer, req.headers["x-forwarded-proto"]);
+				for (const [name, value] of Object.entries(securityHeaders(path, req.headers.authorization !== undefined, https))) res.setHeader(name, value);
+				// a page calling its own origin needs no CORS (browsers send Origin on same-origin POSTs too)
+				const origin = req.headers.origin;
+				if (origin && req.headers.host && (origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`)) delete req.headers.origin;
+				if (path.startsWith("/api/") || path === "/api") {
+					const retryAfter = this.rateLimited(req);
+					if (retryAfter > 0) {
+						if (cors && req.headers.origin && allowedOrigins.has(req.headers.origin)) this.writeCorsHeaders({ cors }, req, res, false);
+						res.setHeader("Retry-After", String(retryAfter));
+						this.sendJson(res, 429, toErrorBody(new TooManyRequestsError("Too many requests; slow down", retryAfter)));
+						return Promise.resolve();
+					}
+				}
 				if (req.method === "GET" && req.headers.authorization === undefined) {
 					const hit = this.responses.get(req.url!);
 					if (hit) {
@@ -268,6 +369,14 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 					req.$cacheGeneration = this.responses.current;
 				}
 				return ApiGateway.methods!.httpHandler.call(this, req, res, next);
+			},
+
+			/** Counts the request against the client's limits; answers 0, or the seconds until it may come back. */
+			rateLimited(this: GatewayThis, req: Req): number {
+				const client = addressKey(req.$clientIp ?? "unknown");
+				const auth = this.limits.auth && req.url!.startsWith("/api/auth/") ? this.limits.auth.take(client) : 0;
+				if (auth > 0) return auth;
+				return this.limits.api?.take(client) ?? 0;
 			},
 
 			/** moleculer-web's error path, without its own log line (with a stack) for every 5xx: `onError` logs. */
@@ -287,11 +396,47 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 			this.responses = new ResponseCache(config.cache.maxEntries, config.cache.maxBytes);
 			// an access token (the key) may be 8 kB: 10,000 of them would be 80 MB, so bytes are bounded too
 			this.tokens = new TtlMap(MAX_KEPT_TOKENS, 16 * 1024 * 1024);
+			this.clients = new ClientAddresses(g.trustedProxies);
+			this.limits = {
+				api: g.rateLimits.api && new RateLimiter("api", g.rateLimits.api),
+				auth: g.rateLimits.auth && new RateLimiter("auth", g.rateLimits.auth)
+			};
 		},
 
-		started(this: GatewayThis) {
+		async started(this: GatewayThis) {
 			const address = this.server.address() as AddressInfo | null;
 			if (address) this.logger.info(`REST gateway listening on http://${g.host === "0.0.0.0" ? "127.0.0.1" : g.host}:${address.port}/api`);
+			const limiters = Object.values(this.limits).filter((l): l is RateLimiter => l !== undefined);
+			if (limiters.length === 0) return;
+			// The gateways of a cluster add their counts up in PostgreSQL (the gateway's own schema); whenever it
+			// does not answer, each goes on limiting on its own counts.
+			const db = await ServiceDatabase.open({ service: "gateway", config: config.database, migrations: gatewayMigrations, log: msg => this.logger.info(msg) });
+			this.db = db;
+			const store = new PgRateStore(db);
+			let lastPurge = 0;
+			let quietUntil = 0;
+			this.rateSync = new Pump(
+				async () => {
+					await Promise.all(limiters.map(l => l.sync(store)));
+					if (Date.now() - lastPurge > 60_000) {
+						lastPurge = Date.now();
+						await store.purge();
+					}
+				},
+				RATE_SYNC_MS,
+				err => {
+					if (Date.now() < quietUntil) return;
+					quietUntil = Date.now() + 60_000;
+					this.logger.warn("Sharing the rate-limit counts failed; limiting on this node's counts until it works again:", (err as Error).message);
+				}
+			);
+			this.rateSync.start();
+		},
+
+		async stopped(this: GatewayThis) {
+			await this.rateSync?.stop();
+			await this.db?.close();
+			this.db = undefined;
 		}
 	};
 }

@@ -1,9 +1,11 @@
+import fs from "node:fs";
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { AppConfig } from "../../lib/config";
 import { projectRoot } from "../../lib/paths";
+import { ForbiddenError, UnauthenticatedError } from "../../lib/errors";
 import type { AuthUser, CallerMeta, LoginResult, TokenPair, UserDto } from "./identity.types";
 
 /**
@@ -66,6 +68,19 @@ function toTokenResponse(t: TokenPair, user?: UserDto) {
 	};
 }
 
+/** The caller's access token from `authorization: Bearer <token>` metadata, if any. */
+export function bearerToken(metadata: grpc.Metadata): string | undefined {
+	const [value] = metadata.get("authorization");
+	const match = typeof value === "string" ? /^Bearer\s+(\S+)\s*$/i.exec(value) : null;
+	return match?.[1];
+}
+
+/** The client's address from a grpc-js peer string (`ipv4:10.0.0.1:5000`, `ipv6:[::1]:5000`). */
+export function peerAddress(peer: string): string {
+	const m = /^ipv[46]:(?:\[([^\]]+)\]|([^:]+)):\d+$/.exec(peer) ?? /^\[?([^\]]+)\]?:\d+$/.exec(peer);
+	return m ? (m[1] ?? m[2]) : peer;
+}
+
 export function loadIdentityProto(): grpc.GrpcObject {
 	const definition = protoLoader.loadSync(path.join(projectRoot(), "proto", "identity.proto"), {
 		keepCase: true,
@@ -78,7 +93,7 @@ export function loadIdentityProto(): grpc.GrpcObject {
 }
 
 export function createIdentityGrpcService(config: AppConfig): ServiceSchema<ServiceSettingSchema, Record<string, never>, GrpcVars> {
-	const { grpcPort, grpcHost } = config.identity;
+	const { grpcPort, grpcHost, grpcTls } = config.identity;
 	return {
 		name: "identity-grpc",
 		dependencies: ["identity"],
@@ -87,14 +102,20 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 			const proto = loadIdentityProto() as unknown as {
 				momentum: { identity: { v1: { IdentityService: grpc.ServiceClientConstructor } } };
 			};
-			const call = <T>(action: string, params: object, peer?: string) =>
-				this.broker.call<T, object>(action, params, { meta: { clientIp: peer } satisfies CallerMeta });
+			const call = <T>(action: string, params: object, meta: CallerMeta = {}) => this.broker.call<T, object>(action, params, { meta });
+
+			/** The caller of an RPC that needs one: `authorization: Bearer <access token>` metadata, resolved by identity. */
+			const caller = async (metadata: grpc.Metadata): Promise<AuthUser> => {
+				const token = bearerToken(metadata);
+				if (!token) throw new UnauthenticatedError("This call needs 'authorization: Bearer <access token>' metadata");
+				return call<AuthUser>("identity.resolveToken", { token });
+			};
 
 			/** Wraps an async handler: its answer or its error goes back as gRPC status. */
 			const unary =
-				<Req, Res>(fn: (req: Req, peer: string) => Promise<Res>): grpc.handleUnaryCall<Req, Res> =>
+				<Req, Res>(fn: (req: Req, peer: string, metadata: grpc.Metadata) => Promise<Res>): grpc.handleUnaryCall<Req, Res> =>
 				(call, callback) => {
-					fn(call.request, call.getPeer()).then(
+					fn(call.request, peerAddress(call.getPeer()), call.metadata).then(
 						res => callback(null, res),
 						err => {
 							const status = toGrpcError(err);
@@ -104,7 +125,6 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 					);
 				};
 			const optional = (s: string) => (s === "" ? undefined : s);
-			const peerIp = (peer: string) => peer.replace(/^ipv[46]:/, "").replace(/:\d+$/, "");
 
 			const server = new grpc.Server();
 			server.addService(proto.momentum.identity.v1.IdentityService.service, {
@@ -118,7 +138,8 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 					return { user: toGrpcUser(user) };
 				}),
 				Login: unary<{ email: string; password: string }, object>(async (req, peer) => {
-					const res = await call<LoginResult>("identity.login", { email: req.email, password: req.password }, peerIp(peer));
+					// throttled like a login over HTTP, by the caller's address
+					const res = await call<LoginResult>("identity.login", { email: req.email, password: req.password }, { clientIp: peer });
 					return toTokenResponse(res, res.user);
 				}),
 				RefreshToken: unary<{ refresh_token: string }, object>(async req =>
@@ -141,14 +162,22 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 						throw err;
 					}
 				}),
-				GetUser: unary<{ id: string }, object>(async req => ({ user: toGrpcUser(await call<UserDto>("identity.get", { id: req.id })) }))
+				/** One's own user; an admin may ask for anyone. */
+				GetUser: unary<{ id: string }, object>(async (req, _peer, metadata) => {
+					const me = await caller(metadata);
+					if (req.id !== me.id && !me.roles.includes("admin")) throw new ForbiddenError("You may only read your own user");
+					return { user: toGrpcUser(await call<UserDto>("identity.get", { id: req.id })) };
+				})
 			});
 
+			const credentials = grpcTls
+				? grpc.ServerCredentials.createSsl(null, [{ cert_chain: fs.readFileSync(grpcTls.certFile), private_key: fs.readFileSync(grpcTls.keyFile) }], false)
+				: grpc.ServerCredentials.createInsecure();
 			this.port = await new Promise<number>((resolve, reject) =>
-				server.bindAsync(`${grpcHost}:${grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)))
+				server.bindAsync(`${grpcHost}:${grpcPort}`, credentials, (err, port) => (err ? reject(err) : resolve(port)))
 			);
 			this.server = server;
-			this.logger.info(`Identity gRPC listening on ${grpcHost}:${this.port}`);
+			this.logger.info(`Identity gRPC listening on ${grpcHost}:${this.port}${grpcTls ? " (TLS)" : " (plaintext; IDENTITY_GRPC_TLS_CERT and _KEY turn on TLS)"}`);
 		},
 
 		async stopped(this: GrpcThis) {

@@ -39,5 +39,32 @@ export const identityMigrations: Migration[] = [
 		down: async ({ sql }) => {
 			await sql(`DROP TABLE login_failures, refresh_tokens, users`);
 		}
+	},
+	{
+		name: "0002-login-counters-and-addresses",
+		up: async ({ sql }) => {
+			// A progressive counter spaces attempts out from the last one.
+			await sql(`ALTER TABLE login_failures ADD COLUMN last_attempt_at timestamptz NOT NULL DEFAULT now()`);
+			await sql(`CREATE INDEX login_failures_window_idx ON login_failures (window_started_at)`);
+			// Where each account signed in from: its owner is never slowed down there by someone else's guesses.
+			await sql(`
+				CREATE TABLE login_addresses (
+					user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+					address text NOT NULL,
+					last_login_at timestamptz NOT NULL DEFAULT now(),
+					PRIMARY KEY (user_id, address)
+				)`);
+			await sql(`CREATE INDEX login_addresses_last_login_idx ON login_addresses (last_login_at)`);
+			// The purge looks for dead tokens by expiry and by revocation.
+			await sql(`CREATE INDEX refresh_tokens_expires_idx ON refresh_tokens (expires_at)`);
+			// Access tokens name their session (the family): resolving one asks whether the family is still live.
+			await sql(`CREATE INDEX refresh_tokens_live_family_idx ON refresh_tokens (family_id) WHERE revoked_at IS NULL`);
+		},
+		down: async ({ sql }) => {
+			await sql(`DROP INDEX refresh_tokens_live_family_idx, refresh_tokens_expires_idx`);
+			await sql(`DROP TABLE login_addresses`);
+			await sql(`ALTER TABLE login_failures DROP COLUMN last_attempt_at`);
+			await sql(`DROP INDEX IF EXISTS login_failures_window_idx`);
+		}
 	}
 ];

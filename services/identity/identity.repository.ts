@@ -1,7 +1,7 @@
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "../../lib/database";
-import type { FailureRecord, StoredRefreshToken } from "./identity.tokens";
-import type { Role, UserDto } from "./identity.types";
+import { progressiveDelaySeconds, type LoginCounter, type StoredRefreshToken } from "./identity.tokens";
+import type { AuthUser, Role, UserDto } from "./identity.types";
 
 /** The only code that touches the `identity` schema. Answers plain objects. */
 
@@ -18,7 +18,19 @@ interface UserRow {
 export interface UserWithHash {
 	user: UserDto;
 	passwordHash: string;
+	/** The account signed in from the address asked about before. */
+	knownAddress: boolean;
 }
+
+/** A login attempt the counters refused: why not, and in how many seconds to try again. */
+class LoginRefused extends Error {
+	constructor(readonly retryAfter: number) {
+		super("login attempt refused");
+	}
+}
+
+/** Rows deleted per statement by the purge, so no statement holds many locks or runs long. */
+const PURGE_BATCH = 1000;
 
 export interface RefreshTokenRecord extends StoredRefreshToken {
 	id: string;
@@ -57,9 +69,27 @@ export class IdentityRepository {
 		return rows[0] && toUser(rows[0]);
 	}
 
-	async findByEmail(email: string): Promise<UserWithHash | undefined> {
-		const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE lower(email) = lower($1)`, [email]);
-		return row && { user: toUser(row), passwordHash: row.password_hash };
+	/** The user with this e-mail, with their password hash and whether they signed in from `address` before. */
+	async findByEmail(email: string, address = ""): Promise<UserWithHash | undefined> {
+		const [row] = await this.db.query<UserRow & { known_address: boolean }>(
+			`SELECT ${USER_COLUMNS}, EXISTS (SELECT 1 FROM login_addresses a WHERE a.user_id = users.id AND a.address = $2) AS known_address
+			 FROM users WHERE lower(email) = lower($1)`,
+			[email, address]
+		);
+		return row && { user: toUser(row), passwordHash: row.password_hash, knownAddress: row.known_address };
+	}
+
+	/**
+	 * The caller an access token stands for, from current data: the user still exists and the session the
+	 * token was issued in (its refresh-token family) has not ended (logout, reuse, password change).
+	 */
+	async resolveSession(userId: string, sessionId: string): Promise<AuthUser | undefined> {
+		const [row] = await this.db.query<{ id: string; email: string; roles: Role[] }>(
+			`SELECT u.id, u.email, u.roles FROM users u
+			 WHERE u.id = $1 AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = $2 AND r.user_id = u.id AND r.revoked_at IS NULL)`,
+			[userId, sessionId]
+		);
+		return row && { id: row.id, email: row.email, roles: row.roles, sessionId };
 	}
 
 	async findById(id: string): Promise<UserDto | undefined> {
@@ -117,26 +147,121 @@ export class IdentityRepository {
 		await this.db.execute(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [familyId], transaction);
 	}
 
-	async findLoginFailures(key: string): Promise<FailureRecord | undefined> {
-		const [row] = await this.db.query<{ failures: number; window_started_at: Date }>(
-			`SELECT failures, window_started_at FROM login_failures WHERE key = $1`,
-			[key]
-		);
-		return row && { failures: row.failures, windowStartedAt: row.window_started_at };
+	/**
+	 * Takes one attempt from each counter, all or none, before the password is checked: with any number of
+	 * attempts at once, at most each counter's allowance gets through (the counter rows are locked in a fixed
+	 * order, so concurrent attempts queue on them instead of all reading "not yet"). Answers 0 when the attempt
+	 * may go on, else the seconds until the first refusing counter lets one through.
+	 */
+	async takeLoginAttempt(counters: LoginCounter[]): Promise<number> {
+		try {
+			await this.db.transaction(async t => {
+				for (const c of counters) {
+					const taken = await this.db.execute(
+						`INSERT INTO login_failures AS f (key, failures, window_started_at, last_attempt_at) VALUES ($1, 1, now(), now())
+						 ON CONFLICT (key) DO UPDATE SET
+						   failures = CASE WHEN f.window_started_at <= now() - make_interval(secs => $2) THEN 1 ELSE f.failures + 1 END,
+						   window_started_at = CASE WHEN f.window_started_at <= now() - make_interval(secs => $2) THEN now() ELSE f.window_started_at END,
+						   last_attempt_at = now()
+						 WHERE f.window_started_at <= now() - make_interval(secs => $2)
+						    OR f.failures < $3
+						    OR ($4 AND f.last_attempt_at <= now() - make_interval(secs => least($2, power(2, least(30, f.failures - $3 + 1)))))
+						 RETURNING failures`,
+						[c.key, c.windowSeconds, c.max, c.progressive === true],
+						t
+					);
+					if (taken.length === 0) throw new LoginRefused(await this.loginRetryAfter(c, t));
+				}
+			});
+			return 0;
+		} catch (err) {
+			if (err instanceof LoginRefused) return err.retryAfter;
+			throw err;
+		}
 	}
 
-	/** Counts a failed login; a window older than `windowSeconds` starts over. */
-	async recordLoginFailure(key: string, windowSeconds: number): Promise<void> {
+	/** Seconds until a counter that refused lets an attempt through. */
+	private async loginRetryAfter(c: LoginCounter, t: Transaction): Promise<number> {
+		const [row] = await this.db.query<{ failures: number; window_left: number; since_last: number }>(
+			`SELECT failures, extract(epoch FROM window_started_at + make_interval(secs => $2) - now())::float8 AS window_left,
+			        extract(epoch FROM now() - last_attempt_at)::float8 AS since_last
+			 FROM login_failures WHERE key = $1`,
+			[c.key, c.windowSeconds],
+			t
+		);
+		if (!row) return 1;
+		let wait = row.window_left;
+		if (c.progressive) wait = Math.min(wait, progressiveDelaySeconds(row.failures, c.max, c.windowSeconds) - row.since_last);
+		return Math.max(1, Math.ceil(wait));
+	}
+
+	/**
+	 * Gives back the attempt a login took, for one that was no failure (the password was right, or it was never
+	 * checked): the account-and-address counter starts over, the wider ones count one less.
+	 */
+	async returnLoginAttempt(counters: LoginCounter[], succeeded: boolean): Promise<void> {
+		const pair = counters.filter(c => c.key.startsWith("account-address:")).map(c => c.key);
+		const wider = counters.filter(c => !c.key.startsWith("account-address:")).map(c => c.key);
+		await this.db.transaction(async t => {
+			if (succeeded) await this.db.execute(`DELETE FROM login_failures WHERE key = ANY($1)`, [pair], t);
+			const decrement = succeeded ? wider : [...pair, ...wider];
+			if (decrement.length > 0) await this.db.execute(`UPDATE login_failures SET failures = greatest(failures - 1, 0) WHERE key = ANY($1)`, [decrement], t);
+		});
+	}
+
+	/** Remembers that the user signed in from `address`. */
+	async rememberAddress(userId: string, address: string): Promise<void> {
 		await this.db.execute(
-			`INSERT INTO login_failures (key, failures, window_started_at) VALUES ($1, 1, now())
-			 ON CONFLICT (key) DO UPDATE SET
-			   failures = CASE WHEN login_failures.window_started_at < now() - make_interval(secs => $2) THEN 1 ELSE login_failures.failures + 1 END,
-			   window_started_at = CASE WHEN login_failures.window_started_at < now() - make_interval(secs => $2) THEN now() ELSE login_failures.window_started_at END`,
-			[key, windowSeconds]
+			`INSERT INTO login_addresses (user_id, address) VALUES ($1, $2)
+			 ON CONFLICT (user_id, address) DO UPDATE SET last_login_at = now()`,
+			[userId, address]
 		);
 	}
 
-	async clearLoginFailures(key: string): Promise<void> {
-		await this.db.execute(`DELETE FROM login_failures WHERE key = $1`, [key]);
+	/** Ends every session of a user (every refresh-token family, and with them their access tokens). */
+	async revokeAllSessions(userId: string, transaction?: Transaction): Promise<void> {
+		await this.db.execute(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId], transaction);
+	}
+
+	/**
+	 * Deletes what no longer answers anything, in small batches: login counters whose window is over, refresh
+	 * tokens past their expiry, whole sessions ended more than a day ago (a token of theirs presented again is
+	 * refused as unknown instead of revoked: the same 401), and sign-in addresses unused for 90 days.
+	 * Rotated tokens of live sessions stay until they expire: presenting one again is how theft is noticed.
+	 */
+	async purge(windowSeconds: number): Promise<{ counters: number; tokens: number; addresses: number }> {
+		const batches = async (sql: string, params: unknown[] = []) => {
+			let total = 0;
+			for (;;) {
+				const rows = await this.db.execute<{ n: number }>(sql, params);
+				const n = rows.length;
+				total += n;
+				if (n < PURGE_BATCH) return total;
+			}
+		};
+		const counters = await batches(
+			`DELETE FROM login_failures WHERE key IN (
+			   SELECT key FROM login_failures WHERE window_started_at < now() - make_interval(secs => $1) LIMIT ${PURGE_BATCH}
+			 ) RETURNING 1 AS n`,
+			[windowSeconds]
+		);
+		const tokens =
+			(await batches(
+				`DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens WHERE expires_at < now() LIMIT ${PURGE_BATCH}) RETURNING 1 AS n`
+			)) +
+			(await batches(
+				`DELETE FROM refresh_tokens WHERE id IN (
+				   SELECT r.id FROM refresh_tokens r
+				   WHERE r.revoked_at < now() - interval '1 day'
+				     AND NOT EXISTS (SELECT 1 FROM refresh_tokens l WHERE l.family_id = r.family_id AND (l.revoked_at IS NULL OR l.revoked_at >= now() - interval '1 day'))
+				   LIMIT ${PURGE_BATCH}
+				 ) RETURNING 1 AS n`
+			));
+		const addresses = await batches(
+			`DELETE FROM login_addresses WHERE (user_id, address) IN (
+			   SELECT user_id, address FROM login_addresses WHERE last_login_at < now() - interval '90 days' LIMIT ${PURGE_BATCH}
+			 ) RETURNING 1 AS n`
+		);
+		return { counters, tokens, addresses };
 	}
 }

@@ -1,19 +1,25 @@
+import crypto from "node:crypto";
 import bcrypt from "bcrypt";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { AppConfig } from "../../lib/config";
+import { Bulkhead } from "../../lib/bulkhead";
+import { addressKey } from "../../lib/client-address";
 import { InvalidInputError, NotFoundError, TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
+import { lineParam } from "../../lib/params";
+import { Pump } from "../../lib/pump";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
-import { EmailTakenError, InvalidCredentialsError, InvalidRefreshTokenError } from "./identity.errors";
+import { EmailTakenError, InvalidCredentialsError, InvalidRefreshTokenError, InvalidTokenError } from "./identity.errors";
 import { identityMigrations } from "./identity.migrations";
 import { IdentityRepository } from "./identity.repository";
 import {
 	hashRefreshToken,
 	judgeRefreshToken,
-	loginRetryAfter,
+	loginCounters,
 	newRefreshToken,
 	signAccessToken,
 	verifyAccessToken,
+	type LoginThrottleRules,
 	type TokenSettings
 } from "./identity.tokens";
 import type {
@@ -25,6 +31,7 @@ import type {
 	RefreshParams,
 	RegisterParams,
 	Role,
+	SessionsEndedEvent,
 	TokenPair,
 	TokenParams,
 	UserDto,
@@ -35,17 +42,22 @@ interface IdentitySettings extends ServiceSettingSchema {
 	rest: string;
 	tokens: TokenSettings;
 	bcryptRounds: number;
-	loginThrottle: { maxFailures: number; windowSeconds: number };
+	loginThrottle: LoginThrottleRules;
 	admin?: { email: string; password: string };
+	purgeIntervalSeconds: number;
 }
 
 interface IdentityVars extends DbThis, ReliableEventsThis {
 	repo: IdentityRepository;
 	/** A hash compared against when the e-mail is unknown, so a miss costs as long as a hit. */
 	dummyHash: string;
+	/** Bounds the bcrypt work this node runs and queues (BCRYPT_MAX_IN_FLIGHT, BCRYPT_MAX_QUEUE). */
+	bcrypt: Bulkhead;
+	purge: Pump;
 }
 interface IdentityMethods {
-	issueTokens(user: AuthUser, familyId?: string): Promise<TokenPair>;
+	issueTokens(user: AuthUser | UserDto): Promise<TokenPair>;
+	endSessions(ctx: Ctx<unknown>, event: SessionsEndedEvent): Promise<void>;
 	ensureAdmin(): Promise<void>;
 }
 type IdentityThis = Service<IdentitySettings> & IdentityVars & IdentityMethods;
@@ -74,8 +86,14 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 				refreshTokenTtlSeconds: c.refreshTokenTtlSeconds
 			},
 			bcryptRounds: c.bcryptRounds,
-			loginThrottle: { maxFailures: c.loginMaxFailures, windowSeconds: c.loginWindowSeconds },
+			loginThrottle: {
+				maxFailures: c.loginMaxFailures,
+				windowSeconds: c.loginWindowSeconds,
+				addressMaxFailures: c.loginAddressMaxFailures,
+				accountMaxFailures: c.loginAccountMaxFailures
+			},
 			admin: c.admin,
+			purgeIntervalSeconds: c.purgeIntervalSeconds,
 			// routes are /api/auth/..., not /api/identity/auth/...
 			rest: "/",
 			// never shown to other nodes in service discovery
@@ -92,7 +110,7 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 					$$strict: "remove",
 					email: credentials.email,
 					password: { type: "string", min: 8, max: 1024 },
-					name: { type: "string", trim: true, min: 1, max: 100 },
+					name: lineParam(1, 100),
 					phone: {
 						type: "string",
 						optional: true,
@@ -105,7 +123,7 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 					if (Buffer.byteLength(password) > BCRYPT_MAX_BYTES) {
 						throw new InvalidInputError([{ field: "password", message: `The 'password' field must be at most ${BCRYPT_MAX_BYTES} bytes.`, type: "stringMax" }]);
 					}
-					const passwordHash = await bcrypt.hash(password, this.settings.bcryptRounds);
+					const passwordHash = await this.bcrypt.run(() => bcrypt.hash(password, this.settings.bcryptRounds));
 					// the account and the fact that it exists commit together: the welcome is never lost
 					const user = await this.db.transaction(async t => {
 						const created = await this.repo.insertUser({ email, name, phone: phone ?? null, passwordHash, roles: ["customer"] }, t);
@@ -126,7 +144,13 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 				}
 			},
 
-			/** Exchanges e-mail and password for a token pair. Throws INVALID_CREDENTIALS (401), TOO_MANY_REQUESTS (429). */
+			/**
+			 * Exchanges e-mail and password for a token pair. Throws INVALID_CREDENTIALS (401), TOO_MANY_REQUESTS
+			 * (429, with Retry-After), SERVER_BUSY (503) when this node already checks as many passwords as it may.
+			 * Every attempt is counted before the password is checked (per account and address, per address, and
+			 * progressively per account from addresses it never signed in from), so no burst of guesses gets past
+			 * the limits, and a guesser elsewhere never locks the owner out of their usual address.
+			 */
 			login: {
 				rest: "POST /auth/login",
 				visibility: "published",
@@ -134,19 +158,25 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 				params: { $$strict: "remove", ...credentials },
 				async handler(this: IdentityThis, ctx: Ctx<LoginParams>): Promise<LoginResult> {
 					const { email, password } = ctx.params;
-					const throttleKey = `${email}|${ctx.meta.clientIp ?? "-"}`;
-					const retryAfter = loginRetryAfter(await this.repo.findLoginFailures(throttleKey), this.settings.loginThrottle);
+					const address = addressKey(ctx.meta.clientIp ?? "local");
+					const found = await this.repo.findByEmail(email, address);
+					const counters = loginCounters(email, address, found?.knownAddress === true, this.settings.loginThrottle);
+					const retryAfter = await this.repo.takeLoginAttempt(counters);
 					if (retryAfter > 0) {
 						ctx.meta.$responseHeaders = { "Retry-After": String(retryAfter) };
 						throw new TooManyRequestsError("Too many failed logins; try again later", retryAfter);
 					}
-					const found = await this.repo.findByEmail(email);
-					const ok = await bcrypt.compare(password, found?.passwordHash ?? this.dummyHash);
-					if (!found || !ok) {
-						await this.repo.recordLoginFailure(throttleKey, this.settings.loginThrottle.windowSeconds);
-						throw new InvalidCredentialsError();
+					let ok: boolean;
+					try {
+						// the owner at an address they used before goes ahead of strangers
+						ok = await this.bcrypt.run(() => bcrypt.compare(password, found?.passwordHash ?? this.dummyHash), found?.knownAddress === true);
+					} catch (err) {
+						// never checked: not a failure of the caller's
+						await this.repo.returnLoginAttempt(counters, false);
+						throw err;
 					}
-					await this.repo.clearLoginFailures(throttleKey);
+					if (!found || !ok) throw new InvalidCredentialsError();
+					await Promise.all([this.repo.returnLoginAttempt(counters, true), this.repo.rememberAddress(found.user.id, address)]);
 					const tokens = await this.issueTokens(found.user);
 					return { ...tokens, user: found.user };
 				}
@@ -166,7 +196,7 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 						const verdict = judgeRefreshToken(stored);
 						if (verdict === "reused") {
 							await this.repo.revokeFamily(stored.familyId, t);
-							return { error: "reused" as const, familyId: stored.familyId };
+							return { error: "reused" as const, familyId: stored.familyId, userId: stored.userId };
 						}
 						if (verdict !== "valid") return { error: verdict };
 						const user = await this.repo.findById(stored.userId);
@@ -175,14 +205,17 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 						const expiresAt = new Date(Date.now() + this.settings.tokens.refreshTokenTtlSeconds * 1000);
 						const nextId = await this.repo.insertRefreshToken({ userId: user.id, familyId: stored.familyId, hash: next.hash, expiresAt }, t);
 						await this.repo.markRotated(stored.id, nextId, t);
-						return { error: undefined, user, refreshToken: next.token };
+						return { error: undefined, user, refreshToken: next.token, familyId: stored.familyId };
 					});
 					if (outcome.error !== undefined) {
-						if (outcome.error === "reused") this.logger.warn(`Refresh token reuse detected: revoked token family ${outcome.familyId}`);
+						if (outcome.error === "reused") {
+							this.logger.warn(`Refresh token reuse detected: revoked token family ${outcome.familyId}`);
+							await this.endSessions(ctx, { userId: outcome.userId, sessionIds: [outcome.familyId] });
+						}
 						throw new InvalidRefreshTokenError(outcome.error);
 					}
 					return {
-						accessToken: signAccessToken(outcome.user, this.settings.tokens),
+						accessToken: signAccessToken({ userId: outcome.user.id, sessionId: outcome.familyId }, this.settings.tokens),
 						refreshToken: outcome.refreshToken,
 						tokenType: "Bearer",
 						expiresIn: this.settings.tokens.accessTokenTtlSeconds
@@ -190,7 +223,10 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 				}
 			},
 
-			/** Ends the session the refresh token belongs to (its whole family). Needs a user; answers 204. */
+			/**
+			 * Ends the session the refresh token belongs to (its whole family) and the session of the access token
+			 * used to call it: their access tokens stop working at once, on every gateway. Needs a user; answers 204.
+			 */
 			logout: {
 				rest: "POST /auth/logout",
 				visibility: "published",
@@ -199,11 +235,15 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 				async handler(this: IdentityThis, ctx: Ctx<RefreshParams>): Promise<null> {
 					const caller = ctx.meta.user;
 					if (!caller) throw new UnauthenticatedError();
-					await this.db.transaction(async t => {
+					const ended = await this.db.transaction(async t => {
+						const families = caller.sessionId ? [caller.sessionId] : [];
 						const stored = await this.repo.lockRefreshToken(hashRefreshToken(ctx.params.refreshToken), t);
 						// Someone else's or an unknown token: nothing of the caller's to end, and nothing to reveal.
-						if (stored && stored.userId === caller.id) await this.repo.revokeFamily(stored.familyId, t);
+						if (stored && stored.userId === caller.id && !families.includes(stored.familyId)) families.push(stored.familyId);
+						for (const family of families) await this.repo.revokeFamily(family, t);
+						return families;
 					});
+					if (ended.length > 0) await this.endSessions(ctx, { userId: caller.id, sessionIds: ended });
 					ctx.meta.$statusCode = 204;
 					return null;
 				}
@@ -222,12 +262,19 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 				}
 			},
 
-			/** Who an access token belongs to. Throws INVALID_TOKEN (401). Used by the gateway and the gRPC adapter. */
+			/**
+			 * Who an access token belongs to, from current data: the user must still exist and the token's session
+			 * must not have ended; roles are the user's roles now, whatever the token says. Throws INVALID_TOKEN
+			 * (401). Used by the gateway and the gRPC adapter.
+			 */
 			resolveToken: {
 				visibility: "public",
 				params: { token: { type: "string", min: 1, max: 8192 } },
-				handler(this: IdentityThis, ctx: Ctx<TokenParams>): AuthUser {
-					return verifyAccessToken(ctx.params.token, this.settings.tokens);
+				async handler(this: IdentityThis, ctx: Ctx<TokenParams>): Promise<AuthUser> {
+					const claims = verifyAccessToken(ctx.params.token, this.settings.tokens);
+					const user = await this.repo.resolveSession(claims.userId, claims.sessionId);
+					if (!user) throw new InvalidTokenError("revoked");
+					return user;
 				}
 			},
 
@@ -244,16 +291,26 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 		},
 
 		methods: {
-			async issueTokens(this: IdentityThis, user: AuthUser, familyId?: string): Promise<TokenPair> {
+			/** A new session: a refresh token starting a family, and an access token naming it. */
+			async issueTokens(this: IdentityThis, user: AuthUser | UserDto): Promise<TokenPair> {
 				const refresh = newRefreshToken();
 				const expiresAt = new Date(Date.now() + this.settings.tokens.refreshTokenTtlSeconds * 1000);
+				const familyId = crypto.randomUUID();
 				await this.repo.insertRefreshToken({ userId: user.id, familyId, hash: refresh.hash, expiresAt });
 				return {
-					accessToken: signAccessToken(user, this.settings.tokens),
+					accessToken: signAccessToken({ userId: user.id, sessionId: familyId }, this.settings.tokens),
 					refreshToken: refresh.token,
 					tokenType: "Bearer",
 					expiresIn: this.settings.tokens.accessTokenTtlSeconds
 				};
+			},
+
+			/**
+			 * Tells every node that these sessions ended (broadcast): a gateway drops the answers it kept for their
+			 * access tokens, so they stop working everywhere at once rather than when the kept answer runs out.
+			 */
+			async endSessions(this: IdentityThis, ctx: Ctx<unknown>, event: SessionsEndedEvent): Promise<void> {
+				await ctx.broadcast("identity.sessionsEnded", event);
 			},
 
 			/** Makes sure the configured admin exists and holds the admin role. Safe when several instances start at once. */
@@ -280,10 +337,30 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 			}
 		},
 
+		created(this: IdentityThis) {
+			this.bcrypt = new Bulkhead(c.bcryptMaxInFlight, c.bcryptMaxQueue);
+		},
+
 		async started(this: IdentityThis) {
 			this.repo = new IdentityRepository(this.db);
 			this.dummyHash = await bcrypt.hash("not-a-real-password", this.settings.bcryptRounds);
 			await this.ensureAdmin();
+			// counters past their window and dead sessions go, so the tables do not grow with every guess and login
+			this.purge = new Pump(
+				async () => {
+					const purged = await this.repo.purge(this.settings.loginThrottle.windowSeconds);
+					if (purged.counters + purged.tokens + purged.addresses > 0) {
+						this.logger.info(`Purged ${purged.counters} login counters, ${purged.tokens} refresh tokens, ${purged.addresses} sign-in addresses`);
+					}
+				},
+				this.settings.purgeIntervalSeconds * 1000,
+				err => this.logger.warn("Purging identity's expired rows failed; will try again:", err)
+			);
+			this.purge.start();
+		},
+
+		async stopped(this: IdentityThis) {
+			await this.purge?.stop();
 		}
 	};
 }

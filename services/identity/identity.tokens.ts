@@ -1,7 +1,6 @@
 import crypto from "node:crypto";
 import jwt from "jsonwebtoken";
 import { InvalidTokenError } from "./identity.errors";
-import { ROLES, type AuthUser, type Role } from "./identity.types";
 
 /** Pure token rules: no I/O, the clock comes in as an argument. */
 
@@ -15,26 +14,45 @@ export interface TokenSettings {
 
 const ALGORITHM = "HS256" as const;
 
-export function signAccessToken(user: AuthUser, s: TokenSettings, now: Date = new Date()): string {
+/**
+ * What an access token says: who (`sub`) and which session (`sid`, the refresh-token family it was issued
+ * with). Nothing about what the caller may do: roles are read from identity's current data every time a
+ * token is resolved, so a token cannot carry more rights than its user holds now.
+ */
+export interface AccessClaims {
+	userId: string;
+	sessionId: string;
+}
+
+/** A token whose `iat` is further ahead than this is refused (clocks of identity's nodes may differ a little). */
+export const MAX_CLOCK_SKEW_SECONDS = 30;
+
+export function signAccessToken(claims: AccessClaims, s: TokenSettings, now: Date = new Date()): string {
 	const iat = Math.floor(now.getTime() / 1000);
-	return jwt.sign({ email: user.email, roles: user.roles, iat, exp: iat + s.accessTokenTtlSeconds }, s.jwtSecret, {
+	return jwt.sign({ sid: claims.sessionId, iat, exp: iat + s.accessTokenTtlSeconds }, s.jwtSecret, {
 		algorithm: ALGORITHM,
 		issuer: s.jwtIssuer,
 		audience: s.jwtAudience,
-		subject: user.id,
+		subject: claims.userId,
 		jwtid: crypto.randomUUID()
 	});
 }
 
-/** The caller an access token names; throws `InvalidTokenError` for anything but a valid, current token. */
-export function verifyAccessToken(token: string, s: TokenSettings, now: Date = new Date()): AuthUser {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The claims of a valid, current access token; throws `InvalidTokenError` for anything else: a bad signature,
+ * issuer, audience or algorithm, no `exp`, an `iat` in the future, or claims that are not ours.
+ */
+export function verifyAccessToken(token: string, s: TokenSettings, now: Date = new Date()): AccessClaims {
+	const nowSeconds = Math.floor(now.getTime() / 1000);
 	let claims: jwt.JwtPayload;
 	try {
 		const decoded = jwt.verify(token, s.jwtSecret, {
 			algorithms: [ALGORITHM],
 			issuer: s.jwtIssuer,
 			audience: s.jwtAudience,
-			clockTimestamp: Math.floor(now.getTime() / 1000)
+			clockTimestamp: nowSeconds
 		});
 		if (typeof decoded === "string") throw new InvalidTokenError("malformed");
 		claims = decoded;
@@ -43,16 +61,13 @@ export function verifyAccessToken(token: string, s: TokenSettings, now: Date = n
 		if (err instanceof jwt.TokenExpiredError) throw new InvalidTokenError("expired");
 		throw new InvalidTokenError("invalid");
 	}
-	const roles = claims.roles;
-	if (
-		typeof claims.sub !== "string" ||
-		typeof claims.email !== "string" ||
-		!Array.isArray(roles) ||
-		!roles.every(r => (ROLES as readonly string[]).includes(r))
-	) {
+	// jsonwebtoken accepts a token without exp (it never expires) and does not look at iat
+	if (typeof claims.exp !== "number" || typeof claims.iat !== "number") throw new InvalidTokenError("malformed");
+	if (claims.iat > nowSeconds + MAX_CLOCK_SKEW_SECONDS) throw new InvalidTokenError("invalid");
+	if (typeof claims.sub !== "string" || !UUID.test(claims.sub) || typeof claims.sid !== "string" || !UUID.test(claims.sid)) {
 		throw new InvalidTokenError("malformed");
 	}
-	return { id: claims.sub, email: claims.email, roles: roles as Role[] };
+	return { userId: claims.sub, sessionId: claims.sid };
 }
 
 /** A new opaque refresh token and the hash we store in its place. */
@@ -82,20 +97,41 @@ export function judgeRefreshToken(t: StoredRefreshToken, now: Date = new Date())
 	return "valid";
 }
 
-export interface LoginThrottle {
+/**
+ * One counter a login attempt is taken from before the password is checked. At most `max` attempts per
+ * window; a `progressive` counter then lets one more through each time a delay has passed, doubling with
+ * every attempt (capped at the window), so it slows a guesser down without ever shutting the door.
+ */
+export interface LoginCounter {
+	key: string;
+	max: number;
+	windowSeconds: number;
+	progressive?: boolean;
+}
+
+export interface LoginThrottleRules {
+	/** Per account and client address (LOGIN_MAX_FAILURES). */
 	maxFailures: number;
 	windowSeconds: number;
+	/** Per client address across accounts (LOGIN_ADDRESS_MAX_FAILURES). */
+	addressMaxFailures: number;
+	/** Per account across addresses, progressive; not for addresses the account signed in from before (LOGIN_ACCOUNT_MAX_FAILURES). */
+	accountMaxFailures: number;
 }
 
-export interface FailureRecord {
-	failures: number;
-	windowStartedAt: Date;
+/** The counters one login attempt takes, in a fixed order (they are locked in it). */
+export function loginCounters(email: string, address: string, knownAddress: boolean, r: LoginThrottleRules): LoginCounter[] {
+	const account = email.toLowerCase();
+	const counters: LoginCounter[] = [
+		{ key: `account-address:${account}|${address}`, max: r.maxFailures, windowSeconds: r.windowSeconds },
+		{ key: `address:${address}`, max: r.addressMaxFailures, windowSeconds: r.windowSeconds }
+	];
+	if (!knownAddress) counters.push({ key: `account:${account}`, max: r.accountMaxFailures, windowSeconds: r.windowSeconds, progressive: true });
+	return counters.sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
-/** Seconds the caller must wait before trying again, or 0 when a login attempt may proceed. */
-export function loginRetryAfter(record: FailureRecord | undefined, rule: LoginThrottle, now: Date = new Date()): number {
-	if (!record || record.failures < rule.maxFailures) return 0;
-	const windowEnds = record.windowStartedAt.getTime() + rule.windowSeconds * 1000;
-	const remaining = Math.ceil((windowEnds - now.getTime()) / 1000);
-	return remaining > 0 ? remaining : 0;
+/** Seconds a progressive counter makes the next attempt wait once `failures` exceed `max`. */
+export function progressiveDelaySeconds(failures: number, max: number, windowSeconds: number): number {
+	if (failures < max) return 0;
+	return Math.min(windowSeconds, 2 ** Math.min(30, failures - max + 1));
 }

@@ -17,13 +17,16 @@ export interface UserDto {
 export interface AuthUser {
 	id: string;
 	email: string;
+	/** Read from identity's current data when the token is resolved, never from the token. */
 	roles: Role[];
+	/** The session (refresh-token family) the access token belongs to; logout ends it. */
+	sessionId?: string;
 }
 
 /** Metadata the entry points (gateway, gRPC adapter) pass along with a call. */
 export interface CallerMeta {
 	user?: AuthUser | null;
-	/** The client's address, for throttling failed logins. */
+	/** The client's address (behind TRUSTED_PROXIES, from X-Forwarded-For), for throttling failed logins. */
 	clientIp?: string;
 	/** The request's Idempotency-Key header, where a client sent one (the gateway passes it on). */
 	idempotencyKey?: string;
@@ -67,6 +70,13 @@ export interface TokenParams {
 
 export interface GetUserParams {
 	id: string;
+}
+
+/** `identity.sessionsEnded` (broadcast): access tokens of these sessions, or of every session of the user, stop working. */
+export interface SessionsEndedEvent {
+	userId: string;
+	/** Omitted: all of the user's sessions. */
+	sessionIds?: string[];
 }
 
 /** `identity.userRegistered`: a new account exists (the welcome e-mail hangs on it). */

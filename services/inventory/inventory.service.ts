@@ -4,7 +4,7 @@ import "../../lib/action-access";
 import type { AppConfig } from "../../lib/config";
 import { InvalidInputError } from "../../lib/errors";
 import type { EventEnvelope } from "../../lib/events";
-import { pageOf, pageParams, uuidParam } from "../../lib/params";
+import { lineParam as oneLine, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
 import type { GetProductParams, ProductDto } from "../catalog/catalog.types";
@@ -184,7 +184,7 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 					$$strict: "remove",
 					...productIdParam,
 					delta: { type: "number", integer: true, min: -MAX_ADJUSTMENT, max: MAX_ADJUSTMENT, notEqual: 0 },
-					reason: { type: "string", trim: true, min: 1, max: 200 }
+					reason: oneLine(1, 200)
 				},
 				async handler(this: InventoryThis, ctx: Ctx<AdjustStockParams>): Promise<StockLevel> {
 					const { productId, delta, reason } = ctx.params;

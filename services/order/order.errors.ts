@@ -16,6 +16,16 @@ export class IdempotencyKeyReusedError extends Errors.MoleculerClientError {
 	}
 }
 
+/** The order's total is more than (or less than) one card payment may be: it could never be paid. */
+export class OrderTotalNotPayableError extends Errors.MoleculerClientError {
+	constructor(totalCents: number, maxCents: number) {
+		super(`The order's total must be between 1 and ${maxCents} minor units to be paid; remove something from the cart`, 422, "ORDER_TOTAL_NOT_PAYABLE", {
+			totalCents,
+			maxCents
+		});
+	}
+}
+
 /** The order has already ended (CANCELLED), so it cannot be cancelled again. */
 export class OrderNotCancellableError extends Errors.MoleculerClientError {
 	constructor(orderId: string, status: OrderStatus) {
@@ -36,4 +46,4 @@ export class OrdersBusyError extends Errors.MoleculerError {
 	}
 }
 
-registerErrors(EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError);
+registerErrors(EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError, OrderTotalNotPayableError);

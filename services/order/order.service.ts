@@ -6,15 +6,15 @@ import type { AppConfig } from "../../lib/config";
 import { InvalidInputError, NotFoundError, UnauthenticatedError } from "../../lib/errors";
 import type { EventEnvelope } from "../../lib/events";
 import type { TrailEntry } from "../../lib/outbox";
-import { pageOf, pageParams, uuidParam } from "../../lib/params";
+import { lineParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import { Pump } from "../../lib/pump";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
 import type { CartDto, RemoveOrderedParams, UserRef } from "../cart/cart.types";
 import type { AuthUser, CallerMeta, GetUserParams, UserDto } from "../identity/identity.types";
 import type { InventoryReservationFailedEvent, InventoryReservedEvent } from "../inventory/inventory.types";
-import type { PaymentFailedEvent, PaymentRefundedEvent, PaymentSucceededEvent } from "../payment/payment.types";
-import { EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError } from "./order.errors";
+import { MAX_CHARGE_CENTS, type PaymentFailedEvent, type PaymentRefundedEvent, type PaymentSucceededEvent } from "../payment/payment.types";
+import { EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError, OrderTotalNotPayableError } from "./order.errors";
 import { orderMigrations } from "./order.migrations";
 import { OrderRepository, publicOrder, type StoredOrder } from "./order.repository";
 import { decide, historyEntry, pendingStep, type SagaInput } from "./order.saga";
@@ -78,7 +78,7 @@ const BUSY_LOG_EVERY_MS = 10_000;
 /** The services that take part in the saga and keep records of its events. */
 const SAGA_SERVICES = ["order", "inventory", "payment", "notification"] as const;
 
-const text = (max: number, optional = false) => ({ type: "string", trim: true, min: 1, max, ...(optional ? { optional: true } : {}) }) as const;
+const text = (max: number, optional = false) => ({ ...lineParam(1, max), ...(optional ? { optional: true } : {}) }) as const;
 
 const addressParam = {
 	type: "object",
@@ -152,7 +152,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 			/**
 			 * Places an order for everything in the caller's cart and empties it; the saga then reserves the
 			 * stock and charges the card. With an `Idempotency-Key` header a repeat answers the first response.
-			 * Throws EMPTY_CART (422), IDEMPOTENCY_KEY_REUSED (422), VALIDATION_ERROR (422), and ORDERS_BUSY (503,
+			 * Throws EMPTY_CART (422), ORDER_TOTAL_NOT_PAYABLE (422), IDEMPOTENCY_KEY_REUSED (422), VALIDATION_ERROR (422), and ORDERS_BUSY (503,
 			 * Retry-After) while the saga has ORDER_MAX_IN_FLIGHT orders in flight.
 			 */
 			place: {
@@ -195,6 +195,8 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 						if (twin) return replay(twin);
 						throw new EmptyCartError();
 					}
+					// an order no card payment can cover would only wait in the saga until it gives up
+					if (cart.totalCents < 1 || cart.totalCents > MAX_CHARGE_CENTS) throw new OrderTotalNotPayableError(cart.totalCents, MAX_CHARGE_CENTS);
 
 					const id = crypto.randomUUID();
 					const now = new Date();

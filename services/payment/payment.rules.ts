@@ -1,5 +1,5 @@
 import type { FieldProblem } from "../../lib/errors";
-import type { PaymentEvents, PaymentResult, PaymentStatus } from "./payment.types";
+import { MAX_CHARGE_CENTS, type PaymentEvents, type PaymentResult, type PaymentStatus } from "./payment.types";
 
 /** Pure payment decisions: no I/O, so each one is testable on its own. */
 
@@ -83,7 +83,7 @@ export function factOf(p: PaymentFacts): PaymentFact {
 }
 
 export const MAX_TOKEN_LENGTH = 255;
-export const MAX_AMOUNT_CENTS = 1_000_000_000;
+export const MAX_AMOUNT_CENTS = MAX_CHARGE_CENTS;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CURRENCY = /^[A-Z]{3}$/;
 

@@ -1,5 +1,8 @@
 /** The public contract of the payment domain. */
 
+/** The most one charge may be, in minor units; an order above it cannot be paid and is refused when placed. */
+export const MAX_CHARGE_CENTS = 1_000_000_000;
+
 /** SUCCEEDED and DECLINED are the outcomes of the one charge an order gets; REFUNDED follows SUCCEEDED. */
 export type PaymentStatus = "SUCCEEDED" | "DECLINED" | "REFUNDED";
 

@@ -3,6 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
 import { loadIdentityProto } from "../../services/identity/identity-grpc.service";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { TEST_ADMIN } from "../support/auth";
 import { httpClient } from "../support/http";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
@@ -24,7 +25,8 @@ interface TokenResponse {
 	user: GrpcUser | null;
 }
 
-type Unary<Req, Res> = (req: Req) => Promise<Res>;
+/** A call, optionally with the caller's access token as `authorization: Bearer` metadata. */
+type Unary<Req, Res> = (req: Req, accessToken?: string) => Promise<Res>;
 interface IdentityClient {
 	Register: Unary<{ email: string; password: string; name: string; phone?: string }, { user: GrpcUser }>;
 	Login: Unary<{ email: string; password: string }, TokenResponse>;
@@ -40,9 +42,13 @@ function connect(port: number): { client: IdentityClient; close: () => void } {
 	const raw = new proto.momentum.identity.v1.IdentityService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 	const client = {} as Record<string, Unary<object, unknown>>;
 	for (const method of METHODS) {
-		const fn = raw[method] as (req: object, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
-		client[method] = req =>
-			new Promise((resolve, reject) => fn.call(raw, req, { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res))));
+		client[method] = (req, accessToken) =>
+			new Promise((resolve, reject) => {
+				const metadata = new grpc.Metadata();
+				if (accessToken) metadata.set("authorization", `Bearer ${accessToken}`);
+				const raw4 = raw[method] as (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+				raw4.call(raw, req, metadata, { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res)));
+			});
 	}
 	return { client: client as unknown as IdentityClient, close: () => raw.close() };
 }
@@ -220,20 +226,56 @@ describe("identity over gRPC", () => {
 	});
 
 	describe("GetUser", () => {
-		it("answers the user by id", async () => {
+		/** A new user and their access token. */
+		async function signedIn(name = "Bruno Lima") {
 			const email = uniqueEmail("get");
-			const registered = await register(email, "Bruno Lima");
-			const { user } = await client.GetUser({ id: registered.id });
+			const user = await register(email, name);
+			const { access_token } = await client.Login({ email, password: PASSWORD });
+			return { user, token: access_token };
+		}
+		const adminToken = async () => (await client.Login({ email: TEST_ADMIN.email, password: TEST_ADMIN.password })).access_token;
+
+		it("answers the caller's own user", async () => {
+			const { user: registered, token } = await signedIn();
+			const { user } = await client.GetUser({ id: registered.id }, token);
 			expect(user).to.deep.equal(registered);
 		});
 
-		it("answers NOT_FOUND for an unknown id", async () => {
-			const err = await grpcError(client.GetUser({ id: crypto.randomUUID() }));
+		it("answers UNAUTHENTICATED without an access token, with e-mail and phone kept back", async () => {
+			const { user } = await signedIn();
+			const err = await grpcError(client.GetUser({ id: user.id }));
+			expect(statusName(err.code)).to.equal("UNAUTHENTICATED");
+			expect(err.details).to.not.include(user.email);
+		});
+
+		it("answers UNAUTHENTICATED for a forged or ended token", async () => {
+			const { user, token } = await signedIn();
+			expect(statusName((await grpcError(client.GetUser({ id: user.id }, token + "x"))).code)).to.equal("UNAUTHENTICATED");
+			const res = await fetch(`${shop.baseUrl}/api/auth/logout`, {
+				method: "POST",
+				headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+				body: JSON.stringify({ refreshToken: "none" })
+			});
+			expect(res.status).to.equal(204);
+			expect(statusName((await grpcError(client.GetUser({ id: user.id }, token))).code)).to.equal("UNAUTHENTICATED");
+		});
+
+		it("answers PERMISSION_DENIED for another user's id, and an admin anyone's", async () => {
+			const a = await signedIn("Ana");
+			const b = await signedIn("Bia");
+			const err = await grpcError(client.GetUser({ id: b.user.id }, a.token));
+			expect(statusName(err.code)).to.equal("PERMISSION_DENIED");
+			expect(err.details).to.not.include(b.user.email);
+			expect((await client.GetUser({ id: b.user.id }, await adminToken())).user).to.deep.equal(b.user);
+		});
+
+		it("answers NOT_FOUND for an unknown id (to an admin)", async () => {
+			const err = await grpcError(client.GetUser({ id: crypto.randomUUID() }, await adminToken()));
 			expect(statusName(err.code)).to.equal("NOT_FOUND");
 		});
 
-		it("answers INVALID_ARGUMENT for an id that is not a uuid", async () => {
-			const err = await grpcError(client.GetUser({ id: "not-a-uuid" }));
+		it("answers INVALID_ARGUMENT for an id that is not a uuid (to an admin)", async () => {
+			const err = await grpcError(client.GetUser({ id: "not-a-uuid" }, await adminToken()));
 			expect(statusName(err.code)).to.equal("INVALID_ARGUMENT");
 		});
 	});

@@ -7,7 +7,7 @@ import { gatewayPort } from "../../services/gateway/gateway.service";
 import { TEST_ADMIN } from "./auth";
 import type { TestDatabase } from "./database";
 
-/** A test configuration: random secret, fast bcrypt, ports from the OS, quiet logs. */
+/** A test configuration: random secret, fast bcrypt, ports from the OS, quiet logs, no rate limits. */
 export function testConfig(db: TestDatabase | undefined, env: Env = {}): AppConfig {
 	return loadConfig({
 		NODE_ENV: "test",
@@ -21,6 +21,9 @@ export function testConfig(db: TestDatabase | undefined, env: Env = {}): AppConf
 		DATABASE_URL: db?.url,
 		ADMIN_EMAIL: TEST_ADMIN.email,
 		ADMIN_PASSWORD: TEST_ADMIN.password,
+		// every test client is 127.0.0.1: tests of the limits themselves turn them on
+		RATE_LIMIT_API: "off",
+		RATE_LIMIT_AUTH: "off",
 		...env
 	});
 }

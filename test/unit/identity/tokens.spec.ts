@@ -4,13 +4,14 @@ import jwt from "jsonwebtoken";
 import {
 	hashRefreshToken,
 	judgeRefreshToken,
-	loginRetryAfter,
+	loginCounters,
 	newRefreshToken,
+	progressiveDelaySeconds,
 	signAccessToken,
 	verifyAccessToken,
 	type TokenSettings
 } from "../../../services/identity/identity.tokens";
-import type { AuthUser } from "../../../services/identity/identity.types";
+import type { AccessClaims } from "../../../services/identity/identity.tokens";
 
 const settings = (): TokenSettings => ({
 	jwtSecret: crypto.randomBytes(32).toString("hex"),
@@ -20,7 +21,7 @@ const settings = (): TokenSettings => ({
 	refreshTokenTtlSeconds: 3600
 });
 
-const user: AuthUser = { id: crypto.randomUUID(), email: "ana@example.com", roles: ["customer"] };
+const user: AccessClaims = { userId: crypto.randomUUID(), sessionId: crypto.randomUUID() };
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
@@ -38,16 +39,35 @@ function expectRejected(token: string, s: TokenSettings, now?: Date): string {
 }
 
 describe("access tokens", () => {
-	it("verifies a token it signed and returns the caller", () => {
+	it("verifies a token it signed and returns the caller and the session", () => {
 		const s = settings();
 		const token = signAccessToken(user, s);
 		expect(verifyAccessToken(token, s)).to.deep.equal(user);
 	});
 
-	it("keeps every role of the caller", () => {
+	it("carries no roles: what the caller may do is read from current data", () => {
 		const s = settings();
-		const admin: AuthUser = { ...user, roles: ["customer", "admin"] };
-		expect(verifyAccessToken(signAccessToken(admin, s), s).roles).to.deep.equal(["customer", "admin"]);
+		const claims = jwt.decode(signAccessToken(user, s)) as Record<string, unknown>;
+		expect(claims).to.not.have.property("roles");
+		expect(claims).to.include({ sub: user.userId, sid: user.sessionId });
+	});
+
+	it("rejects a well-signed token without an expiry", () => {
+		const s = settings();
+		const token = jwt.sign({ sid: user.sessionId }, s.jwtSecret, { algorithm: "HS256", issuer: s.jwtIssuer, audience: s.jwtAudience, subject: user.userId });
+		expect(expectRejected(token, s)).to.equal("malformed");
+	});
+
+	it("rejects a well-signed token issued in the future", () => {
+		const s = settings();
+		const token = signAccessToken(user, s, new Date(Date.now() + 3600_000));
+		expectRejected(token, s);
+	});
+
+	it("rejects a well-signed token without a session", () => {
+		const s = settings();
+		const token = jwt.sign({}, s.jwtSecret, { algorithm: "HS256", issuer: s.jwtIssuer, audience: s.jwtAudience, subject: user.userId, expiresIn: 600 });
+		expect(expectRejected(token, s)).to.equal("malformed");
 	});
 
 	it("is still valid just before it expires", () => {
@@ -55,7 +75,7 @@ describe("access tokens", () => {
 		const issued = new Date("2030-01-01T00:00:00Z");
 		const token = signAccessToken(user, s, issued);
 		const justBefore = new Date(issued.getTime() + (s.accessTokenTtlSeconds - 1) * 1000);
-		expect(verifyAccessToken(token, s, justBefore).id).to.equal(user.id);
+		expect(verifyAccessToken(token, s, justBefore).userId).to.equal(user.userId);
 	});
 
 	it("rejects an expired token with reason 'expired'", () => {
@@ -103,9 +123,8 @@ describe("access tokens", () => {
 		const now = Math.floor(Date.now() / 1000);
 		const header = b64url({ alg: "none", typ: "JWT" });
 		const payload = b64url({
-			sub: user.id,
-			email: user.email,
-			roles: ["customer", "admin"],
+			sub: user.userId,
+			sid: user.sessionId,
 			iss: s.jwtIssuer,
 			aud: s.jwtAudience,
 			iat: now,
@@ -116,23 +135,23 @@ describe("access tokens", () => {
 
 	it("rejects a token signed with the right secret but another algorithm (HS512)", () => {
 		const s = settings();
-		const token = jwt.sign({ email: user.email, roles: user.roles }, s.jwtSecret, {
+		const token = jwt.sign({ sid: user.sessionId }, s.jwtSecret, {
 			algorithm: "HS512",
 			issuer: s.jwtIssuer,
 			audience: s.jwtAudience,
-			subject: user.id,
+			subject: user.userId,
 			expiresIn: 600
 		});
 		expectRejected(token, s);
 	});
 
-	it("rejects a well-signed token with an unknown role", () => {
+	it("rejects a well-signed token whose subject is not a user id", () => {
 		const s = settings();
-		const token = jwt.sign({ email: user.email, roles: ["superuser"] }, s.jwtSecret, {
+		const token = jwt.sign({ sid: user.sessionId }, s.jwtSecret, {
 			algorithm: "HS256",
 			issuer: s.jwtIssuer,
 			audience: s.jwtAudience,
-			subject: user.id,
+			subject: "admin",
 			expiresIn: 600
 		});
 		expectRejected(token, s);
@@ -190,31 +209,29 @@ describe("refresh tokens", () => {
 	});
 });
 
-describe("loginRetryAfter", () => {
-	const rule = { maxFailures: 5, windowSeconds: 900 };
-	const start = new Date("2030-06-01T12:00:00Z");
-	const at = (seconds: number) => new Date(start.getTime() + seconds * 1000);
+describe("login counters", () => {
+	const rules = { maxFailures: 5, windowSeconds: 900, addressMaxFailures: 50, accountMaxFailures: 20 };
 
-	it("lets a caller without failures try", () => {
-		expect(loginRetryAfter(undefined, rule, start)).to.equal(0);
+	it("counts per account and address, and per address, for an address the account knows", () => {
+		const counters = loginCounters("Ana@Example.com", "203.0.113.7", true, rules);
+		expect(counters.map(c => c.key).sort()).to.deep.equal(["account-address:ana@example.com|203.0.113.7", "address:203.0.113.7"]);
+		expect(counters.find(c => c.key.startsWith("account-address"))!.max).to.equal(5);
 	});
 
-	it("lets a caller below the limit try", () => {
-		expect(loginRetryAfter({ failures: rule.maxFailures - 1, windowStartedAt: start }, rule, at(10))).to.equal(0);
+	it("also counts per account, progressively, from an address the account never signed in from", () => {
+		const account = loginCounters("ana@example.com", "198.51.100.9", false, rules).find(c => c.key === "account:ana@example.com");
+		expect(account).to.include({ max: 20, progressive: true });
 	});
 
-	it("makes a caller at the limit wait for the rest of the window", () => {
-		expect(loginRetryAfter({ failures: rule.maxFailures, windowStartedAt: start }, rule, at(100))).to.equal(rule.windowSeconds - 100);
+	it("takes the counters in one fixed order, whatever the call", () => {
+		const keys = loginCounters("zed@example.com", "10.0.0.1", false, rules).map(c => c.key);
+		expect(keys).to.deep.equal([...keys].sort());
 	});
 
-	it("rounds a partial second up so the caller never retries too early", () => {
-		const now = new Date(start.getTime() + 100_500);
-		expect(loginRetryAfter({ failures: rule.maxFailures, windowStartedAt: start }, rule, now)).to.equal(rule.windowSeconds - 100);
-	});
-
-	it("lets the caller try again once the window has passed", () => {
-		const record = { failures: rule.maxFailures + 3, windowStartedAt: start };
-		expect(loginRetryAfter(record, rule, at(rule.windowSeconds))).to.equal(0);
-		expect(loginRetryAfter(record, rule, at(rule.windowSeconds + 60))).to.equal(0);
+	it("spaces attempts past the progressive limit further and further apart, at most a window", () => {
+		expect(progressiveDelaySeconds(19, 20, 900)).to.equal(0);
+		expect(progressiveDelaySeconds(20, 20, 900)).to.equal(2);
+		expect(progressiveDelaySeconds(23, 20, 900)).to.equal(16);
+		expect(progressiveDelaySeconds(40, 20, 900)).to.equal(900);
 	});
 });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { findNul } from "../../../lib/middlewares";
+import { findNul, findUnsafeText } from "../../../lib/middlewares";
 
 describe("findNul", () => {
 	it("names the path of the first string holding a NUL character", () => {
@@ -16,5 +16,19 @@ describe("findNul", () => {
 			body = "hidden\u0000";
 		}
 		expect(findNul({ req: new Request() })).to.equal(undefined);
+	});
+});
+
+describe("findUnsafeText", () => {
+	it("finds control characters other than tab and line breaks, and bidirectional overrides", () => {
+		expect(findUnsafeText({ name: "Ana\u001b[31m" })).to.equal("name");
+		expect(findUnsafeText({ name: "\u202Egnp.exe" })).to.equal("name");
+		expect(findUnsafeText({ items: [{ note: "ok" }, { note: "x\u2066y" }] })).to.equal("items[1].note");
+		expect(findUnsafeText({ name: "C1\u0085" })).to.equal("name");
+	});
+
+	it("passes ordinary text in any script, with tabs and line breaks, and does not look into passwords", () => {
+		expect(findUnsafeText({ name: "José Ñandú 李雷 עברית", description: "line one\nline two\tand a tab\r\n" })).to.equal(undefined);
+		expect(findUnsafeText({ password: "weird\u0007but mine" })).to.equal(undefined);
 	});
 });
