@@ -6,7 +6,8 @@ import { startSingle } from "../lib/shop";
 /**
  * The shop process's memory after anonymous catalog listings with distinct query strings (each one a new
  * cache key for the broker's cacher and the gateway's kept responses): RSS idle, right after, and 15 s later.
- * Usage: node --import tsx bench/tools/distinct-listings.ts [requests=10000] [concurrency=16]
+ * LISTINGS_SAME=1 sends one query string every time instead (cache hits: what the load alone costs).
+ * Usage: [CACHE_MAX_MB=..] [CACHE_MAX_ENTRIES=..] node --import tsx bench/tools/distinct-listings.ts [requests=10000] [concurrency=16]
  */
 
 const requests = Number(process.argv[2] ?? 10_000);
@@ -16,7 +17,10 @@ const mb = (bytes: number | undefined) => `${((bytes ?? NaN) / 1024 / 1024).toFi
 
 async function main(): Promise<void> {
 	const work = tempDir("momentum-listings-");
-	const shop = await startSingle({ dataDir: path.join(work, "shop"), jwtSecret: crypto.randomBytes(32).toString("hex"), log });
+	// CACHE_MAX_ENTRIES / CACHE_MAX_MB of this command's environment try other bounds
+	const env: Record<string, string> = {};
+	for (const name of ["CACHE_MAX_ENTRIES", "CACHE_MAX_MB"]) if (process.env[name]) env[name] = process.env[name]!;
+	const shop = await startSingle({ dataDir: path.join(work, "shop"), jwtSecret: crypto.randomBytes(32).toString("hex"), log, env });
 	try {
 		const pid = shop.procs[0].pid;
 		// the demo catalog is seeded at start; let the process settle first
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
 			Array.from({ length: concurrency }, async () => {
 				while (next < requests) {
 					const i = next++;
-					const r = await shop.http.request("GET", `/api/products?minPrice=${i}&pageSize=50`);
+					const r = await shop.http.request("GET", `/api/products?minPrice=${process.env.LISTINGS_SAME ? 0 : i}&pageSize=50`);
 					statuses[r.status] = (statuses[r.status] ?? 0) + 1;
 				}
 			})
