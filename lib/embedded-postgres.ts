@@ -30,6 +30,10 @@ export interface EmbeddedServer {
 	port: number;
 	dataDir: string;
 	stop: () => Promise<void>;
+	/** Stops the server the way a crash does (`pg_ctl stop -m immediate`: no checkpoint, clients cut off). For tests and the chaos soak. */
+	crash: () => Promise<void>;
+	/** Starts it again on the same port after `crash` (it recovers from its WAL). */
+	restart: () => Promise<void>;
 }
 
 export interface EmbeddedOptions {
@@ -172,9 +176,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 		} else {
 			log(`Adopting the embedded PostgreSQL a stopped process left running on port ${port}`);
 		}
-	} else {
-		port = await freePort();
-		await run(
+	}
+	const startServer = (on: number) =>
+		run(
 			bin.pg_ctl,
 			[
 				"start",
@@ -182,12 +186,16 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 				"--timeout=60",
 				`--pgdata=${pgdata}`,
 				`--log=${path.join(dataDir, "postgres.log")}`,
-				`--options=-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200`
+				`--options=-p ${on} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200`
 			],
 			spawnOpts
 		);
+	if (!port) {
+		port = await freePort();
+		await startServer(port);
 		log(`Embedded PostgreSQL listening on 127.0.0.1:${port}`);
 	}
+	const listening = port;
 	if (owner) fs.writeFileSync(ownerFile, `${process.pid}\n`);
 
 	const url = (database: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
@@ -207,6 +215,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 				// already stopped: nothing to do
 				if (!/Is server running\?/.test(String(err.stderr ?? err))) throw err;
 			});
+		},
+		crash: async () => {
+			await run(bin.pg_ctl, ["stop", "--wait", "--mode=immediate", `--pgdata=${pgdata}`], spawnOpts);
+		},
+		restart: async () => {
+			await startServer(listening);
 		}
 	};
 }

@@ -43,6 +43,33 @@ export class TooManyRequestsError extends Errors.MoleculerClientError {
 	}
 }
 
+/** 503: the service's database does not answer right now (restarting, unreachable); nothing was done. */
+export class DatabaseUnavailableError extends Errors.MoleculerError {
+	constructor(retryAfterSeconds = 2) {
+		super("The service's database is unavailable right now; please try again shortly", 503, "DATABASE_UNAVAILABLE", { retryAfter: retryAfterSeconds });
+	}
+}
+
+/** PostgreSQL's codes for a connection that failed or a server that is stopping or starting. */
+const CONNECTION_CODES = /^(08...|57P01|57P02|57P03|53300)$/;
+const CONNECTION_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+const CONNECTION_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/**
+ * True when `err` says the database could not be reached (refused, dropped, shutting down, no free
+ * connection), rather than that a statement was wrong: the request may be tried again later.
+ */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+	if (!err || typeof err !== "object" || depth > 3) return false;
+	const e = err as { name?: unknown; code?: unknown; message?: unknown; parent?: unknown; original?: unknown };
+	if (typeof e.name === "string" && /^Sequelize(Connection|ConnectionRefused|ConnectionAcquireTimeout|HostNotFound|HostNotReachable|ConnectionTimedOut|AccessDenied)Error$/.test(e.name)) {
+		return e.name !== "SequelizeAccessDeniedError";
+	}
+	if (typeof e.code === "string" && (CONNECTION_CODES.test(e.code) || CONNECTION_ERRNOS.has(e.code))) return true;
+	if (typeof e.message === "string" && CONNECTION_MESSAGES.test(e.message)) return true;
+	return isDatabaseUnavailable(e.parent, depth + 1) || (e.original !== e.parent && isDatabaseUnavailable(e.original, depth + 1));
+}
+
 type ErrorClass = new (...args: never[]) => Errors.MoleculerError;
 const registry = new Map<string, ErrorClass>();
 
@@ -55,7 +82,7 @@ export function registerErrors(...classes: ErrorClass[]): void {
 		registry.set(c.name, c);
 	}
 }
-registerErrors(InvalidInputError, UnauthenticatedError, ForbiddenError, NotFoundError, TooManyRequestsError);
+registerErrors(InvalidInputError, UnauthenticatedError, ForbiddenError, NotFoundError, TooManyRequestsError, DatabaseUnavailableError);
 
 /** Restores our typed errors after a hop between nodes (Moleculer's own ones it restores itself). */
 export class MomentumRegenerator extends Errors.Regenerator {

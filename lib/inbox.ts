@@ -90,10 +90,13 @@ export class Inbox {
 		const max = Math.max(1, this.policy.concurrency ?? 1);
 		let taken = 0;
 		let running = 0;
+		let failure: unknown;
 		const workers: Promise<void>[] = [];
+		// Each worker's failure is caught the moment it happens: a later worker failing while this pass still
+		// waits for an earlier one must not be an unhandled rejection (which ends the process).
 		const startWorker = () => {
 			running++;
-			workers.push(worker());
+			workers.push(worker().catch(err => void (failure ??= err)));
 		};
 		const oneMore = () => {
 			if (running < max) startWorker();
@@ -107,8 +110,7 @@ export class Inbox {
 		};
 		startWorker();
 		// every worker is waited for (the list grows while this waits), and the first failure is passed on
-		let failure: unknown;
-		for (let i = 0; i < workers.length; i++) await workers[i].catch(err => (failure ??= err));
+		for (let i = 0; i < workers.length; i++) await workers[i];
 		if (failure !== undefined) throw failure;
 		return taken;
 	}

@@ -3,6 +3,7 @@ import brokerOptions from "../moleculer.config";
 import { catalogIsEmpty, seedDemoData } from "../services/catalog/catalog.demo-data";
 import { ConfigError, redactUrl, type AppConfig } from "./config";
 import { startHealthServer, type HealthServer } from "./health";
+import { installProcessGuard, START_FAILURE_EXIT_MS } from "./process-guard";
 import { readConfig } from "./read-config";
 import { schemasFor } from "./services";
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
 		process.exit(1);
 	}
 	const broker = new ServiceBroker(options);
+	installProcessGuard(broker.logger);
 	warnIfBusIsOpen(broker, config);
 	let health: HealthServer | undefined;
 	for (const schema of schemasFor(config, msg => broker.logger.warn(msg))) broker.createService(schema);
@@ -79,6 +81,9 @@ async function main(): Promise<void> {
 		await broker.start();
 	} catch (err) {
 		broker.logger.fatal("Start-up failed:", err);
+		// Exit non-zero within seconds so a supervisor restarts the node, even when stopping hangs (a client
+		// polling /health/ready over keep-alive holds the HTTP server open).
+		setTimeout(() => process.exit(1), START_FAILURE_EXIT_MS).unref();
 		await broker.stop().catch(() => undefined);
 		process.exit(1);
 	}

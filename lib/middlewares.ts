@@ -1,5 +1,5 @@
 import type { Middleware } from "moleculer";
-import { InvalidInputError } from "./errors";
+import { DatabaseUnavailableError, InvalidInputError, isDatabaseUnavailable } from "./errors";
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
 	if (!value || typeof value !== "object") return false;
@@ -73,6 +73,27 @@ export const RejectNulMiddleware: Middleware = {
 				}
 			}
 			return handler.call(this as never, ctx);
+		};
+	}
+};
+
+/**
+ * An action whose database does not answer (PostgreSQL restarting, unreachable, out of connections) fails
+ * with 503 DATABASE_UNAVAILABLE and Retry-After, a passing outage the caller may retry, instead of a 500
+ * with a stack for every request while it lasts.
+ */
+export const DatabaseOutageMiddleware: Middleware = {
+	name: "DatabaseOutage",
+	localAction(handler) {
+		return function databaseOutage(this: unknown, ctx) {
+			let result: unknown;
+			try {
+				result = handler.call(this as never, ctx);
+			} catch (err) {
+				throw isDatabaseUnavailable(err) ? new DatabaseUnavailableError() : err;
+			}
+			if (result instanceof Promise) return result.catch(err => Promise.reject(isDatabaseUnavailable(err) ? new DatabaseUnavailableError() : err));
+			return result;
 		};
 	}
 };

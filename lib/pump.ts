@@ -1,13 +1,20 @@
 /**
  * Runs `pass` every `pollMs` and whenever kicked, never two at once: a kick during a pass runs one more
  * right after it. Used by the outbox relay and the inbox so new work goes out at once and nothing
- * waits longer than one poll.
+ * waits longer than one poll. A pass that fails (the database is down, say) makes the next wait: twice as
+ * long after each failure in a row, at most `MAX_BACKOFF_MS`; the first pass that works resets it.
  */
+/** The longest a failing pump waits between passes. */
+export const MAX_BACKOFF_MS = 15_000;
+
 export class Pump {
 	private timer?: NodeJS.Timeout;
 	private running?: Promise<unknown>;
 	private again = false;
 	private stopped = true;
+	/** Failed passes in a row, and no pass before this time (backing off). */
+	private failures = 0;
+	private pausedUntil = 0;
 
 	constructor(
 		private readonly pass: (stopping: () => boolean) => Promise<unknown>,
@@ -35,8 +42,20 @@ export class Pump {
 			this.again = true;
 			return;
 		}
+		if (Date.now() < this.pausedUntil) return;
 		this.running = this.pass(() => this.stopped)
-			.catch(this.onError)
+			.then(
+				() => {
+					this.failures = 0;
+					this.pausedUntil = 0;
+				},
+				err => {
+					this.failures++;
+					this.pausedUntil = Date.now() + Math.min(MAX_BACKOFF_MS, this.pollMs * 2 ** Math.min(this.failures, 16));
+					this.again = false;
+					this.onError(err);
+				}
+			)
 			.finally(() => {
 				this.running = undefined;
 				if (this.again) {

@@ -75,6 +75,49 @@ describe("the shop process", function () {
 		}
 	});
 
+	it("exits 1 within seconds when start-up fails, even while a client polls /health/ready over keep-alive", async () => {
+		// gRPC's port is taken: identity's adapter fails to start once the gateway listens and the embedded
+		// database runs
+		const taken = (await import("node:net")).createServer();
+		await new Promise<void>(resolve => taken.listen(0, "127.0.0.1", resolve));
+		const grpcPort = (taken.address() as import("node:net").AddressInfo).port;
+		const port = await freePort();
+		const proc = launch({
+			SERVICES: "gateway,identity,catalog",
+			DATA_DIR: path.join(tmp, "startup-failure"),
+			PORT: String(port),
+			HOST: "127.0.0.1",
+			IDENTITY_GRPC_PORT: String(grpcPort),
+			JWT_SECRET: secret
+		});
+		running.push(proc);
+		const http = await import("node:http");
+		const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+		let polling = true;
+		const poll = (async () => {
+			while (polling) {
+				await new Promise<void>(resolve => {
+					const req = http.get({ host: "127.0.0.1", port, path: "/health/ready", agent }, res => {
+						res.resume();
+						res.on("end", () => resolve());
+					});
+					req.on("error", () => resolve());
+				});
+				await new Promise(r => setTimeout(r, 100));
+			}
+		})();
+		try {
+			const code = await Promise.race([proc.exited, new Promise(resolve => setTimeout(() => resolve("still running"), 20_000))]);
+			expect(code, proc.output()).to.equal(1);
+			expect(proc.output()).to.contain("Start-up failed");
+		} finally {
+			polling = false;
+			await poll;
+			agent.destroy();
+			taken.close();
+		}
+	});
+
 	it("refuses an unknown service name in SERVICES", async () => {
 		const proc = launch({ SERVICES: "identity,shipping", DATA_DIR: dataDir });
 		expect(await proc.exited).to.equal(1);
