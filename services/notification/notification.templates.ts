@@ -102,7 +102,7 @@ export function paymentOutcome(d: Pick<OrderData, "cancelReason" | "previousStat
 
 const PAYMENT_SENTENCES: Record<PaymentOutcome, { email: string; sms: string }> = {
 	notCharged: { email: "You have not been charged for it.", sms: "You have not been charged." },
-	refunded: { email: "Your payment has been refunded.", sms: "Your payment has been refunded." },
+	refunded: { email: "Your payment will be refunded.", sms: "Your payment will be refunded." },
 	refundIfTaken: { email: "If any payment was taken for it, it will be refunded.", sms: "Any payment taken will be refunded." }
 };
 

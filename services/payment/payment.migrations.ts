@@ -43,5 +43,33 @@ export const paymentMigrations: Migration[] = [
 		down: async ({ sql }) => {
 			await sql(`DROP TABLE voided_orders`);
 		}
+	},
+	{
+		name: "0003-simulated-network-records",
+		up: async ({ sql }) => {
+			// What a real card provider keeps on its side: its charges and refunds by idempotency key, the same
+			// for every payment instance and after restarts (the simulated provider's records).
+			await sql(`
+				CREATE TABLE simulated_charges (
+					idempotency_key text PRIMARY KEY,
+					provider_ref text NOT NULL UNIQUE,
+					status text NOT NULL,
+					decline_code text,
+					amount_cents bigint NOT NULL,
+					refunded_cents bigint NOT NULL DEFAULT 0 CHECK (refunded_cents <= amount_cents),
+					created_at timestamptz NOT NULL DEFAULT now()
+				)`);
+			await sql(`
+				CREATE TABLE simulated_refunds (
+					idempotency_key text PRIMARY KEY,
+					refund_ref text NOT NULL UNIQUE,
+					provider_ref text NOT NULL REFERENCES simulated_charges (provider_ref),
+					amount_cents bigint NOT NULL,
+					created_at timestamptz NOT NULL DEFAULT now()
+				)`);
+		},
+		down: async ({ sql }) => {
+			await sql(`DROP TABLE simulated_refunds, simulated_charges`);
+		}
 	}
 ];

@@ -68,55 +68,101 @@ export interface SimulatedProviderOptions {
 	failureRate?: number;
 	/** Source of randomness for the failure injection (tests pass a fixed one). */
 	random?: () => number;
+	/** Where charges and refunds are recorded; one process's memory by default. */
+	ledger?: SimulatedLedger;
 }
 
-/** A card network in memory, with its own idempotency store, latency and fault injection. */
-export class SimulatedProvider implements PaymentProvider {
-	/** Requests received (repeats and failed ones included) and operations actually performed. */
-	readonly stats = { chargeRequests: 0, charges: 0, refundRequests: 0, refunds: 0 };
-	private readonly chargesByKey = new Map<string, ChargeOutcome & { amountCents: number }>();
+/** A charge as the simulated network records it. */
+export interface SimulatedCharge extends ChargeOutcome {
+	amountCents: number;
+}
+
+/** Why the simulated network refuses a refund: there is no such succeeded charge, or it would exceed it. */
+export class RefundRefusedError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = "RefundRefusedError";
+	}
+}
+
+/**
+ * The simulated network's records: its charges and refunds by idempotency key. A real provider keeps them on
+ * its side, the same for every caller and across restarts; the payment service keeps them in its own
+ * database (payment.simulated-ledger.ts), so a refund asked of any payment instance finds the charge another
+ * one made. `MemoryLedger` is one process's, for unit tests.
+ */
+export interface SimulatedLedger {
+	/** The charge recorded under `key`, or `charge` recorded now under it (atomically: one charge per key). */
+	chargeOnce(key: string, charge: SimulatedCharge): Promise<SimulatedCharge>;
+	/**
+	 * The refund recorded under `key`, or a refund of `amountCents` of charge `providerRef` recorded now as
+	 * `refundRef`; throws RefundRefusedError when there is no succeeded charge or the refunds would exceed it.
+	 */
+	refundOnce(key: string, providerRef: string, amountCents: number, refundRef: string): Promise<RefundOutcome>;
+}
+
+export class MemoryLedger implements SimulatedLedger {
+	private readonly chargesByKey = new Map<string, SimulatedCharge>();
+	private readonly chargesByRef = new Map<string, SimulatedCharge>();
 	private readonly refundsByKey = new Map<string, RefundOutcome>();
 	/** Refunded amount per charge, so a charge is never refunded beyond what it took. */
 	private readonly refundedByRef = new Map<string, number>();
-	private readonly chargesByRef = new Map<string, ChargeOutcome & { amountCents: number }>();
+
+	async chargeOnce(key: string, charge: SimulatedCharge): Promise<SimulatedCharge> {
+		const done = this.chargesByKey.get(key);
+		if (done) return done;
+		this.chargesByKey.set(key, charge);
+		this.chargesByRef.set(charge.providerRef, charge);
+		return charge;
+	}
+
+	async refundOnce(key: string, providerRef: string, amountCents: number, refundRef: string): Promise<RefundOutcome> {
+		const done = this.refundsByKey.get(key);
+		if (done) return { ...done };
+		const charge = this.chargesByRef.get(providerRef);
+		if (!charge || charge.status !== "SUCCEEDED") throw new RefundRefusedError(`No succeeded charge ${providerRef} to refund`);
+		const refunded = this.refundedByRef.get(providerRef) ?? 0;
+		if (refunded + amountCents > charge.amountCents) throw new RefundRefusedError(`Refund exceeds what charge ${providerRef} took`);
+		const refund = { refundRef };
+		this.refundsByKey.set(key, refund);
+		this.refundedByRef.set(providerRef, refunded + amountCents);
+		return { ...refund };
+	}
+}
+
+/** A card network with its own idempotency records (a `SimulatedLedger`), latency and fault injection. */
+export class SimulatedProvider implements PaymentProvider {
+	/** Requests received (repeats and failed ones included) and operations actually performed by this instance. */
+	readonly stats = { chargeRequests: 0, charges: 0, refundRequests: 0, refunds: 0 };
 	private readonly latencyMs: number;
 	private readonly failureRate: number;
 	private readonly random: () => number;
+	private readonly ledger: SimulatedLedger;
 
 	constructor(opts: SimulatedProviderOptions = {}) {
 		this.latencyMs = opts.latencyMs ?? 0;
 		this.failureRate = opts.failureRate ?? 0;
 		this.random = opts.random ?? Math.random;
+		this.ledger = opts.ledger ?? new MemoryLedger();
 	}
 
 	async charge(request: ChargeRequest): Promise<ChargeOutcome> {
 		this.stats.chargeRequests++;
 		await this.network();
-		// From here on synchronous: concurrent requests with one key see each other's result.
-		const done = this.chargesByKey.get(request.idempotencyKey);
-		if (done) return publicCharge(done);
-		const charge = { providerRef: `ch_sim_${crypto.randomUUID()}`, ...simulatedOutcome(request.token), amountCents: request.amountCents };
-		this.chargesByKey.set(request.idempotencyKey, charge);
-		this.chargesByRef.set(charge.providerRef, charge);
-		this.stats.charges++;
+		const made = { providerRef: `ch_sim_${crypto.randomUUID()}`, ...simulatedOutcome(request.token), amountCents: request.amountCents };
+		const charge = await this.ledger.chargeOnce(request.idempotencyKey, made);
+		if (charge.providerRef === made.providerRef) this.stats.charges++;
 		return publicCharge(charge);
 	}
 
 	async refund(request: RefundRequest): Promise<RefundOutcome> {
 		this.stats.refundRequests++;
 		await this.network();
-		const done = this.refundsByKey.get(request.idempotencyKey);
-		if (done) return { ...done };
-		const charge = this.chargesByRef.get(request.providerRef);
-		// Not a transient fault: the caller asked for something the network can never do.
-		if (!charge || charge.status !== "SUCCEEDED") throw new Error(`No succeeded charge ${request.providerRef} to refund`);
-		const refunded = this.refundedByRef.get(request.providerRef) ?? 0;
-		if (refunded + request.amountCents > charge.amountCents) throw new Error(`Refund exceeds what charge ${request.providerRef} took`);
-		const refund = { refundRef: `re_sim_${crypto.randomUUID()}` };
-		this.refundsByKey.set(request.idempotencyKey, refund);
-		this.refundedByRef.set(request.providerRef, refunded + request.amountCents);
-		this.stats.refunds++;
-		return { ...refund };
+		const refundRef = `re_sim_${crypto.randomUUID()}`;
+		// Not a transient fault when refused: the caller asked for something the network can never do.
+		const refund = await this.ledger.refundOnce(request.idempotencyKey, request.providerRef, request.amountCents, refundRef);
+		if (refund.refundRef === refundRef) this.stats.refunds++;
+		return refund;
 	}
 
 	/** The round trip: latency, then possibly a transient fault (before the network did anything). */
@@ -130,10 +176,10 @@ function publicCharge(c: ChargeOutcome): ChargeOutcome {
 	return c.declineCode === undefined ? { providerRef: c.providerRef, status: c.status } : { providerRef: c.providerRef, status: c.status, declineCode: c.declineCode };
 }
 
-/** The provider the configuration names. */
-export function createProvider(config: PaymentConfig): PaymentProvider {
+/** The provider the configuration names; the simulated one keeps its records in `ledger`. */
+export function createProvider(config: PaymentConfig, ledger?: SimulatedLedger): PaymentProvider {
 	switch (config.provider) {
 		case "simulated":
-			return new SimulatedProvider({ latencyMs: config.latencyMs, failureRate: config.failureRate });
+			return new SimulatedProvider({ latencyMs: config.latencyMs, failureRate: config.failureRate, ledger });
 	}
 }

@@ -10,6 +10,7 @@ import type { CallerMeta } from "../identity/identity.types";
 import { OrderVoidedError, PaymentEventMalformedError, PaymentNotFoundError, PaymentNotRefundableError, PaymentProviderUnavailableError } from "./payment.errors";
 import { paymentMigrations } from "./payment.migrations";
 import { ProviderUnavailableError, createProvider, type PaymentProvider } from "./payment.provider";
+import { PgSimulatedLedger } from "./payment.simulated-ledger";
 import { PaymentRepository, publicPayment, type StoredPayment } from "./payment.repository";
 import {
 	chargeKey,
@@ -272,7 +273,6 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 		},
 
 		created(this: PaymentThis) {
-			this.provider = provider ?? createProvider(config.payment);
 			if (!provider && config.env === "production" && config.payment.provider === "simulated") {
 				this.logger.warn("Payments go through the simulated provider: no real money is charged");
 			}
@@ -280,6 +280,8 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 
 		started(this: PaymentThis) {
 			this.repo = new PaymentRepository(this.db);
+			// the simulated network keeps its records where every payment instance finds them, as a real one does
+			this.provider = provider ?? createProvider(config.payment, new PgSimulatedLedger(this.db));
 		}
 	};
 }

@@ -175,12 +175,12 @@ describe("notification in the checkout saga", function () {
 
 		const [mail] = smtp.to(order.customer.email);
 		expect(mail.subject).to.equal(`Your order ${order.orderId} was cancelled`);
-		expect(mail.text).to.contain(`Your order ${order.orderId} was cancelled because you asked us to cancel it. Your payment has been refunded.`);
+		expect(mail.text).to.contain(`Your order ${order.orderId} was cancelled because you asked us to cancel it. Your payment will be refunded.`);
 		expect(mail.text).to.contain(`Total: R$${NBSP}72,30`);
-		expect(mail.html).to.contain("Your payment has been refunded.");
+		expect(mail.html).to.contain("Your payment will be refunded.");
 		expect(mail.text + mail.html).not.to.contain("not been charged");
 		const [sms] = smsTo(phone);
-		expect(sms.form.get("Body")).to.equal(`Momentum: your order ${order.orderId} was cancelled because you asked us to cancel it. Your payment has been refunded.`);
+		expect(sms.form.get("Body")).to.equal(`Momentum: your order ${order.orderId} was cancelled because you asked us to cancel it. Your payment will be refunded.`);
 	});
 
 	it("tells the customer of an order cancelled before payment that they were not charged", async () => {

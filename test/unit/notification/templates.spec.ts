@@ -85,7 +85,7 @@ describe("notification templates", () => {
 	describe("what a cancellation says about the payment", () => {
 		const cancelled = (over: Partial<OrderData>) => ({ ...order, ...over });
 		const NOT_CHARGED = "You have not been charged for it.";
-		const REFUNDED = "Your payment has been refunded.";
+		const REFUNDED = "Your payment will be refunded.";
 		const MAYBE = "If any payment was taken for it, it will be refunded.";
 
 		it("says the customer was not charged when the payment was declined or never asked for", () => {
