@@ -186,8 +186,20 @@ function cacheableFor(req: Req, res: ServerResponse): number | undefined {
 	return typeof action.cache === "object" && action.cache.ttl ? action.cache.ttl : DEFAULT_RESPONSE_TTL_SECONDS;
 }
 
-export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> {
+/** A published route's pattern: `:param` matches one path segment. */
+function routePattern(path: string): RegExp {
+	const escaped = path
+		.split("/")
+		.map(part => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+		.join("/");
+	return new RegExp(`^${escaped}/?$`);
+}
+
+export function createGatewayService(config: AppConfig, routes: readonly { method: string; path: string }[] = []): ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> {
 	const g = config.gateway;
+	const known = routes.map(r => ({ method: r.method, pattern: routePattern(r.path) }));
+	/** True when some service publishes this route, running or not. */
+	const isKnownRoute = (method: string | undefined, path: string) => known.some(r => (r.method === "*" || r.method === method) && r.pattern.test(path));
 	const verbose = config.logLevel === "debug" || config.logLevel === "trace";
 	const allowedOrigins = new Set(g.corsOrigins);
 	// Only with CORS_ORIGINS: an origin is allowed when it is one of them, exactly (not a substring of one).
@@ -253,7 +265,13 @@ export function createGatewayService(config: AppConfig): ServiceSchema<ApiSettin
 				}
 			],
 			onError(this: GatewayThis, req: Req, res: ServerResponse, err: unknown) {
-				const body = toErrorBody(err);
+				let body = toErrorBody(err);
+				// A route that exists, whose service no instance of has been seen yet (starting, restarting, a node
+				// still joining): a passing outage, not "no such thing", so clients try again instead of giving up.
+				const unrouted = !req.$action || (err as { type?: string })?.type === "SERVICE_NOT_FOUND";
+				if (body.code === 404 && unrouted && isKnownRoute(req.method, (req.originalUrl ?? req.url ?? "").split("?")[0])) {
+					body = { name: "ServiceUnavailableError", message: "A service needed for this request is not available yet; try again shortly", code: 503, type: "SERVICE_UNAVAILABLE", data: { retryAfter: 1 } };
+				}
 				const retryAfter = (body.data as { retryAfter?: unknown } | undefined)?.retryAfter;
 				// A fault is logged with its stack; an outage (503, 504) in one line. An answer that tells the client
 				// when to try again (429, ORDERS_BUSY) is the shop working as designed: the service logs that itself.
