@@ -21,7 +21,8 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 			type: "Console",
 			options: { level: config.logLevel, colors: process.stdout.isTTY === true, moduleColors: false, formatter: "short", autoPadding: true }
 		},
-		requestTimeout: 30_000,
+		// what a call may take unless its action says otherwise (catalog reads 5 s, placing an order 20 s)
+		requestTimeout: config.requestTimeoutMs,
 		// a node that vanished (kill -9, lost network) is noticed within 10 s rather than Moleculer's 30 s
 		heartbeatInterval: 3,
 		heartbeatTimeout: 10,

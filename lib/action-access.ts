@@ -10,6 +10,8 @@ declare module "moleculer" {
 		auth?: "public" | "required";
 		/** The caller must hold at least one of these roles (implies `auth: "required"`). */
 		roles?: Role[];
+		/** Milliseconds a call may take (Moleculer's timeout middleware honours it); else the broker's requestTimeout. */
+		timeout?: number;
 	}
 }
 

@@ -194,6 +194,8 @@ export interface AppConfig {
 	nodeId?: string;
 	/** Unset: a single process, no cluster bus. */
 	transport?: TransportConfig;
+	/** How long a call may take when its action names no `timeout` of its own (REQUEST_TIMEOUT, seconds). */
+	requestTimeoutMs: number;
 	/** Services this process runs; all of them when `SERVICES` is unset. */
 	services: ServiceName[];
 	/** Port of the probe server every node can run (`/health/live`, `/health/ready`); unset: none. */
@@ -411,6 +413,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		env: nodeEnv as AppConfig["env"],
 		nodeId: env.NODE_ID?.trim() || undefined,
 		transport,
+		requestTimeoutMs: int("REQUEST_TIMEOUT", 10, 1, 300) * 1000,
 		services,
 		healthPort,
 		logLevel,

@@ -63,6 +63,9 @@ function cached(keys: string[]): ActionCacheOptions {
 }
 
 // NUL characters are refused for every action by RejectNulMiddleware (lib/middlewares.ts).
+/** Catalog reads give up after this long (the broker default, REQUEST_TIMEOUT, is for everything else). */
+const READ_TIMEOUT_MS = 5000;
+
 const text = (min: number, max: number) => ({ type: "string", trim: true, min, max }) as const;
 
 const productFields = {
@@ -104,6 +107,8 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			/** Active products: full-text search, category and price filters, sorting, paging. Throws VALIDATION_ERROR (422). */
 			list: {
 				rest: "GET /products",
+				// a read: answered in milliseconds, or the catalog is in trouble and the caller should hear so soon
+				timeout: READ_TIMEOUT_MS,
 				visibility: "published",
 				auth: "public",
 				cache: cached(["search", "category", "minPrice", "maxPrice", "sort", "page", "pageSize"]),
@@ -131,6 +136,7 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			/** An active product. Throws NOT_FOUND (404) for unknown or archived ones, VALIDATION_ERROR (422). Also used by other services. */
 			get: {
 				rest: "GET /products/:id",
+				timeout: READ_TIMEOUT_MS,
 				visibility: "published",
 				auth: "public",
 				cache: cached(["id"]),
@@ -156,6 +162,7 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			/** Categories of active products with how many each holds, sorted by name. */
 			categories: {
 				rest: "GET /categories",
+				timeout: READ_TIMEOUT_MS,
 				visibility: "published",
 				auth: "public",
 				cache: cached([]),

@@ -255,7 +255,7 @@ export function createGatewayService(config: AppConfig, routes: readonly { metho
 					cors,
 					bodyParsers: { json: { strict: true, limit: g.bodyLimit, reviver: dropPrototypeKeys }, urlencoded: false },
 					use: [bodyAndPathOnly],
-					callOptions: { timeout: 30_000 },
+					// no route-wide timeout: each action's own (`timeout` on reads and on checkout), else REQUEST_TIMEOUT
 					onBeforeCall(this: GatewayThis, ctx: Context<unknown, CallerMeta>, _route: unknown, req: Req) {
 						ctx.meta.clientIp = req.$clientIp;
 						// repeated headers arrive joined with ", ", which the order service refuses as a key

@@ -157,6 +157,8 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 			 */
 			place: {
 				rest: "POST /orders",
+				// placing an order reads the cart and the profile and writes the order with its event: longer than a read
+				timeout: 20_000,
 				visibility: "published",
 				auth: "required",
 				params: { $$strict: "remove", paymentToken: { type: "any" }, shippingAddress: addressParam },
