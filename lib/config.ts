@@ -150,6 +150,10 @@ export interface EventsConfig {
 	concurrency: number;
 	retryBaseMs: number;
 	retryMaxMs: number;
+	/** Delivered outbox rows and handled inbox rows older than this many days are deleted (EVENT_RETENTION_DAYS). */
+	retentionDays: number;
+	/** How often that purge runs, in seconds (EVENT_RETENTION_INTERVAL). */
+	retentionIntervalSeconds: number;
 }
 
 export interface CartConfig {
@@ -475,7 +479,9 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			maxAttempts: int("EVENT_MAX_ATTEMPTS", 5, 1, 100),
 			concurrency: int("EVENT_CONCURRENCY", 4, 1, 64),
 			retryBaseMs: int("EVENT_RETRY_BASE_MS", 500, 1, 60_000),
-			retryMaxMs: int("EVENT_RETRY_MAX_MS", 30_000, 1, 3_600_000)
+			retryMaxMs: int("EVENT_RETRY_MAX_MS", 30_000, 1, 3_600_000),
+			retentionDays: int("EVENT_RETENTION_DAYS", 7, 1, 3650),
+			retentionIntervalSeconds: int("EVENT_RETENTION_INTERVAL", 3600, 1, 86400)
 		},
 		gateway: {
 			port,

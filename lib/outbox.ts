@@ -63,6 +63,14 @@ export const eventTableMigrations: Migration[] = [
 			await sql(`DROP INDEX inbox_due_idx`);
 			await sql(`CREATE INDEX inbox_due_idx ON inbox (next_attempt_at, received_at, event_id) WHERE status = 'PENDING'`);
 		}
+	},
+	{
+		// Retention (lib/event-retention.ts) finds delivered and handled rows by age without a scan.
+		name: "events-0005-retention-indexes",
+		up: async ({ sql }) => {
+			await sql(`CREATE INDEX outbox_published_idx ON outbox (published_at) WHERE published_at IS NOT NULL`);
+			await sql(`CREATE INDEX inbox_handled_idx ON inbox (handled_at) WHERE status = 'HANDLED'`);
+		}
 	}
 ];
 

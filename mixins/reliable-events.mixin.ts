@@ -5,12 +5,16 @@ import { InvalidInputError } from "../lib/errors";
 import { RECEIVE_ACTION, type EventEnvelope } from "../lib/events";
 import { Inbox, type DeadLetter, type ReliableHandler } from "../lib/inbox";
 import { eventTableMigrations, orderTrail, Outbox, type TrailEntry } from "../lib/outbox";
+import { purgeDeliveredEvents } from "../lib/event-retention";
+import { Pump } from "../lib/pump";
 import { DbMixin, type DbThis } from "./db.mixin";
 
 /** What the mixin adds: `this.outbox.add(t, event, data)` and the inbox behind `handlers`. */
 export interface ReliableEventsThis {
 	outbox: Outbox;
 	inbox: Inbox;
+	/** Deletes delivered and handled events past EVENT_RETENTION_DAYS. */
+	retention: Pump;
 }
 
 function isEnvelope(value: unknown): value is EventEnvelope {
@@ -109,9 +113,20 @@ export function ReliableEventsMixin(opts: {
 			this.inbox = new Inbox(this.db, this.logger, handlerOf, { maxAttempts: c.maxAttempts, concurrency: c.concurrency, baseDelayMs: c.retryBaseMs, maxDelayMs: c.retryMaxMs }, c.pollMs, this.broker.nodeID);
 			this.outbox.start();
 			this.inbox.start();
+			this.retention = new Pump(
+				async stopping => {
+					const purged = await purgeDeliveredEvents(this.db, c.retentionDays, stopping);
+					if (purged.outbox + purged.inbox > 0) {
+						this.logger.info(`Purged ${purged.outbox} delivered outbox and ${purged.inbox} handled inbox events older than ${c.retentionDays} days`);
+					}
+				},
+				c.retentionIntervalSeconds * 1000,
+				err => this.logger.warn("Purging old events failed; will try again:", err)
+			);
+			this.retention.start();
 		},
 		async stopped(this: This) {
-			await Promise.all([this.outbox?.stop(), this.inbox?.stop()]);
+			await Promise.all([this.outbox?.stop(), this.inbox?.stop(), this.retention?.stop()]);
 		}
 	};
 	if (Object.keys(handlers).length > 0) {

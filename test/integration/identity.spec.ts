@@ -111,7 +111,7 @@ describe("identity service (broker + real PostgreSQL)", () => {
 		await pg.connect();
 		try {
 			const { rows } = await pg.query("SELECT name FROM identity.migrations");
-			expect(rows.map(r => r.name)).to.deep.equal(["0001-users-and-tokens", "0002-login-counters-and-addresses", "events-0001-outbox-inbox", "events-0002-order-trail", "events-0003-handled-by", "events-0004-claim-order-indexes"]);
+			expect(rows.map(r => r.name)).to.deep.equal(["0001-users-and-tokens", "0002-login-counters-and-addresses", "events-0001-outbox-inbox", "events-0002-order-trail", "events-0003-handled-by", "events-0004-claim-order-indexes", "events-0005-retention-indexes"]);
 		} finally {
 			await pg.end();
 		}
