@@ -23,7 +23,7 @@ export interface EventEnvelope<T = unknown> {
 export const EVENT_ROUTES: Record<string, readonly ServiceName[]> = {
 	"identity.userRegistered": ["notification"],
 	// the checkout saga: order orchestrates, the others react (services/order/order.types.ts)
-	"order.created": ["inventory"],
+	"order.created": ["inventory", "cart"],
 	"order.paymentRequested": ["payment"],
 	"order.confirmed": ["inventory", "notification"],
 	"order.cancelled": ["inventory", "payment", "notification"],

@@ -1,4 +1,5 @@
 import type { ServiceDatabase } from "../../lib/database";
+import type { Transaction } from "sequelize";
 
 /** The only code that touches the `cart` schema. Answers plain objects. */
 
@@ -66,8 +67,8 @@ export class CartRepository {
 	 * Takes an order's units out of the user's cart, once per order: a line the shopper changed since the
 	 * snapshot keeps whatever is beyond the ordered quantity. Answers false when the order was taken out before.
 	 */
-	async removeOrdered(userId: string, orderId: string, lines: readonly StoredLine[]): Promise<boolean> {
-		return this.db.transaction(async t => {
+	async removeOrdered(userId: string, orderId: string, lines: readonly StoredLine[], transaction?: Transaction): Promise<boolean> {
+		const run = async (t: Transaction) => {
 			const fresh = await this.db.execute(
 				`INSERT INTO checkouts (order_id, user_id) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING RETURNING 1`,
 				[orderId, userId],
@@ -88,7 +89,8 @@ export class CartRepository {
 				t
 			);
 			return true;
-		});
+		};
+		return transaction ? run(transaction) : this.db.transaction(run);
 	}
 
 	/** Drops a product from every cart (it was archived). */

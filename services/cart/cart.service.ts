@@ -2,7 +2,11 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { AppConfig } from "../../lib/config";
 import { InvalidInputError, NotFoundError, UnauthenticatedError } from "../../lib/errors";
 import { uuidParam } from "../../lib/params";
-import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import type { Transaction } from "sequelize";
+import type { EventEnvelope } from "../../lib/events";
+import type { DbThis } from "../../mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import type { OrderCreatedEvent } from "../order/order.types";
 import type { GetManyProductsParams, GetProductParams, ProductArchivedEvent, ProductDto } from "../catalog/catalog.types";
 import type { CallerMeta } from "../identity/identity.types";
 import type { StockLevel } from "../inventory/inventory.types";
@@ -19,7 +23,7 @@ interface CartSettings extends ServiceSettingSchema {
 	maxLines: number;
 }
 
-interface CartVars extends DbThis {
+interface CartVars extends DbThis, ReliableEventsThis {
 	repo: CartRepository;
 }
 
@@ -29,6 +33,8 @@ interface CartMethods {
 	purchasable(ctx: Context, productId: string): Promise<ProductDto>;
 	/** Refuses a line larger than the stock available right now. */
 	checkStock(ctx: Context, productId: string, quantity: number): Promise<void>;
+	/** Takes a placed order's lines out of its shopper's cart (nothing when that was done already). */
+	onOrderCreated(event: EventEnvelope<OrderCreatedEvent>, t: Transaction): Promise<void>;
 }
 
 type CartThis = Service<CartSettings> & CartVars & CartMethods;
@@ -45,7 +51,17 @@ export function createCartService(config: AppConfig): ServiceSchema<CartSettings
 	const max = config.cart.maxQuantityPerLine;
 	return {
 		name: "cart",
-		mixins: [DbMixin({ service: "cart", config: config.database, migrations: cartMigrations })],
+		// order.created through the inbox: an order's lines leave the cart even when the order service's own
+		// call to removeOrdered was lost (a cart node restarting); once per order either way
+		mixins: [
+			ReliableEventsMixin({
+				service: "cart",
+				config: config.events,
+				database: config.database,
+				migrations: cartMigrations,
+				handlers: { "order.created": "onOrderCreated" }
+			})
+		],
 		settings: { rest: "/", currency: config.store.currency, maxQuantityPerLine: max, maxLines: 100 },
 
 		actions: {
@@ -190,6 +206,11 @@ export function createCartService(config: AppConfig): ServiceSchema<CartSettings
 		},
 
 		methods: {
+			async onOrderCreated(this: CartThis, event: EventEnvelope<OrderCreatedEvent>, t: Transaction): Promise<void> {
+				const { orderId, userId, items } = event.data;
+				await this.repo.removeOrdered(userId, orderId, items, t);
+			},
+
 			async view(this: CartThis, ctx: Context, userId: string): Promise<CartDto> {
 				const lines = await this.repo.lines(userId);
 				if (lines.length === 0) return { items: [], totalCents: 0, currency: this.settings.currency };

@@ -43,5 +43,17 @@ export const orderMigrations: Migration[] = [
 		down: async ({ sql }) => {
 			await sql(`DROP TABLE orders`);
 		}
+	},
+	{
+		name: "0002-cart-cleared",
+		up: async ({ sql }) => {
+			// false while the order's lines may still sit in the shopper's cart (taking them out failed): the
+			// shopper's next order takes them out first, so they are never bought twice
+			await sql(`ALTER TABLE orders ADD COLUMN cart_cleared boolean NOT NULL DEFAULT true`);
+			await sql(`CREATE INDEX orders_cart_pending_idx ON orders (user_id) WHERE NOT cart_cleared`);
+		},
+		down: async ({ sql }) => {
+			await sql(`ALTER TABLE orders DROP COLUMN cart_cleared`);
+		}
 	}
 ];

@@ -123,8 +123,8 @@ export class OrderRepository {
 	async insert(o: NewOrder, t: Transaction): Promise<StoredOrder | undefined> {
 		const [row] = await this.db.execute<OrderRow>(
 			`INSERT INTO orders (id, user_id, status, items, total_cents, currency, customer, shipping_address, payment_token, history,
-			   idempotency_key, request_hash, created_response, created_at, updated_at, step_started_at)
-			 VALUES ($1, $2, 'PENDING', $3::jsonb, $4, $5, $6::jsonb, $7::jsonb, $8, $9::jsonb, $10, $11, $12::jsonb, $13, $13, $13)
+			   idempotency_key, request_hash, created_response, created_at, updated_at, step_started_at, cart_cleared)
+			 VALUES ($1, $2, 'PENDING', $3::jsonb, $4, $5, $6::jsonb, $7::jsonb, $8, $9::jsonb, $10, $11, $12::jsonb, $13, $13, $13, false)
 			 ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 			 RETURNING ${COLUMNS}`,
 			[
@@ -145,6 +145,18 @@ export class OrderRepository {
 			t
 		);
 		return row && toOrder(row);
+	}
+
+	/** The user's orders whose lines may still be in their cart (taking them out has not been confirmed). */
+	async cartsToClear(userId: string): Promise<{ id: string; items: { productId: string; quantity: number }[] }[]> {
+		return this.db.query<{ id: string; items: { productId: string; quantity: number }[] }>(
+			`SELECT id, items FROM orders WHERE user_id = $1 AND NOT cart_cleared ORDER BY created_at`,
+			[userId]
+		);
+	}
+
+	async markCartCleared(id: string): Promise<void> {
+		await this.db.execute(`UPDATE orders SET cart_cleared = true WHERE id = $1 AND NOT cart_cleared`, [id]);
 	}
 
 	async byId(id: string): Promise<StoredOrder | undefined> {

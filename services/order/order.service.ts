@@ -53,6 +53,10 @@ interface OrderMethods {
 	onPaymentSucceeded(event: EventEnvelope<PaymentSucceededEvent>, t: Transaction): Promise<void>;
 	onPaymentFailed(event: EventEnvelope<PaymentFailedEvent>, t: Transaction): Promise<void>;
 	onPaymentRefunded(event: EventEnvelope<PaymentRefundedEvent>, t: Transaction): Promise<void>;
+	/** Takes an order's lines out of the shopper's cart (once per order, however often asked) and records it. */
+	takeOutOfCart(ctx: Ctx<unknown>, userId: string, orderId: string, items: readonly { productId: string; quantity: number }[]): Promise<void>;
+	/** Takes the lines of the shopper's earlier orders out of the cart where that is not confirmed yet. */
+	clearCarts(ctx: Ctx<unknown>, userId: string): Promise<void>;
 }
 
 type OrderThis = Service<OrderSettings> & OrderVars & OrderMethods;
@@ -175,6 +179,9 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 						ctx.meta.$responseHeaders = { "Idempotent-Replayed": "true" };
 						return existing.createdResponse;
 					};
+					// Lines of an earlier order may still sit in the cart (taking them out failed): out with them
+					// first, or this order would buy them again. Nothing to do, as a rule: one indexed read.
+					await this.clearCarts(ctx, user.id);
 					// every read at once (a replay or a refusal wastes the others, which are only reads)
 					const [existing, inFlight, cart, profile] = await Promise.all([
 						key ? this.repo.byKey(user.id, key) : undefined,
@@ -243,14 +250,11 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 
 					this.logger.info(`Order ${id} placed: ${items.length} line(s), ${order.totalCents} ${order.currency}`);
 					try {
-						await ctx.call<{ removed: boolean }, RemoveOrderedParams>("cart.removeOrdered", {
-							userId: user.id,
-							orderId: id,
-							items: items.map(i => ({ productId: i.productId, quantity: i.quantity }))
-						});
+						await this.takeOutOfCart(ctx, user.id, id, items);
 					} catch (err) {
-						// the order stands; the lines stay in the cart for the shopper to remove
-						this.logger.warn(`Order ${id} was placed but its lines could not be taken out of the cart:`, err);
+						// The order stands. Its lines leave the cart when cart handles order.created, or before this
+						// shopper's next order is placed, whichever comes first.
+						this.logger.warn(`Order ${id} was placed; its lines will leave the cart later (${(err as Error).message})`);
 					}
 					ctx.meta.$statusCode = 201;
 					ctx.meta.$location = `/api/orders/${id}`;
@@ -343,6 +347,19 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 		},
 
 		methods: {
+			async takeOutOfCart(this: OrderThis, ctx: Ctx<unknown>, userId: string, orderId: string, items: readonly { productId: string; quantity: number }[]): Promise<void> {
+				await ctx.call<{ removed: boolean }, RemoveOrderedParams>("cart.removeOrdered", {
+					userId,
+					orderId,
+					items: items.map(i => ({ productId: i.productId, quantity: i.quantity }))
+				});
+				await this.repo.markCartCleared(orderId);
+			},
+
+			async clearCarts(this: OrderThis, ctx: Ctx<unknown>, userId: string): Promise<void> {
+				for (const pending of await this.repo.cartsToClear(userId)) await this.takeOutOfCart(ctx, userId, pending.id, pending.items);
+			},
+
 			async apply(this: OrderThis, orderId: string, input: SagaInput, t: Transaction): Promise<StoredOrder> {
 				const order = await this.repo.lock(orderId, t);
 				// an event about an order this shop does not have: dead-lettered for an operator to look at
