@@ -31,7 +31,8 @@ export const EVENT_ROUTES: Record<string, readonly ServiceName[]> = {
 	"inventory.reservationFailed": ["order"],
 	"payment.succeeded": ["order"],
 	"payment.failed": ["order"],
-	"payment.refunded": ["order"]
+	"payment.refunded": ["order"],
+	"order.refunded": ["notification"]
 };
 
 /** The action through which a service with an inbox takes events (`<service>.receiveEvent`), acknowledging each. */

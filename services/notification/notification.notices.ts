@@ -1,4 +1,4 @@
-import type { OrderCancelledEvent, OrderConfirmedEvent, OrderLine } from "../order/order.types";
+import type { OrderCancelledEvent, OrderConfirmedEvent, OrderLine, OrderRefundedEvent } from "../order/order.types";
 import type { OrderLineData, SendParams } from "./notification.types";
 
 /**
@@ -18,6 +18,17 @@ export function orderConfirmedNotice(e: OrderConfirmedEvent): SendParams {
 		email: e.customer.email,
 		phone: e.customer.phone,
 		dedupeKey: `orderConfirmed:${e.orderId}`
+	};
+}
+
+export function paymentRefundedNotice(e: OrderRefundedEvent): SendParams {
+	return {
+		userId: e.userId,
+		template: "paymentRefunded",
+		data: { name: e.customer.name, orderId: e.orderId, items: e.items.map(lineData), totalCents: e.totalCents, currency: e.currency },
+		email: e.customer.email,
+		phone: e.customer.phone,
+		dedupeKey: `paymentRefunded:${e.orderId}`
 	};
 }
 

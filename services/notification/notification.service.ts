@@ -8,10 +8,10 @@ import type { EventEnvelope } from "../../lib/events";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin } from "../../mixins/reliable-events.mixin";
 import type { CallerMeta, UserRegisteredEvent } from "../identity/identity.types";
-import type { OrderCancelledEvent, OrderConfirmedEvent } from "../order/order.types";
+import type { OrderCancelledEvent, OrderConfirmedEvent, OrderRefundedEvent } from "../order/order.types";
 import { createMailer, createSmsSender, describeSmtpUrl, type Mailer, type SmsSender, type TwilioHttpClient } from "./notification.channels";
 import { notificationMigrations } from "./notification.migrations";
-import { orderCancelledNotice, orderConfirmedNotice } from "./notification.notices";
+import { orderCancelledNotice, orderConfirmedNotice, paymentRefundedNotice } from "./notification.notices";
 import { NotificationRepository, publicNotification, type NewNotification, type StoredNotification } from "./notification.repository";
 import { afterAttempt, emailSkipReason, missingOrderFields, recordKey, smsSkipReason } from "./notification.rules";
 import { render } from "./notification.templates";
@@ -101,7 +101,8 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 				handlers: {
 					"identity.userRegistered": "onUserRegistered",
 					"order.confirmed": "onOrderConfirmed",
-					"order.cancelled": "onOrderCancelled"
+					"order.cancelled": "onOrderCancelled",
+					"order.refunded": "onOrderRefunded"
 				}
 			})
 		],
@@ -248,6 +249,11 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 			/** A cancelled order is told to its customer once, with the reason and what happened to the payment. */
 			async onOrderCancelled(this: NotificationThis, event: EventEnvelope<OrderCancelledEvent>): Promise<void> {
 				await this.broker.call<SendResult, SendParams>("notification.send", orderCancelledNotice(event.data));
+			},
+
+			/** The refund has happened (payment said so): now the customer may be told. */
+			async onOrderRefunded(this: NotificationThis, event: EventEnvelope<OrderRefundedEvent>): Promise<void> {
+				await this.broker.call<SendResult, SendParams>("notification.send", paymentRefundedNotice(event.data));
 			},
 
 			async deliver(this: NotificationThis, id: string): Promise<void> {

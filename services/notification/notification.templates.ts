@@ -86,6 +86,18 @@ export function orderConfirmedEmail(d: OrderData): EmailContent {
 	};
 }
 
+export function paymentRefundedEmail(d: OrderData): EmailContent {
+	const total = formatMoney(d.totalCents, d.currency);
+	return {
+		subject: `Your payment for order ${d.orderId} was refunded`,
+		text: [`Hi ${d.name},`, "", `We have refunded ${total} for your cancelled order ${d.orderId}.`, "", ...itemLines(d), "", "The Momentum team", ""].join("\n"),
+		html: page(
+			"Payment refunded",
+			`<p>Hi ${escapeHtml(d.name)},</p><p>We have refunded <strong>${escapeHtml(total)}</strong> for your cancelled order <strong>${escapeHtml(d.orderId)}</strong>.</p>${itemTable(d)}`
+		)
+	};
+}
+
 /** What the customer's money did, for each way an order can end up cancelled. */
 type PaymentOutcome = "notCharged" | "refunded" | "refundIfTaken";
 
@@ -146,12 +158,17 @@ export function orderCancelledSms(d: OrderData): SmsContent {
 	return { body: `Momentum: your order ${d.orderId} was cancelled${reason ? ` because ${reason}` : ""}. ${payment}` };
 }
 
+export function paymentRefundedSms(d: OrderData): SmsContent {
+	return { body: `Momentum: we have refunded ${formatMoney(d.totalCents, d.currency)} for your cancelled order ${d.orderId}.` };
+}
+
 type Renderers = { [T in TemplateName]: { email: (d: TemplateData[T]) => EmailContent; sms: (d: TemplateData[T]) => SmsContent } };
 
 const RENDERERS: Renderers = {
 	welcome: { email: welcomeEmail, sms: welcomeSms },
 	orderConfirmed: { email: orderConfirmedEmail, sms: orderConfirmedSms },
-	orderCancelled: { email: orderCancelledEmail, sms: orderCancelledSms }
+	orderCancelled: { email: orderCancelledEmail, sms: orderCancelledSms },
+	paymentRefunded: { email: paymentRefundedEmail, sms: paymentRefundedSms }
 };
 
 /** Both messages of a template. */

@@ -2,7 +2,7 @@ import type { OrderStatus } from "../order/order.types";
 
 /** The public contract of the notification domain. */
 
-export const TEMPLATES = ["welcome", "orderConfirmed", "orderCancelled"] as const;
+export const TEMPLATES = ["welcome", "orderConfirmed", "orderCancelled", "paymentRefunded"] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
 export const CHANNELS = ["email", "sms"] as const;
@@ -40,6 +40,7 @@ export interface TemplateData {
 	welcome: WelcomeData;
 	orderConfirmed: OrderData;
 	orderCancelled: OrderData;
+	paymentRefunded: OrderData;
 }
 
 /**

@@ -407,6 +407,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 						});
 						return;
 					case "order.confirmed":
+					case "order.refunded":
 						await this.outbox.add<OrderEvents[typeof event]>(t, event, {
 							...base,
 							customer: order.customer,
@@ -474,7 +475,10 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 			},
 
 			async onPaymentRefunded(this: OrderThis, event: EventEnvelope<PaymentRefundedEvent>, t: Transaction): Promise<void> {
-				await this.apply(event.data.orderId, { type: "paymentRefunded" }, t);
+				const before = await this.repo.lock(event.data.orderId, t);
+				const after = await this.apply(event.data.orderId, { type: "paymentRefunded" }, t);
+				// the customer hears of the refund once it has happened, and once
+				if (before && before.paymentStatus !== "REFUNDED" && after.paymentStatus === "REFUNDED") await this.command(after, "order.refunded", t);
 			}
 		},
 

@@ -142,4 +142,8 @@ export interface OrderEvents {
 	"order.paymentRequested": OrderPaymentRequestedEvent;
 	"order.confirmed": OrderConfirmedEvent;
 	"order.cancelled": OrderCancelledEvent;
+	"order.refunded": OrderRefundedEvent;
 }
+
+/** `order.refunded`: payment gave the order's money back (after `payment.refunded`); notification tells the customer. */
+export type OrderRefundedEvent = OrderConfirmedEvent;

@@ -1,3 +1,4 @@
+import { formatMoney } from "../../services/notification/notification.templates";
 import { expect } from "chai";
 import type { OrderDto } from "../../services/order/order.types";
 import type { PaymentDto } from "../../services/payment/payment.types";
@@ -207,6 +208,27 @@ describe("checkout through the gateway", () => {
 		const again = await request("POST", `/api/orders/${confirmed.id}/cancel`, { token: ana.token });
 		expect(again.status).to.equal(409);
 		expect(again.body.type).to.equal("ORDER_NOT_CANCELLABLE");
+	});
+
+	it("says a payment was refunded only once payment has refunded it, in a message of its own", async () => {
+		const lamp = await steps.product(12000, 2, "Lamp");
+		await steps.addToCart(ana.token, lamp, 1);
+		const placed = await steps.placeOrder(ana.token);
+		const confirmed = await steps.settled(ana.token, placed.body.order.id);
+		expect(confirmed.status).to.equal("CONFIRMED");
+		expect((await request("POST", `/api/orders/${confirmed.id}/cancel`, { token: ana.token })).status).to.equal(200);
+
+		const mail = await eventually(async () => {
+			const found = smtp.to(ana.email).find(m => m.subject === `Your payment for order ${confirmed.id} was refunded`);
+			expect(found).to.not.equal(undefined);
+			return found!;
+		}, 15_000);
+		expect(mail.text).to.include(`We have refunded ${formatMoney(12000, "BRL")} for your cancelled order ${confirmed.id}.`);
+		// by then payment had refunded it
+		expect((await payments(ana.token, confirmed.id))[0].status).to.equal("REFUNDED");
+		const cancelledMail = smtp.to(ana.email).find(m => m.subject === `Your order ${confirmed.id} was cancelled`);
+		expect(cancelledMail?.text).to.include("Your payment will be refunded.");
+		expect(cancelledMail?.text).to.not.include("has been refunded");
 	});
 
 	it("keeps each customer's orders and payments to themselves; admins see all", async () => {

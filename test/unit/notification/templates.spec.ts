@@ -53,6 +53,14 @@ describe("notification templates", () => {
 		expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).to.equal("&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
 	});
 
+	it("tells of a refund with its amount and order, escaping the name in HTML", () => {
+		const { email, sms } = render("paymentRefunded", { ...order, name: "<Ana>" });
+		expect(email.subject).to.equal(`Your payment for order ${order.orderId} was refunded`);
+		expect(email.text).to.include(`We have refunded R$${NBSP}72,30 for your cancelled order ${order.orderId}.`);
+		expect(email.html).to.include("&lt;Ana&gt;").and.not.include("<Ana>");
+		expect(sms.body).to.equal(`Momentum: we have refunded R$${NBSP}72,30 for your cancelled order ${order.orderId}.`);
+	});
+
 	it("welcomes a user by name in the e-mail and the SMS", () => {
 		const mail = welcomeEmail({ name: "Ana" });
 		expect(mail.subject).to.equal("Welcome to Momentum");
