@@ -5,7 +5,7 @@
  * long after each failure in a row, at most `MAX_BACKOFF_MS`; the first pass that works resets it.
  */
 /** The longest a failing pump waits between passes. */
-export const MAX_BACKOFF_MS = 15_000;
+export const MAX_BACKOFF_MS = 5_000;
 
 export class Pump {
 	private timer?: NodeJS.Timeout;
