@@ -11,24 +11,22 @@ function lineData(line: OrderLine): OrderLineData {
 }
 
 export function orderConfirmedNotice(e: OrderConfirmedEvent): SendParams {
-	return {
-		userId: e.userId,
-		template: "orderConfirmed",
-		data: { name: e.customer.name, orderId: e.orderId, items: e.items.map(lineData), totalCents: e.totalCents, currency: e.currency },
-		email: e.customer.email,
-		phone: e.customer.phone,
-		dedupeKey: `orderConfirmed:${e.orderId}`
-	};
+	return orderNotice("orderConfirmed", e);
 }
 
 export function paymentRefundedNotice(e: OrderRefundedEvent): SendParams {
+	return orderNotice("paymentRefunded", e);
+}
+
+/** A message about a whole order (its lines and total), once per order and template. */
+function orderNotice(template: "orderConfirmed" | "paymentRefunded", e: OrderConfirmedEvent): SendParams {
 	return {
 		userId: e.userId,
-		template: "paymentRefunded",
+		template,
 		data: { name: e.customer.name, orderId: e.orderId, items: e.items.map(lineData), totalCents: e.totalCents, currency: e.currency },
 		email: e.customer.email,
 		phone: e.customer.phone,
-		dedupeKey: `paymentRefunded:${e.orderId}`
+		dedupeKey: `${template}:${e.orderId}`
 	};
 }
 
