@@ -97,3 +97,35 @@ export const DatabaseOutageMiddleware: Middleware = {
 		};
 	}
 };
+
+interface PendingRequest {
+	nodeID: string;
+}
+interface TransitInternals {
+	pendingRequests: Map<string, PendingRequest>;
+	removePendingRequestByNodeID(nodeID: string): void;
+	tx?: { client?: { status?: () => AsyncIterable<{ type: string }> } };
+}
+
+/**
+ * When this node's NATS connection drops, the answers to its requests in flight are lost with it: they are
+ * rejected at once (503 REQUEST_REJECTED) instead of each waiting out its timeout, so the caller hears
+ * within milliseconds that it may try again. (Moleculer does the same for a peer it has declared gone, which
+ * takes the heartbeat timeout.)
+ */
+export const FailFastOnDisconnect: Middleware = {
+	name: "FailFastOnDisconnect",
+	async started(broker) {
+		const transit = (broker as unknown as { transit?: TransitInternals }).transit;
+		const status = transit?.tx?.client?.status?.bind(transit.tx!.client);
+		if (!transit || !status) return;
+		void (async () => {
+			for await (const s of status()) {
+				if (s.type !== "disconnect") continue;
+				const nodes = new Set([...transit.pendingRequests.values()].map(r => r.nodeID));
+				if (nodes.size > 0) broker.logger.warn(`Lost the cluster bus: failing the requests in flight to ${[...nodes].join(", ")} now`);
+				for (const nodeID of nodes) transit.removePendingRequestByNodeID(nodeID);
+			}
+		})().catch(err => broker.logger.warn("Watching the bus connection failed:", err));
+	}
+};

@@ -260,6 +260,31 @@ describe("multi-node cluster over NATS", function () {
 		}, 20_000);
 	});
 
+	it("fails a request in flight at once when the bus drops, instead of waiting out its timeout", async () => {
+		const lock = new Client({ connectionString: db.url });
+		await lock.connect();
+		try {
+			// a catalog read that cannot finish: the gateway's request to the catalog node stays in flight
+			await lock.query("BEGIN");
+			await lock.query("LOCK TABLE catalog.products IN ACCESS EXCLUSIVE MODE");
+			const pending = request("GET", `/api/products?search=inflight${Date.now()}`);
+			await eventually(async () => {
+				const { rows } = await pg.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%products%'`);
+				expect(rows[0].n).to.be.greaterThan(0);
+			});
+			await nats.stop();
+			const res = await pending;
+			// 504 REQUEST_TIMEOUT after the read's 5 s without the fail-fast
+			expect(res.status, JSON.stringify(res.body)).to.equal(503);
+			expect(res.body.type).to.equal("REQUEST_REJECTED");
+		} finally {
+			await lock.query("ROLLBACK").catch(() => undefined);
+			await lock.end();
+			await nats.start();
+		}
+		await routesKnown();
+	});
+
 	it("reconnects after the NATS server restarts under load, and every accepted order completes", async () => {
 		const productId = await steps.product(700, 1000, "Restart");
 		const customers = await Promise.all(Array.from({ length: 8 }, () => newCustomer(request)));
