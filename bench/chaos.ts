@@ -35,8 +35,13 @@ function seeded(seed: number): () => number {
 		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 	};
 }
-const random = seeded(SEED);
-const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
+// The nemesis draws from its own sequence, so a seed always means the same faults in the same order (the
+// load's draws depend on timing and would shift them).
+const nemesisRandom = seeded(SEED);
+const random = seeded(SEED ^ 0x9e3779b9);
+const pickWith = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)];
+const pick = <T>(list: readonly T[]): T => pickWith(random, list);
+const pickFault = <T>(list: readonly T[]): T => pickWith(nemesisRandom, list);
 
 interface Node {
 	name: string;
@@ -196,9 +201,11 @@ async function main(): Promise<void> {
 					continue;
 				}
 				const key = crypto.randomUUID();
+				// a retry sends the same request again: the same key and the same body
+				const paymentToken = random() < 0.1 ? "tok_chargeDeclined" : "tok_visa";
 				let answered = false;
 				for (let attempt = 0; attempt < 60 && !answered; attempt++) {
-					const r = await send("POST", "/api/orders", { token: s.token, body: { paymentToken: random() < 0.1 ? "tok_chargeDeclined" : "tok_visa" }, headers: { "Idempotency-Key": key } });
+					const r = await send("POST", "/api/orders", { token: s.token, body: { paymentToken }, headers: { "Idempotency-Key": key } });
 					if (r.status === 201) {
 						const id = (r.body as { order: { id: string } }).order.id;
 						accepted.set(key, { orderId: id, token: s.token });
@@ -233,11 +240,11 @@ async function main(): Promise<void> {
 	let lastFaultEnded = Date.now();
 	await sleep(3000);
 	while (Date.now() + 15_000 < deadline) {
-		const kind = pick(FAULTS);
+		const kind = pickFault(FAULTS);
 		faults[kind] = (faults[kind] ?? 0) + 1;
 		faultActive = true;
 		if (kind === "kill" || kind === "gateway") {
-			const victim = pick(nodes.filter(n => (kind === "gateway" ? n.httpPort : !n.httpPort)));
+			const victim = pickFault(nodes.filter(n => (kind === "gateway" ? n.httpPort : !n.httpPort)));
 			log(`fault: kill -9 ${victim.name}`);
 			victim.expectedDown = true;
 			victim.proc!.child.kill("SIGKILL");
@@ -247,7 +254,7 @@ async function main(): Promise<void> {
 			victim.expectedDown = false;
 			await ready(victim);
 		} else if (kind === "stop") {
-			const victim = pick(nodes.filter(n => !n.httpPort));
+			const victim = pickFault(nodes.filter(n => !n.httpPort));
 			log(`fault: SIGSTOP ${victim.name} for 6 s`);
 			victim.proc!.child.kill("SIGSTOP");
 			await sleep(6000);
@@ -268,7 +275,7 @@ async function main(): Promise<void> {
 		await Promise.all(nodes.map(n => ready(n)));
 		faultActive = false;
 		lastFaultEnded = Date.now();
-		await sleep(4000 + random() * 3000);
+		await sleep(4000 + nemesisRandom() * 3000);
 	}
 	while (Date.now() < deadline) await sleep(200);
 	loading = false;
