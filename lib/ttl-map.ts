@@ -49,7 +49,9 @@ export class TtlMap<V extends {}> {
 
 	/** Drops every entry whose value matches. */
 	deleteWhere(matches: (value: V) => boolean): void {
-		for (const [key, value] of this.entries.entries()) if (matches(value)) this.entries.delete(key);
+		// the keys first: the cache is not changed while its own iterator walks it
+		const doomed = [...this.entries.entries()].filter(([, value]) => matches(value)).map(([key]) => key);
+		for (const key of doomed) this.entries.delete(key);
 	}
 
 	get size(): number {
