@@ -5,7 +5,7 @@ import { Client as Pg } from "pg";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../lib/embedded-postgres";
 import { privateNatsConfig } from "../lib/nats-config";
 import { client, type Client } from "./lib/http";
-import { cleanUpAll, freePort, portOpen, sleep, startProc, tempDir, type Proc } from "./lib/proc";
+import { cleanUpAll, cleanUpOnSignals, freePort, onCleanUp, portOpen, sleep, startProc, tempDir, type Proc } from "./lib/proc";
 import { ROOT } from "./lib/shop";
 
 /**
@@ -71,6 +71,8 @@ async function main(): Promise<void> {
 
 	// PostgreSQL and NATS of our own, both of which the nemesis may take down
 	const pg: EmbeddedServer = await startEmbeddedPostgres({ dataDir: path.join(work, "postgres"), database: "momentum" });
+	// registered after the folder it lives in, so it is stopped before the folder goes
+	onCleanUp("chaos PostgreSQL", () => pg.stop());
 	const databaseUrl = pg.url("momentum");
 	const nats = privateNatsConfig(await freePort(), { prefix: "momentum-chaos-nats-" });
 	let natsProc = startProc("nats", "nats-server", ["-c", nats.file]);
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
 		})
 	);
 	const stats = { requests: 0, fiveXX: 0, networkErrors: 0, duringFaults: 0, fiveXXDuringFaults: 0, accepted: 0, lost404: 0, abandoned: 0, refused4xx: 0 };
+	const fiveXXByCode = new Map<string, number>();
 	let faultActive = false;
 	let rr = 0;
 	/** One request as a client behind a load balancer sends it: a gateway that refuses the connection is skipped. */
@@ -180,6 +183,8 @@ async function main(): Promise<void> {
 				if (r.status >= 500) {
 					stats.fiveXX++;
 					if (faultActive) stats.fiveXXDuringFaults++;
+					const code = `${r.status} ${(r.body as { type?: string } | undefined)?.type ?? ""}`.trim();
+					fiveXXByCode.set(code, (fiveXXByCode.get(code) ?? 0) + 1);
 				}
 				return r;
 			} catch {
@@ -238,11 +243,14 @@ async function main(): Promise<void> {
 	const faults: Record<string, number> = {};
 	const deadline = Date.now() + SECONDS * 1000;
 	let lastFaultEnded = Date.now();
+	/** When each fault began and when every node was ready again after it. */
+	const faultWindows: { start: number; end: number }[] = [];
 	await sleep(3000);
 	while (Date.now() + 15_000 < deadline) {
 		const kind = pickFault(FAULTS);
 		faults[kind] = (faults[kind] ?? 0) + 1;
 		faultActive = true;
+		const faultStarted = Date.now();
 		if (kind === "kill" || kind === "gateway") {
 			const victim = pickFault(nodes.filter(n => (kind === "gateway" ? n.httpPort : !n.httpPort)));
 			log(`fault: kill -9 ${victim.name}`);
@@ -275,6 +283,7 @@ async function main(): Promise<void> {
 		await Promise.all(nodes.map(n => ready(n)));
 		faultActive = false;
 		lastFaultEnded = Date.now();
+		faultWindows.push({ start: faultStarted, end: lastFaultEnded });
 		await sleep(4000 + nemesisRandom() * 3000);
 	}
 	while (Date.now() < deadline) await sleep(200);
@@ -301,10 +310,75 @@ async function main(): Promise<void> {
 			await db.end();
 		}
 	};
+	/** What is still open, for the log when quiescence is slow: orders by status, events by where they wait. */
+	const describeOpen = async () => {
+		const db = new Pg({ connectionString: databaseUrl });
+		await db.connect();
+		try {
+			const lines: string[] = [];
+			const { rows } = await db.query(`SELECT status, count(*)::int AS n FROM "order".orders WHERE status NOT IN ('CONFIRMED', 'CANCELLED') GROUP BY 1`);
+			for (const r of rows) lines.push(`${r.n} order(s) ${r.status}`);
+			for (const schema of ["order", "inventory", "payment", "notification", "cart", "identity"]) {
+				const out = await db.query(
+					`SELECT event, count(*)::int AS n, round(extract(epoch FROM max(next_attempt_at) - now()))::int AS due_in FROM "${schema}".outbox WHERE published_at IS NULL GROUP BY 1`
+				);
+				for (const r of out.rows) lines.push(`${schema} outbox: ${r.n} ${r.event} not yet handed on (next try in ${r.due_in} s)`);
+				const inbox = await db.query(
+					`SELECT event, count(*)::int AS n, max(attempts)::int AS attempts, round(extract(epoch FROM max(next_attempt_at) - now()))::int AS due_in, max(last_error) AS error
+					 FROM "${schema}".inbox WHERE status = 'PENDING' GROUP BY 1`
+				);
+				for (const r of inbox.rows) lines.push(`${schema} inbox: ${r.n} ${r.event} pending (attempts ${r.attempts}, next in ${r.due_in} s${r.error ? `, last error: ${r.error}` : ""})`);
+			}
+			return lines.join("\n  ");
+		} finally {
+			await db.end();
+		}
+	};
 	const loadStopped = Date.now();
-	while ((await terminal()) > 0 && Date.now() - loadStopped < 120_000) await sleep(250);
+	let described = false;
+	while ((await terminal()) > 0 && Date.now() - loadStopped < 120_000) {
+		if (!described && Date.now() - loadStopped > 2000) {
+			described = true;
+			log(`still open 2 s after the load stopped:\n  ${await describeOpen()}`);
+		}
+		await sleep(250);
+	}
 	const quiescenceMs = Date.now() - loadStopped;
 	const sinceLastFaultMs = Date.now() - lastFaultEnded;
+
+	// how long an order stayed open once nothing stood in its way: from when it was placed, or from the end
+	// of a fault it ran into (the last one before its final change), to its final change
+	const settle = await (async () => {
+		const db = new Pg({ connectionString: databaseUrl });
+		await db.connect();
+		try {
+			const { rows } = await db.query(`SELECT id, created_at, updated_at FROM "order".orders WHERE id = ANY($1::uuid[])`, [[...accepted.values()].map(a => a.orderId)]);
+			let worst = { ms: 0, id: "" };
+			for (const r of rows) {
+				const created = (r.created_at as Date).getTime();
+				const final = (r.updated_at as Date).getTime();
+				const lastFault = faultWindows.filter(w => w.start <= final).reduce((m, w) => Math.max(m, w.end), 0);
+				const ms = Math.max(0, final - Math.max(created, lastFault));
+				if (ms > worst.ms) worst = { ms, id: r.id as string };
+			}
+			if (worst.ms > 10_000) {
+				// what the slowest order went through, for whoever reads the log
+				const trail: string[] = [];
+				const order = await db.query(`SELECT status, payment_status, created_at, updated_at FROM "order".orders WHERE id = $1`, [worst.id]);
+				trail.push(`order ${JSON.stringify(order.rows[0])}`);
+				for (const schema of ["order", "inventory", "payment", "notification", "cart"]) {
+					const out = await db.query(`SELECT event, created_at, published_at, delivered_to FROM "${schema}".outbox WHERE payload->'data'->>'orderId' = $1`, [worst.id]);
+					for (const r of out.rows) trail.push(`${schema} sent ${r.event} at ${r.created_at.toISOString()}, handed to all at ${r.published_at?.toISOString() ?? "-"} (${r.delivered_to})`);
+					const inb = await db.query(`SELECT event, received_at, handled_at, attempts, last_error FROM "${schema}".inbox WHERE payload->'data'->>'orderId' = $1`, [worst.id]);
+					for (const r of inb.rows) trail.push(`${schema} got ${r.event} at ${r.received_at.toISOString()}, handled at ${r.handled_at?.toISOString() ?? "-"} after ${r.attempts} attempt(s)${r.last_error ? ` (${r.last_error})` : ""}`);
+				}
+				log(`the slowest order's trail:\n  ${trail.sort().join("\n  ")}\n  faults: ${faultWindows.map(w => `${new Date(w.start).toISOString()}..${new Date(w.end).toISOString()}`).join(", ")}`);
+			}
+			return worst;
+		} finally {
+			await db.end();
+		}
+	})();
 
 	const violations = await checkInvariants(databaseUrl, products, accepted, keysToOrders);
 	if (stats.lost404 > 0) violations.push(`${stats.lost404} checkout attempts answered 404`);
@@ -315,8 +389,10 @@ async function main(): Promise<void> {
 	const availability = stats.duringFaults ? (1 - stats.fiveXXDuringFaults / stats.duringFaults) * 100 : 100;
 	log(`orders accepted ${accepted.size} (checkouts answered 4xx: ${stats.refused4xx}, abandoned: ${stats.abandoned}); faults ${JSON.stringify(faults)}`);
 	log(`requests ${stats.requests}: ${stats.fiveXX} 5xx, ${stats.networkErrors} connections refused or reset (a load balancer retries those on the other gateway)`);
+	if (fiveXXByCode.size > 0) log(`5xx answers: ${[...fiveXXByCode].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${n} ${code}`).join(", ")}`);
 	log(`answered without a 5xx during faults: ${availability.toFixed(1)} % of ${stats.duringFaults}`);
 	log(`every order terminal and every event handled ${(quiescenceMs / 1000).toFixed(1)} s after the load stopped (${(sinceLastFaultMs / 1000).toFixed(1)} s after the last fault ended, with load in between)`);
+	log(`slowest order to become final: ${(settle.ms / 1000).toFixed(1)} s after it was placed or the fault it met had ended${settle.id ? ` (${settle.id})` : ""}`);
 	await Promise.all(nodes.map(n => n.proc?.stop(15_000)));
 	await natsProc.stop();
 	await pg.stop();
@@ -395,6 +471,7 @@ async function checkInvariants(
 	return v;
 }
 
+cleanUpOnSignals(log);
 main()
 	.catch(err => {
 		console.error(err);

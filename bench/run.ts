@@ -7,7 +7,7 @@ import { closedLoop, finishRound, openLoop, waitEventsHandled, type CheckoutRoun
 import { dropDbLimit, runDbLimit, setUpDbLimit, type DbLimitResult } from "./lib/dblimit";
 import { runLoad, type LoadResult } from "./lib/load";
 import { machineInfo } from "./lib/machine";
-import { cleanUpAll, freePort, onCleanUp, portOpen, rssBytes, sleep, startProc, tempDir, waitForQuietMachine } from "./lib/proc";
+import { cleanUpAll, cleanUpOnSignals, freePort, onCleanUp, portOpen, rssBytes, sleep, startProc, tempDir, waitForQuietMachine } from "./lib/proc";
 import { writeReport, type Results, type Row } from "./lib/report";
 import { adminToken, checkoutProduct, createCustomers, ROOT, startCluster, startNats, startSingle, waitForCatalog, type Customer, type Shop } from "./lib/shop";
 import { median, round, summarize } from "./lib/stats";
@@ -493,15 +493,7 @@ async function main(): Promise<void> {
 	}
 }
 
-let interrupted = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-	process.on(signal, () => {
-		if (interrupted) process.exit(130);
-		interrupted = true;
-		log(`${signal}: stopping everything the benchmark started`);
-		void cleanUpAll(log).finally(() => process.exit(130));
-	});
-}
+cleanUpOnSignals(log);
 
 main()
 	.then(() => cleanUpAll(log))

@@ -53,6 +53,23 @@ process.once("exit", () => {
 	}
 });
 
+/**
+ * Ctrl-C or a SIGTERM stops everything registered for clean-up before the process exits (a signal ends a
+ * Node process without its "exit" event, which would leave servers and nodes behind); a second signal
+ * exits at once.
+ */
+export function cleanUpOnSignals(log: (msg: string) => void = () => undefined): void {
+	let interrupted = false;
+	for (const signal of ["SIGINT", "SIGTERM"] as const) {
+		process.on(signal, () => {
+			if (interrupted) process.exit(130);
+			interrupted = true;
+			log(`${signal}: stopping everything this run started`);
+			void cleanUpAll(log).finally(() => process.exit(130));
+		});
+	}
+}
+
 export function tempDir(prefix: string): string {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 	// the embedded PostgreSQL runs as the `postgres` user when we are root: it must be able to pass through

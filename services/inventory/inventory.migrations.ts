@@ -64,5 +64,17 @@ export const inventoryMigrations: Migration[] = [
 				ALTER TABLE reservations ADD CONSTRAINT reservations_status_check
 				CHECK (status IN ('RESERVED', 'COMMITTED', 'RELEASED', 'EXPIRED', 'FAILED'))`);
 		}
+	},
+	{
+		name: "0003-finished-reservations-index",
+		up: async ({ sql }) => {
+			// Retention finds reservations that can change no more by when they ended (a failed one: when it was tried).
+			await sql(`
+				CREATE INDEX reservations_finished_idx ON reservations ((coalesce(released_at, created_at)))
+				WHERE status IN ('RELEASED', 'EXPIRED', 'RETURNED', 'FAILED')`);
+		},
+		down: async ({ sql }) => {
+			await sql(`DROP INDEX reservations_finished_idx`);
+		}
 	}
 ];

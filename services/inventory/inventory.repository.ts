@@ -353,6 +353,26 @@ export class InventoryRepository {
 	}
 
 	/**
+	 * Deletes up to `limit` reservations that can change no more and ended more than `days` ago: released,
+	 * expired, returned, or failed. Committed ones stay (a later cancellation puts their units back). Answers
+	 * how many went. What a purged row guarded against is bounded: a duplicate `order.created` arriving weeks
+	 * later holds stock only until the reservation's expiry, and a stale `order.confirmed` finds no
+	 * reservation and takes nothing.
+	 */
+	async purgeFinished(days: number, limit: number): Promise<number> {
+		const rows = await this.db.execute(
+			`DELETE FROM reservations WHERE order_id IN (
+			   SELECT order_id FROM reservations
+			   WHERE status IN ('RELEASED', 'EXPIRED', 'RETURNED', 'FAILED')
+			     AND coalesce(released_at, created_at) < now() - make_interval(days => $1)
+			   LIMIT $2
+			 ) RETURNING 1 AS n`,
+			[days, limit]
+		);
+		return rows.length;
+	}
+
+	/**
 	 * Claims up to `limit` reservations past their expiry, locked until `transaction` ends. Rows another
 	 * instance (or a concurrent commit) holds are skipped, so no reservation is released twice.
 	 */

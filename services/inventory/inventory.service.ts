@@ -7,6 +7,7 @@ import type { EventEnvelope } from "../../lib/events";
 import { lineParam as oneLine, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import { Pump } from "../../lib/pump";
 import type { GetProductParams, ProductDto } from "../catalog/catalog.types";
 import type { CallerMeta } from "../identity/identity.types";
 import type { OrderCancelledEvent, OrderConfirmedEvent, OrderCreatedEvent } from "../order/order.types";
@@ -68,6 +69,8 @@ interface InventoryVars extends DbThis, ReliableEventsThis {
 	sweepTimer?: NodeJS.Timeout;
 	/** The sweep in progress, awaited on stop so the pool is not closed under it. */
 	sweeping?: Promise<void>;
+	/** Deletes finished reservations past EVENT_RETENTION_DAYS. */
+	reservationRetention?: Pump;
 }
 
 /** What one step did to a reservation: its state after the step, and what to announce once committed. */
@@ -111,6 +114,8 @@ type Ctx<P> = Context<P, CallerMeta>;
 
 /** How many expired reservations one sweep transaction releases. */
 const SWEEP_BATCH = 100;
+/** Reservations deleted per statement by retention: short statements, so the saga never waits behind it. */
+const PURGE_BATCH = 500;
 
 const productIdParam = { productId: uuidParam };
 
@@ -305,6 +310,24 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 					if (released > 0) this.logger.info(`Released ${released} expired reservation(s)`);
 					return { released };
 				}
+			},
+
+			/**
+			 * Deletes reservations that can change no more (released, expired, returned, failed) and ended more
+			 * than EVENT_RETENTION_DAYS ago, in batches; answers how many. Run by a timer; callable from the REPL.
+			 */
+			purgeFinished: {
+				visibility: "public",
+				async handler(this: InventoryThis): Promise<{ purged: number }> {
+					let purged = 0;
+					for (;;) {
+						const n = await this.repo.purgeFinished(config.events.retentionDays, PURGE_BATCH);
+						purged += n;
+						if (n < PURGE_BATCH) break;
+					}
+					if (purged > 0) this.logger.info(`Purged ${purged} finished reservation(s) older than ${config.events.retentionDays} days`);
+					return { purged };
+				}
 			}
 		},
 
@@ -479,12 +502,18 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 		async started(this: InventoryThis) {
 			this.repo = new InventoryRepository(this.db);
 			this.sweepTimer = setInterval(() => this.runSweep(), this.settings.sweepIntervalSeconds * 1000);
+			this.reservationRetention = new Pump(
+				() => this.actions.purgeFinished({}),
+				config.events.retentionIntervalSeconds * 1000,
+				err => this.logger.warn("Purging finished reservations failed; will try again:", err)
+			);
+			this.reservationRetention.start();
 		},
 
 		async stopped(this: InventoryThis) {
 			clearInterval(this.sweepTimer);
 			this.sweepTimer = undefined;
-			await this.sweeping;
+			await Promise.all([this.sweeping, this.reservationRetention?.stop()]);
 		}
 	};
 }

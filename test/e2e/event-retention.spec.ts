@@ -8,7 +8,10 @@ import { eventually } from "../support/eventually";
 import { httpClient } from "../support/http";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
-/** Delivered and handled events go after EVENT_RETENTION_DAYS; what is pending or dead stays for an operator. */
+/**
+ * Delivered and handled events, and reservations that can change no more, go after EVENT_RETENTION_DAYS;
+ * what is pending or dead stays for an operator, and committed reservations stay for returns.
+ */
 describe("event retention", function () {
 	this.timeout(90_000);
 	let db: TestDatabase;
@@ -78,5 +81,30 @@ describe("event retention", function () {
 		expect(await count(recent.id)).to.be.greaterThan(5);
 		const { rows } = await pg.query(`SELECT status FROM "order".inbox WHERE event_id = $1`, [dead]);
 		expect(rows).to.deep.equal([{ status: "DEAD" }]);
+	});
+
+	it("deletes released, expired, returned and failed reservations past the retention, and keeps committed and recent ones", async () => {
+		const ids = { released: crypto.randomUUID(), expired: crypto.randomUUID(), returned: crypto.randomUUID(), failed: crypto.randomUUID(), committed: crypto.randomUUID(), recent: crypto.randomUUID(), held: crypto.randomUUID() };
+		const insert = (orderId: string, status: string, age: string, released: boolean) =>
+			pg.query(
+				`INSERT INTO inventory.reservations (order_id, status, items, created_at, expires_at, committed_at, released_at)
+				 VALUES ($1, $2, '[]'::jsonb, now() - $3::interval, now() - $3::interval + interval '15 minutes',
+				         CASE WHEN $2 IN ('COMMITTED', 'RETURNED') THEN now() - $3::interval END, CASE WHEN $4 THEN now() - $3::interval END)`,
+				[orderId, status, age, released]
+			);
+		await insert(ids.released, "RELEASED", "2 days", true);
+		await insert(ids.expired, "EXPIRED", "3 days", true);
+		await insert(ids.returned, "RETURNED", "2 days", true);
+		await insert(ids.failed, "FAILED", "2 days", false);
+		await insert(ids.committed, "COMMITTED", "30 days", false);
+		await insert(ids.recent, "RELEASED", "1 hour", true);
+		// past its expiry but not yet swept: it holds units, so it is never purged
+		await pg.query(`INSERT INTO inventory.reservations (order_id, status, items, created_at, expires_at) VALUES ($1, 'RESERVED', '[]'::jsonb, now() - interval '2 days', now() + interval '1 day')`, [ids.held]);
+
+		const remaining = async () => {
+			const { rows } = await pg.query(`SELECT order_id FROM inventory.reservations WHERE order_id = ANY($1::uuid[])`, [Object.values(ids)]);
+			return rows.map(r => r.order_id as string).sort();
+		};
+		await eventually(async () => expect(await remaining()).to.deep.equal([ids.committed, ids.recent, ids.held].sort()), 20_000, 200);
 	});
 });

@@ -38,7 +38,7 @@ describe("transporter options (lib/transporter.ts)", () => {
 		const t = transportOf({ TRANSPORTER: "nats://momentum:s3cret@10.0.0.5:4222" });
 		expect(transporterOptions(t)).to.deep.equal({
 			type: "NATS",
-			options: { servers: ["10.0.0.5:4222"], user: "momentum", pass: "s3cret" }
+			options: { servers: ["10.0.0.5:4222"], user: "momentum", pass: "s3cret", reconnectTimeWait: 250 }
 		});
 	});
 
@@ -124,7 +124,7 @@ describe("transporter options (lib/transporter.ts)", () => {
 	it("keeps Moleculer's NATS transporter reconnecting forever, and never lets it parse the URL again", () => {
 		const config = transporterOptions(transportOf({ TRANSPORTER: "nats://u:p%40ss@127.0.0.1:4222" }));
 		const tx = new Transporters.NATS((config as { options: NatsConnectOptions }).options);
-		expect(tx.opts).to.include({ maxReconnectAttempts: -1, user: "u", pass: "p@ss" });
+		expect(tx.opts).to.include({ maxReconnectAttempts: -1, reconnectTimeWait: 250, user: "u", pass: "p@ss" });
 		expect(tx.opts.url).to.equal(undefined);
 	});
 });
