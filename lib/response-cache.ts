@@ -7,7 +7,7 @@ import { clockOptions, type Clock } from "./ttl-map";
  * catalog, like a reverse proxy's micro-cache in front of a shop.
  *
  * What may be stored is decided by the action that answered: a GET of a published action that declares
- * `cache` and is public (`auth: "public"`, no roles), answered 200 to a request without credentials, so
+ * `cache` and is public (`auth: "public"`, no permission), answered 200 to a request without credentials, so
  * no caller ever gets an answer made for someone else. An entry lives as long as the action's own cache
  * entry may (its `ttl`). Every entry goes at once when a service announces that its cached reads are stale
  * (`<service>.cacheInvalidated`, e.g. the catalog after an admin changed a product), and when the node

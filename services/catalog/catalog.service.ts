@@ -176,7 +176,7 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			create: {
 				rest: "POST /products",
 				visibility: "published",
-				roles: ["admin"],
+				permission: "product.store",
 				params: {
 					$$strict: "remove",
 					...productFields,
@@ -199,7 +199,7 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			update: {
 				rest: "PATCH /products/:id",
 				visibility: "published",
-				roles: ["admin"],
+				permission: "product.update",
 				params: {
 					$$strict: "remove",
 					id: uuidParam,
@@ -226,7 +226,7 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			archive: {
 				rest: "DELETE /products/:id",
 				visibility: "published",
-				roles: ["admin"],
+				permission: "product.delete",
 				params: { id: uuidParam },
 				async handler(this: CatalogThis, ctx: Ctx<GetProductParams>): Promise<null> {
 					const archived = await this.repo.archive(ctx.params.id);

@@ -1,4 +1,5 @@
 import type { Context, ServiceSchema } from "moleculer";
+import "../../lib/action-access";
 import type { AppConfig } from "../../lib/config";
 import { collectDeadLetters, DEAD_LETTER_ID, replayDeadLetter, type ShopDeadLetter } from "../../lib/dead-letters";
 import { NotFoundError } from "../../lib/errors";
@@ -9,21 +10,21 @@ export function createDeadLettersService(_config: AppConfig): ServiceSchema {
 		name: "deadLetters",
 		settings: { rest: "/admin/dead-letters" },
 		actions: {
-			/** Every dead letter in the cluster, newest first. Admins only. */
+			/** Every dead letter in the cluster, newest first. Needs `deadletter.view`. */
 			list: {
 				rest: "GET /",
 				visibility: "published",
-				roles: ["admin"],
+				permission: "deadletter.view",
 				async handler(ctx: Context): Promise<{ items: ShopDeadLetter[] }> {
 					return { items: await collectDeadLetters(this.broker, (action, params) => ctx.call(action, params)) };
 				}
 			},
 
-			/** Puts a dead letter back in line with a fresh set of attempts. Throws NOT_FOUND (404). Admins only. */
+			/** Puts a dead letter back in line with a fresh set of attempts. Throws NOT_FOUND (404). Needs `deadletter.update`. */
 			replay: {
 				rest: "POST /:id/replay",
 				visibility: "published",
-				roles: ["admin"],
+				permission: "deadletter.update",
 				params: { id: { type: "string", pattern: DEAD_LETTER_ID, messages: { stringPattern: "The 'id' field must look like '<service>:<event id>'." } } },
 				async handler(ctx: Context<{ id: string }>): Promise<{ id: string; replayed: true }> {
 					const replayed = await replayDeadLetter(this.broker, (action, params) => ctx.call(action, params), ctx.params.id);

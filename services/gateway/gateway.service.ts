@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
-import "../../lib/action-access";
+import { checkAccess, isPublic, type ActionAccess } from "../../lib/action-access";
 import jwt from "jsonwebtoken";
 import { deepFreeze, jsonOf } from "../../lib/cache";
 import { ResponseCache } from "../../lib/response-cache";
@@ -11,11 +11,11 @@ import { TtlMap } from "../../lib/ttl-map";
 import type { AppConfig } from "../../lib/config";
 import { addressKey, ClientAddresses } from "../../lib/client-address";
 import { ServiceDatabase } from "../../lib/database";
-import { ForbiddenError, TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
+import { TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
 import { readiness } from "../../lib/health";
 import { Pump } from "../../lib/pump";
 import { RateLimiter } from "../../lib/rate-limit";
-import type { AuthUser, CallerMeta, SessionsEndedEvent } from "../identity/identity.types";
+import type { AccessChangedEvent, AuthUser, CallerMeta, SessionsEndedEvent } from "../identity/identity.types";
 import { gatewayMigrations } from "./gateway.migrations";
 import { PgRateStore } from "./gateway.rate-limits";
 
@@ -26,7 +26,8 @@ import { PgRateStore } from "./gateway.rate-limits";
  */
 
 type Req = IncomingMessage & {
-	$action?: { auth?: "public" | "required"; roles?: string[]; name?: string; cache?: boolean | { ttl?: number } };
+	$action?: ActionAccess & { name?: string; cache?: boolean | { ttl?: number } };
+	$params?: unknown;
 	$ctx?: Context<unknown, CallerMeta & { $responseHeaders?: unknown; $location?: string }>;
 	originalUrl?: string;
 	/** The response cache's generation when the request arrived (set for requests whose answer may be kept). */
@@ -170,7 +171,7 @@ export function keepTokenMs(token: string, now = Date.now()): number {
 const caseSensitive = { pathToRegexpOptions: { sensitive: true } };
 
 /** How often a gateway reports its rate-limit counts to the others and learns theirs. */
-const RATE_SYNC_MS = 500;
+export const RATE_SYNC_MS = 500;
 
 /** Default lifetime of a kept response when the action's `cache` names no `ttl`. */
 const DEFAULT_RESPONSE_TTL_SECONDS = 60;
@@ -181,7 +182,7 @@ const DEFAULT_RESPONSE_TTL_SECONDS = 60;
  */
 function cacheableFor(req: Req, res: ServerResponse): number | undefined {
 	const action = req.$action;
-	if (req.$cacheGeneration === undefined || !action?.cache || action.auth !== "public" || action.roles?.length) return undefined;
+	if (req.$cacheGeneration === undefined || !action?.cache || !isPublic(action)) return undefined;
 	if (res.statusCode !== 200 || req.$ctx?.meta.$responseHeaders || req.$ctx?.meta.$location) return undefined;
 	return typeof action.cache === "object" && action.cache.ttl ? action.cache.ttl : DEFAULT_RESPONSE_TTL_SECONDS;
 }
@@ -301,6 +302,12 @@ export function createGatewayService(config: AppConfig, routes: readonly { metho
 				const { userId, sessionIds } = ctx.params;
 				this.tokens.deleteWhere((user: AuthUser) => user.id === userId && (!sessionIds || (user.sessionId !== undefined && sessionIds.includes(user.sessionId))));
 			},
+			/** What some callers may do changed (a role, its permissions, a user's role): their kept answers go now. */
+			"identity.accessChanged"(this: GatewayThis, ctx: Context<AccessChangedEvent>) {
+				const { userIds } = ctx.params ?? {};
+				if (!userIds) this.tokens.clear();
+				else this.tokens.deleteWhere((user: AuthUser) => userIds.includes(user.id));
+			},
 			// moleculer-web regenerates routes 500 ms after services change; do it at once when this node has
 			// started, so no request that arrives after start-up meets a 404 for a route that exists.
 			"$broker.started"(this: GatewayThis) {
@@ -327,15 +334,9 @@ export function createGatewayService(config: AppConfig, routes: readonly { metho
 				return user;
 			},
 
-			/** Enforces the access an action declares (`auth`, `roles`); secure by default. */
+			/** Enforces the access an action declares (`auth`, `permission`, `self`; lib/action-access.ts); secure by default. */
 			authorize(this: GatewayThis, ctx: Context<unknown, CallerMeta>, _route: unknown, req: Req): void {
-				const action = req.$action ?? {};
-				if (action.auth === "public" && !action.roles) return;
-				const user = ctx.meta.user;
-				if (!user) throw new UnauthenticatedError();
-				if (action.roles?.length && !action.roles.some(r => (user.roles as string[]).includes(r))) {
-					throw new ForbiddenError("This needs one of the roles: " + action.roles.join(", "), { roles: action.roles });
-				}
+				checkAccess(req.$action ?? {}, ctx.meta.user, req.$params);
 			},
 
 			/**

@@ -5,12 +5,17 @@ import * as protoLoader from "@grpc/proto-loader";
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { AppConfig } from "../../lib/config";
 import { projectRoot } from "../../lib/paths";
-import { ForbiddenError, UnauthenticatedError } from "../../lib/errors";
-import type { AuthUser, CallerMeta, LoginResult, TokenPair, UserDto } from "./identity.types";
+import { UnauthenticatedError } from "../../lib/errors";
+import { checkAccess, declaredAccess } from "../../lib/action-access";
+import { FAILED_PRECONDITION_TYPES } from "./identity.errors";
+import type { AuthUser, CallerMeta, LoginResult, PermissionDto, RoleDto, TokenPair, UserDto, UserWithPermissions } from "./identity.types";
 
 /**
- * Serves `proto/identity.proto` over gRPC by calling the identity actions, so the contract has one
- * implementation. Runs wherever identity runs; starts and stops with the broker.
+ * Serves two contracts over gRPC on one port, both by calling the identity actions, so each has one
+ * implementation: Momentum's own (`proto/identity.proto`, package momentum.identity.v1) and the Go identity
+ * service's it replaces (`proto/shared-identity.proto`, package shared). Access is checked as the REST
+ * gateway checks it: the permission the action declares (lib/action-access.ts), for the caller the
+ * `authorization: Bearer` metadata names. Runs wherever identity runs; starts and stops with the broker.
  */
 
 interface GrpcUser {
@@ -34,6 +39,7 @@ const STATUS_BY_HTTP: Record<number, grpc.status> = {
 	401: grpc.status.UNAUTHENTICATED,
 	403: grpc.status.PERMISSION_DENIED,
 	404: grpc.status.NOT_FOUND,
+	// "already exists", unless the type says the state forbids it (FAILED_PRECONDITION_TYPES)
 	409: grpc.status.ALREADY_EXISTS,
 	422: grpc.status.INVALID_ARGUMENT,
 	429: grpc.status.RESOURCE_EXHAUSTED,
@@ -45,7 +51,8 @@ const STATUS_BY_HTTP: Record<number, grpc.status> = {
 export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
 	const e = err as { code?: unknown; message?: string; type?: string; data?: unknown };
 	if (e?.type === "SERVICE_NOT_AVAILABLE") return { code: grpc.status.UNAVAILABLE, details: "Identity is temporarily unavailable" };
-	const code = typeof e?.code === "number" ? STATUS_BY_HTTP[e.code] : undefined;
+	let code = typeof e?.code === "number" ? STATUS_BY_HTTP[e.code] : undefined;
+	if (code === grpc.status.ALREADY_EXISTS && e.type && FAILED_PRECONDITION_TYPES.has(e.type)) code = grpc.status.FAILED_PRECONDITION;
 	if (code === undefined) return { code: grpc.status.INTERNAL, details: "Internal error" };
 	const metadata = new grpc.Metadata();
 	if (e.type) metadata.set("error-type", e.type);
@@ -55,8 +62,18 @@ export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
 }
 
 function toGrpcUser(u: UserDto): GrpcUser {
-	return { id: u.id, email: u.email, name: u.name, roles: u.roles, phone: u.phone ?? "", created_at: u.createdAt };
+	// one role per user now: the list holds it
+	return { id: u.id, email: u.email, name: u.name, roles: [u.role], phone: u.phone ?? "", created_at: u.createdAt };
 }
+
+/** The Go service's time format: "YYYY-MM-DD HH:MM:SS" in UTC. */
+export function goTime(iso: string): string {
+	return new Date(iso).toISOString().slice(0, 19).replace("T", " ");
+}
+
+const goUser = (u: UserDto) => ({ id: u.id, name: u.name, email: u.email, role: u.role, created_at: goTime(u.createdAt) });
+const goPermission = (p: PermissionDto) => ({ id: p.id, name: p.name });
+const goRole = (r: RoleDto) => ({ id: r.id, name: r.name, permissions: r.permissions.map(goPermission) });
 
 function toTokenResponse(t: TokenPair, user?: UserDto) {
 	return {
@@ -92,6 +109,21 @@ export function loadIdentityProto(): grpc.GrpcObject {
 	return grpc.loadPackageDefinition(definition);
 }
 
+/**
+ * The Go service's contract. Without defaults, a field the client did not set is absent, so an `optional`
+ * field left out (UpdateUser's name, say) is told apart from one set to "".
+ */
+export function loadSharedIdentityProto(): grpc.GrpcObject {
+	const definition = protoLoader.loadSync(path.join(projectRoot(), "proto", "shared-identity.proto"), {
+		keepCase: true,
+		longs: String,
+		enums: String,
+		defaults: false,
+		oneofs: false
+	});
+	return grpc.loadPackageDefinition(definition);
+}
+
 export function createIdentityGrpcService(config: AppConfig): ServiceSchema<ServiceSettingSchema, Record<string, never>, GrpcVars> {
 	const { grpcPort, grpcHost, grpcTls } = config.identity;
 	return {
@@ -102,6 +134,7 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 			const proto = loadIdentityProto() as unknown as {
 				momentum: { identity: { v1: { IdentityService: grpc.ServiceClientConstructor } } };
 			};
+			const shared = (loadSharedIdentityProto() as unknown as { shared: { IdentityService: grpc.ServiceClientConstructor } }).shared;
 			const call = <T>(action: string, params: object, meta: CallerMeta = {}) => this.broker.call<T, object>(action, params, { meta });
 
 			/** The caller of an RPC that needs one: `authorization: Bearer <access token>` metadata, resolved by identity. */
@@ -126,6 +159,17 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 				};
 			const optional = (s: string) => (s === "" ? undefined : s);
 
+			/**
+			 * Calls `action` for the caller the metadata names, if the action's declared access lets them (the
+			 * same check as the REST gateway's): UNAUTHENTICATED or PERMISSION_DENIED otherwise.
+			 */
+			const guarded = async <T>(metadata: grpc.Metadata, action: string, params: object): Promise<T> => {
+				const user = await caller(metadata);
+				checkAccess(declaredAccess(this.broker.registry, action), user, params);
+				return call<T>(action, params, { user });
+			};
+			type Req<T> = Partial<T>;
+			const ids = (list: string[] | undefined) => list ?? [];
 			const server = new grpc.Server();
 			server.addService(proto.momentum.identity.v1.IdentityService.service, {
 				Register: unary<{ email: string; password: string; name: string; phone: string }, object>(async req => {
@@ -162,11 +206,81 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 						throw err;
 					}
 				}),
-				/** One's own user; an admin may ask for anyone. */
+				/** One's own user (`profile.view`); anyone's with `user.view`. */
 				GetUser: unary<{ id: string }, object>(async (req, _peer, metadata) => {
-					const me = await caller(metadata);
-					if (req.id !== me.id && !me.roles.includes("admin")) throw new ForbiddenError("You may only read your own user");
-					return { user: toGrpcUser(await call<UserDto>("identity.get", { id: req.id })) };
+					const { user } = await guarded<{ user: UserWithPermissions }>(metadata, "identity.getUser", { id: req.id });
+					return { user: toGrpcUser(user) };
+				})
+			});
+
+			// the Go identity service's contract (proto/shared-identity.proto): every field as it had them
+			server.addService(shared.IdentityService.service, {
+				GetUsers: unary<object, object>(async (_req, _peer, metadata) => {
+					const { items } = await guarded<{ items: UserDto[] }>(metadata, "identity.allUsers", {});
+					return { users: items.map(goUser) };
+				}),
+				GetUser: unary<Req<{ id: string }>, object>(async (req, _peer, metadata) => {
+					const { user } = await guarded<{ user: UserWithPermissions }>(metadata, "identity.getUser", { id: req.id ?? "" });
+					return { name: user.name, email: user.email, role: user.role, created_at: goTime(user.createdAt), role_id: user.roleId, permissions: user.permissions };
+				}),
+				StoreUser: unary<Req<{ name: string; email: string; password: string; role_id: string }>, object>(async (req, _peer, metadata) => {
+					const { user } = await guarded<{ user: UserDto }>(metadata, "identity.createUser", {
+						name: req.name ?? "",
+						email: req.email ?? "",
+						password: req.password ?? "",
+						roleId: optional(req.role_id ?? "")
+					});
+					return { user: goUser(user) };
+				}),
+				UpdateUser: unary<Req<{ id: string; name: string; email: string; role_id: string }>, object>(async (req, _peer, metadata) => {
+					const { user } = await guarded<{ user: UserDto }>(metadata, "identity.updateUser", { id: req.id ?? "", name: req.name, email: req.email, roleId: req.role_id });
+					return { user: goUser(user) };
+				}),
+				DeleteUser: unary<Req<{ id: string }>, object>(async (req, _peer, metadata) => {
+					await guarded(metadata, "identity.deleteUser", { id: req.id ?? "" });
+					return { success: true };
+				}),
+				GetRoles: unary<object, object>(async (_req, _peer, metadata) => {
+					const { items } = await guarded<{ items: RoleDto[] }>(metadata, "identity.listRoles", {});
+					return { roles: items.map(goRole) };
+				}),
+				GetRole: unary<Req<{ id: string }>, object>(async (req, _peer, metadata) => {
+					const { role } = await guarded<{ role: RoleDto }>(metadata, "identity.getRole", { id: req.id ?? "" });
+					return { role: goRole(role), permissions: role.permissions.map(goPermission) };
+				}),
+				StoreRole: unary<Req<{ name: string; permission_ids: string[] }>, object>(async (req, _peer, metadata) => {
+					const { role } = await guarded<{ role: RoleDto }>(metadata, "identity.createRole", { name: req.name ?? "", permissionIds: ids(req.permission_ids) });
+					return { role: goRole(role) };
+				}),
+				UpdateRole: unary<Req<{ id: string; name: string; permission_ids: string[] }>, object>(async (req, _peer, metadata) => {
+					// proto3 cannot tell an empty list from none: empty leaves the permissions as they are
+					const permissionIds = ids(req.permission_ids).length > 0 ? req.permission_ids : undefined;
+					const { role } = await guarded<{ role: RoleDto }>(metadata, "identity.updateRole", { id: req.id ?? "", name: req.name, permissionIds });
+					return { role: goRole(role) };
+				}),
+				DeleteRole: unary<Req<{ id: string }>, object>(async (req, _peer, metadata) => {
+					await guarded(metadata, "identity.deleteRole", { id: req.id ?? "" });
+					return { success: true };
+				}),
+				GetPermissions: unary<object, object>(async (_req, _peer, metadata) => {
+					const { items } = await guarded<{ items: PermissionDto[] }>(metadata, "identity.listPermissions", {});
+					return { permissions: items.map(goPermission) };
+				}),
+				GetPermission: unary<Req<{ id: string }>, object>(async (req, _peer, metadata) => {
+					const { permission } = await guarded<{ permission: PermissionDto }>(metadata, "identity.getPermission", { id: req.id ?? "0" });
+					return { permission: goPermission(permission) };
+				}),
+				StorePermission: unary<Req<{ name: string }>, object>(async (req, _peer, metadata) => {
+					const { permission } = await guarded<{ permission: PermissionDto }>(metadata, "identity.createPermission", { name: req.name ?? "" });
+					return { permission: goPermission(permission) };
+				}),
+				UpdatePermission: unary<Req<{ id: string; name: string }>, object>(async (req, _peer, metadata) => {
+					const { permission } = await guarded<{ permission: PermissionDto }>(metadata, "identity.updatePermission", { id: req.id ?? "0", name: req.name });
+					return { permission: goPermission(permission) };
+				}),
+				DeletePermission: unary<Req<{ id: string }>, object>(async (req, _peer, metadata) => {
+					await guarded(metadata, "identity.deletePermission", { id: req.id ?? "0" });
+					return { success: true };
 				})
 			});
 

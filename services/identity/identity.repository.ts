@@ -1,7 +1,7 @@
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "../../lib/database";
 import { progressiveDelaySeconds, type LoginCounter, type StoredRefreshToken } from "./identity.tokens";
-import type { AuthUser, Role, UserDto } from "./identity.types";
+import type { AuthUser, UserDto } from "./identity.types";
 
 /** The only code that touches the `identity` schema. Answers plain objects. */
 
@@ -10,7 +10,8 @@ interface UserRow {
 	email: string;
 	name: string;
 	phone: string | null;
-	roles: Role[];
+	role: string;
+	role_id: string;
 	password_hash: string;
 	created_at: Date;
 }
@@ -38,32 +39,48 @@ export interface RefreshTokenRecord extends StoredRefreshToken {
 	familyId: string;
 }
 
-const USER_COLUMNS = "id, email, name, phone, roles, password_hash, created_at";
+/** A user row with its role's name: `FROM users u JOIN roles r ON r.id = u.role_id`. */
+export const USER_COLUMNS = "u.id, u.email, u.name, u.phone, u.role_id, r.name AS role, u.password_hash, u.created_at";
+export const USERS_WITH_ROLE = "users u JOIN roles r ON r.id = u.role_id";
 
-function toUser(row: UserRow): UserDto {
+/**
+ * The names of the permissions a role holds, as an SQL expression over `r` (a role row): every permission
+ * for a role that holds all of them, else its own.
+ */
+export const ROLE_PERMISSION_NAMES = `CASE WHEN r.all_permissions THEN ARRAY(SELECT p.name FROM permissions p ORDER BY p.name)
+	ELSE ARRAY(SELECT p.name FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id WHERE rp.role_id = r.id ORDER BY p.name) END`;
+
+export function toUser(row: UserRow): UserDto {
 	return {
 		id: row.id,
 		email: row.email,
 		name: row.name,
 		phone: row.phone,
-		roles: row.roles,
+		role: row.role,
+		roleId: row.role_id,
 		createdAt: row.created_at.toISOString()
 	};
 }
 
+export type { UserRow };
+
 export class IdentityRepository {
 	constructor(private readonly db: ServiceDatabase) {}
 
-	/** Inserts a user; answers undefined when the e-mail is taken (case-insensitively). */
+	/** Inserts a user with the role named `role` (or with id `roleId`); answers undefined when the e-mail is taken (case-insensitively). */
 	async insertUser(
-		u: { email: string; name: string; phone: string | null; passwordHash: string; roles: Role[] },
+		u: { email: string; name: string; phone: string | null; passwordHash: string; role?: string; roleId?: string },
 		transaction?: Transaction
 	): Promise<UserDto | undefined> {
 		const rows = await this.db.execute<UserRow>(
-			`INSERT INTO users (email, name, phone, password_hash, roles) VALUES ($1, $2, $3, $4, $5)
-			 ON CONFLICT ((lower(email))) DO NOTHING
-			 RETURNING ${USER_COLUMNS}`,
-			[u.email, u.name, u.phone, u.passwordHash, u.roles],
+			`WITH inserted AS (
+			   INSERT INTO users (email, name, phone, password_hash, role_id)
+			   VALUES ($1, $2, $3, $4, coalesce($6::uuid, (SELECT id FROM roles WHERE name = $5)))
+			   ON CONFLICT ((lower(email))) DO NOTHING
+			   RETURNING *
+			 )
+			 SELECT ${USER_COLUMNS} FROM inserted u JOIN roles r ON r.id = u.role_id`,
+			[u.email, u.name, u.phone, u.passwordHash, u.role ?? null, u.roleId ?? null],
 			transaction
 		);
 		return rows[0] && toUser(rows[0]);
@@ -72,36 +89,44 @@ export class IdentityRepository {
 	/** The user with this e-mail, with their password hash and whether they signed in from `address` before. */
 	async findByEmail(email: string, address = ""): Promise<UserWithHash | undefined> {
 		const [row] = await this.db.query<UserRow & { known_address: boolean }>(
-			`SELECT ${USER_COLUMNS}, EXISTS (SELECT 1 FROM login_addresses a WHERE a.user_id = users.id AND a.address = $2) AS known_address
-			 FROM users WHERE lower(email) = lower($1)`,
+			`SELECT ${USER_COLUMNS}, EXISTS (SELECT 1 FROM login_addresses a WHERE a.user_id = u.id AND a.address = $2) AS known_address
+			 FROM ${USERS_WITH_ROLE} WHERE lower(u.email) = lower($1)`,
 			[email, address]
 		);
 		return row && { user: toUser(row), passwordHash: row.password_hash, knownAddress: row.known_address };
 	}
 
 	/**
-	 * The caller an access token stands for, from current data: the user still exists and the session the
-	 * token was issued in (its refresh-token family) has not ended (logout, reuse, password change).
+	 * The caller an access token stands for, from current data: the user still exists, the session the
+	 * token was issued in (its refresh-token family) has not ended (logout, reuse, password change), and
+	 * what they may do is what their role holds now.
 	 */
 	async resolveSession(userId: string, sessionId: string): Promise<AuthUser | undefined> {
-		const [row] = await this.db.query<{ id: string; email: string; roles: Role[] }>(
-			`SELECT u.id, u.email, u.roles FROM users u
-			 WHERE u.id = $1 AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = $2 AND r.user_id = u.id AND r.revoked_at IS NULL)`,
+		const [row] = await this.db.query<{ id: string; email: string; role: string; permissions: string[] }>(
+			`SELECT u.id, u.email, r.name AS role, ${ROLE_PERMISSION_NAMES} AS permissions FROM ${USERS_WITH_ROLE}
+			 WHERE u.id = $1 AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = $2 AND t.user_id = u.id AND t.revoked_at IS NULL)`,
 			[userId, sessionId]
 		);
-		return row && { id: row.id, email: row.email, roles: row.roles, sessionId };
+		return row && { id: row.id, email: row.email, role: row.role, permissions: row.permissions, sessionId };
 	}
 
-	async findById(id: string): Promise<UserDto | undefined> {
-		const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+	async findById(id: string, transaction?: Transaction): Promise<UserDto | undefined> {
+		const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM ${USERS_WITH_ROLE} WHERE u.id = $1`, [id], transaction);
 		return row && toUser(row);
 	}
 
-	async addRole(userId: string, role: Role): Promise<void> {
-		await this.db.execute(`UPDATE users SET roles = array_append(roles, $2), updated_at = now() WHERE id = $1 AND NOT ($2 = ANY(roles))`, [
-			userId,
-			role
-		]);
+	/** A user with the names of the permissions their role holds now. */
+	async findWithPermissions(id: string): Promise<(UserDto & { permissions: string[] }) | undefined> {
+		const [row] = await this.db.query<UserRow & { permissions: string[] }>(
+			`SELECT ${USER_COLUMNS}, ${ROLE_PERMISSION_NAMES} AS permissions FROM ${USERS_WITH_ROLE} WHERE u.id = $1`,
+			[id]
+		);
+		return row && { ...toUser(row), permissions: row.permissions };
+	}
+
+	/** Gives the user the role named `role`. */
+	async setRoleByName(userId: string, role: string): Promise<void> {
+		await this.db.execute(`UPDATE users SET role_id = (SELECT id FROM roles WHERE name = $2), updated_at = now() WHERE id = $1`, [userId, role]);
 	}
 
 	async insertRefreshToken(

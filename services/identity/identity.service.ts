@@ -12,6 +12,8 @@ import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/relia
 import { EmailTakenError, InvalidCredentialsError, InvalidRefreshTokenError, InvalidTokenError } from "./identity.errors";
 import { identityMigrations } from "./identity.migrations";
 import { IdentityRepository } from "./identity.repository";
+import { AccessRepository } from "./identity.access-repository";
+import { identityAdminActions } from "./identity.admin";
 import {
 	hashRefreshToken,
 	judgeRefreshToken,
@@ -30,13 +32,14 @@ import type {
 	LoginResult,
 	RefreshParams,
 	RegisterParams,
-	Role,
 	SessionsEndedEvent,
 	TokenPair,
 	TokenParams,
 	UserDto,
-	UserRegisteredEvent
+	UserRegisteredEvent,
+	UserWithPermissions
 } from "./identity.types";
+import { ADMIN_ROLE, CUSTOMER_ROLE } from "./identity.types";
 
 interface IdentitySettings extends ServiceSettingSchema {
 	rest: string;
@@ -49,6 +52,8 @@ interface IdentitySettings extends ServiceSettingSchema {
 
 interface IdentityVars extends DbThis, ReliableEventsThis {
 	repo: IdentityRepository;
+	/** Roles, permissions and the admin's view of users (identity.admin.ts). */
+	access: AccessRepository;
 	/** A hash compared against when the e-mail is unknown, so a miss costs as long as a hit. */
 	dummyHash: string;
 	/** Bounds the bcrypt work this node runs and queues (BCRYPT_MAX_IN_FLIGHT, BCRYPT_MAX_QUEUE). */
@@ -101,6 +106,8 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 		},
 
 		actions: {
+			...identityAdminActions(),
+
 			/** Creates a customer account. Throws VALIDATION_ERROR (422), EMAIL_TAKEN (409). */
 			register: {
 				rest: "POST /auth/register",
@@ -126,7 +133,7 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 					const passwordHash = await this.bcrypt.run(() => bcrypt.hash(password, this.settings.bcryptRounds));
 					// the account and the fact that it exists commit together: the welcome is never lost
 					const user = await this.db.transaction(async t => {
-						const created = await this.repo.insertUser({ email, name, phone: phone ?? null, passwordHash, roles: ["customer"] }, t);
+						const created = await this.repo.insertUser({ email, name, phone: phone ?? null, passwordHash, role: CUSTOMER_ROLE }, t);
 						if (!created) return undefined;
 						await this.outbox.add<UserRegisteredEvent>(t, "identity.userRegistered", {
 							userId: created.id,
@@ -249,14 +256,14 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 				}
 			},
 
-			/** The signed-in user. Throws UNAUTHENTICATED (401) when the account no longer exists. */
+			/** The signed-in user, with what their role lets them do. Throws UNAUTHENTICATED (401) when the account no longer exists. */
 			me: {
 				rest: "GET /auth/me",
 				visibility: "published",
 				auth: "required",
-				async handler(this: IdentityThis, ctx: Ctx<Record<string, never>>): Promise<{ user: UserDto }> {
+				async handler(this: IdentityThis, ctx: Ctx<Record<string, never>>): Promise<{ user: UserWithPermissions }> {
 					const caller = ctx.meta.user;
-					const user = caller && (await this.repo.findById(caller.id));
+					const user = caller && (await this.repo.findWithPermissions(caller.id));
 					if (!user) throw new UnauthenticatedError("This account no longer exists");
 					return { user };
 				}
@@ -264,7 +271,7 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 
 			/**
 			 * Who an access token belongs to, from current data: the user must still exist and the token's session
-			 * must not have ended; roles are the user's roles now, whatever the token says. Throws INVALID_TOKEN
+			 * must not have ended; the role and permissions are the user's now, whatever the token says. Throws INVALID_TOKEN
 			 * (401). Used by the gateway and the gRPC adapter.
 			 */
 			resolveToken: {
@@ -317,22 +324,21 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 			async ensureAdmin(this: IdentityThis): Promise<void> {
 				const admin = this.settings.admin;
 				if (!admin) return;
-				const roles: Role[] = ["customer", "admin"];
 				const created = await this.repo.insertUser({
 					email: admin.email,
 					name: "Administrator",
 					phone: null,
 					passwordHash: await bcrypt.hash(admin.password, this.settings.bcryptRounds),
-					roles
+					role: ADMIN_ROLE
 				});
 				if (created) {
 					this.logger.info(`Created the admin user ${admin.email}`);
 					return;
 				}
 				const existing = await this.repo.findByEmail(admin.email);
-				if (existing && !existing.user.roles.includes("admin")) {
-					await this.repo.addRole(existing.user.id, "admin");
-					this.logger.info(`Granted the admin role to ${admin.email}`);
+				if (existing && existing.user.role !== ADMIN_ROLE) {
+					await this.repo.setRoleByName(existing.user.id, ADMIN_ROLE);
+					this.logger.info(`Gave the admin role to ${admin.email}`);
 				}
 			}
 		},
@@ -343,6 +349,8 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 
 		async started(this: IdentityThis) {
 			this.repo = new IdentityRepository(this.db);
+			this.access = new AccessRepository(this.db);
+			await this.access.ensureBuiltins();
 			this.dummyHash = await bcrypt.hash("not-a-real-password", this.settings.bcryptRounds);
 			await this.ensureAdmin();
 			// counters past their window and dead sessions go, so the tables do not grow with every guess and login

@@ -1,7 +1,48 @@
 /** The public contract of the identity domain: what other services and clients may rely on. */
 
-export const ROLES = ["customer", "admin"] as const;
-export type Role = (typeof ROLES)[number];
+/**
+ * The permissions the shop's code checks, `<resource>.<verb>` with the Go identity service's verbs. Each is
+ * a row in identity's `permissions` table (seeded, and added on start when a release brings a new one);
+ * operators may add their own, but only these guard anything in Momentum. The `admin` role holds every
+ * permission, including ones added later; `customer` (the Go service's `member`) holds the `profile` ones.
+ */
+export const PERMISSIONS = {
+	"profile.view": "read one's own account (GetUser of oneself over gRPC)",
+	"profile.edit": "change one's own account",
+	"user.view": "list and read every account",
+	"user.store": "create accounts, with any role the caller could grant",
+	"user.update": "change accounts, their e-mail and role",
+	"user.delete": "delete accounts",
+	"role.view": "list and read roles",
+	"role.store": "create roles",
+	"role.update": "rename roles and change their permissions",
+	"role.delete": "delete roles no one holds",
+	"permission.view": "list and read permissions",
+	"permission.store": "create permissions",
+	"permission.update": "rename permissions",
+	"permission.delete": "delete permissions",
+	"product.store": "add products to the catalog",
+	"product.update": "change products",
+	"product.delete": "delete products",
+	"inventory.view": "read a product's stock ledger",
+	"inventory.update": "adjust stock",
+	"order.view": "read everyone's orders",
+	"order.update": "cancel anyone's order",
+	"payment.view": "read everyone's payments",
+	"notification.view": "read everyone's notifications",
+	"deadletter.view": "list the dead letters of every service",
+	"deadletter.update": "replay a dead letter"
+} as const;
+export type Permission = keyof typeof PERMISSIONS;
+
+/** The roles every shop has: they cannot be deleted or renamed, and `admin`'s permissions are all of them. */
+export const ADMIN_ROLE = "admin";
+export const CUSTOMER_ROLE = "customer";
+export const CUSTOMER_PERMISSIONS: readonly Permission[] = ["profile.view", "profile.edit"];
+
+/** The verbs a permission name may end with (the Go identity service's). */
+export const PERMISSION_VERBS = ["view", "store", "update", "delete"] as const;
+export const PERMISSION_NAME = /^[a-z][a-z0-9_-]{0,48}\.(view|store|update|delete)$/;
 
 /** A user as every client sees it: never the password or its hash. */
 export interface UserDto {
@@ -9,8 +50,32 @@ export interface UserDto {
 	email: string;
 	name: string;
 	phone: string | null;
-	roles: Role[];
+	/** The name of the user's one role. */
+	role: string;
+	roleId: string;
 	createdAt: string;
+}
+
+/** A user with what their role lets them do (the signed-in user, and the admin's view of one). */
+export interface UserWithPermissions extends UserDto {
+	permissions: string[];
+}
+
+export interface PermissionDto {
+	id: number;
+	name: string;
+	/** Declared by Momentum's code: it cannot be renamed or deleted. */
+	builtin: boolean;
+}
+
+export interface RoleDto {
+	id: string;
+	name: string;
+	/** `admin` and `customer`: they cannot be deleted or renamed. */
+	builtin: boolean;
+	/** The role holds every permission, including ones added later (`admin`). */
+	allPermissions: boolean;
+	permissions: PermissionDto[];
 }
 
 /** Who is calling: what the gateway puts in `ctx.meta.user` from a valid access token. */
@@ -18,9 +83,16 @@ export interface AuthUser {
 	id: string;
 	email: string;
 	/** Read from identity's current data when the token is resolved, never from the token. */
-	roles: Role[];
+	role: string;
+	/** The names of the permissions the user's role holds now. */
+	permissions: string[];
 	/** The session (refresh-token family) the access token belongs to; logout ends it. */
 	sessionId?: string;
+}
+
+/** Whether the caller holds `permission` (no caller: no). */
+export function holds(user: Pick<AuthUser, "permissions"> | null | undefined, permission: Permission): boolean {
+	return user?.permissions?.includes(permission) === true;
 }
 
 /** Metadata the entry points (gateway, gRPC adapter) pass along with a call. */
@@ -77,6 +149,14 @@ export interface SessionsEndedEvent {
 	userId: string;
 	/** Omitted: all of the user's sessions. */
 	sessionIds?: string[];
+}
+
+/**
+ * `identity.accessChanged` (broadcast): what these users may do changed (their role, or their role's
+ * permissions); omitted: anyone's may have. Gateways drop what they kept about those callers.
+ */
+export interface AccessChangedEvent {
+	userIds?: string[];
 }
 
 /** `identity.userRegistered`: a new account exists (the welcome e-mail hangs on it). */

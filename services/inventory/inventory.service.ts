@@ -184,7 +184,7 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 			adjust: {
 				rest: "POST /inventory/:productId/adjustments",
 				visibility: "published",
-				roles: ["admin"],
+				permission: "inventory.update",
 				params: {
 					$$strict: "remove",
 					...productIdParam,
@@ -216,7 +216,7 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 			listAdjustments: {
 				rest: "GET /inventory/:productId/adjustments",
 				visibility: "published",
-				roles: ["admin"],
+				permission: "inventory.view",
 				params: { $$strict: "remove", ...productIdParam, ...pageParams },
 				async handler(this: InventoryThis, ctx: Ctx<ListAdjustmentsParams>): Promise<AdjustmentPage> {
 					const { page, pageSize, offset } = pageOf(ctx.params);

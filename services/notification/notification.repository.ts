@@ -163,10 +163,12 @@ export class NotificationRepository {
 	}
 
 	/** One user's notifications, newest first. */
-	async listForUser(userId: string, limit: number, offset: number): Promise<{ items: StoredNotification[]; total: number }> {
+	/** A page of one user's notifications, newest first; everyone's when `userId` is undefined. */
+	async listForUser(userId: string | undefined, limit: number, offset: number): Promise<{ items: StoredNotification[]; total: number }> {
+		const where = `($1::uuid IS NULL OR user_id = $1)`;
 		const [rows, [count]] = await Promise.all([
-			this.db.query<NotificationRow>(`SELECT ${COLUMNS} FROM notifications WHERE user_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3`, [userId, limit, offset]),
-			this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM notifications WHERE user_id = $1`, [userId])
+			this.db.query<NotificationRow>(`SELECT ${COLUMNS} FROM notifications WHERE ${where} ORDER BY seq DESC LIMIT $2 OFFSET $3`, [userId ?? null, limit, offset]),
+			this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM notifications WHERE ${where}`, [userId ?? null])
 		]);
 		return { items: rows.map(toStored), total: count.total };
 	}

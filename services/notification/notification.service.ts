@@ -2,12 +2,12 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { Transaction } from "sequelize";
 import "../../lib/action-access";
 import type { AppConfig } from "../../lib/config";
-import { InvalidInputError, UnauthenticatedError } from "../../lib/errors";
+import { ForbiddenError, InvalidInputError, UnauthenticatedError } from "../../lib/errors";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { EventEnvelope } from "../../lib/events";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin } from "../../mixins/reliable-events.mixin";
-import type { CallerMeta, UserRegisteredEvent } from "../identity/identity.types";
+import { holds, type CallerMeta, type UserRegisteredEvent } from "../identity/identity.types";
 import type { OrderCancelledEvent, OrderConfirmedEvent, OrderRefundedEvent } from "../order/order.types";
 import { createMailer, createSmsSender, describeSmtpUrl, type Mailer, type SmsSender, type TwilioHttpClient } from "./notification.channels";
 import { notificationMigrations } from "./notification.migrations";
@@ -206,17 +206,22 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 				}
 			},
 
-			/** The caller's own notifications, newest first. Throws UNAUTHENTICATED (401), VALIDATION_ERROR (422). */
+			/**
+			 * The caller's own notifications, newest first; with `notification.view`, everyone's (or one user's:
+			 * `userId`). Throws UNAUTHENTICATED (401), FORBIDDEN (403: `userId` without the permission), VALIDATION_ERROR (422).
+			 */
 			list: {
 				rest: "GET /notifications",
 				visibility: "published",
 				auth: "required",
-				params: { $$strict: "remove", ...pageParams },
+				params: { $$strict: "remove", userId: { type: "uuid", optional: true }, ...pageParams },
 				async handler(this: NotificationThis, ctx: Ctx<ListNotificationsParams>): Promise<NotificationPage> {
-					const userId = ctx.meta.user?.id;
-					if (!userId) throw new UnauthenticatedError();
+					const user = ctx.meta.user;
+					if (!user) throw new UnauthenticatedError();
+					const everyone = holds(user, "notification.view");
+					if (ctx.params.userId && !everyone && ctx.params.userId !== user.id) throw new ForbiddenError("This needs the notification.view permission", { permission: "notification.view" });
 					const { page, pageSize, offset } = pageOf(ctx.params);
-					const { items, total } = await this.repo.listForUser(userId, pageSize, offset);
+					const { items, total } = await this.repo.listForUser(everyone ? ctx.params.userId : user.id, pageSize, offset);
 					return { items: items.map(publicNotification), total, page, pageSize };
 				}
 			}

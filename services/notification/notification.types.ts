@@ -80,6 +80,8 @@ export interface SendResult {
 }
 
 export interface ListNotificationsParams {
+	/** With `notification.view`: only this user's. */
+	userId?: string;
 	page?: number;
 	pageSize?: number;
 }

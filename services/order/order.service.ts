@@ -11,7 +11,7 @@ import { Pump } from "../../lib/pump";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
 import type { CartDto, RemoveOrderedParams, UserRef } from "../cart/cart.types";
-import type { AuthUser, CallerMeta, GetUserParams, UserDto } from "../identity/identity.types";
+import { holds, type AuthUser, type CallerMeta, type GetUserParams, type UserDto } from "../identity/identity.types";
 import type { InventoryReservationFailedEvent, InventoryReservedEvent } from "../inventory/inventory.types";
 import { MAX_CHARGE_CENTS, type PaymentFailedEvent, type PaymentRefundedEvent, type PaymentSucceededEvent } from "../payment/payment.types";
 import { EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError, OrderTotalNotPayableError } from "./order.errors";
@@ -105,7 +105,6 @@ function caller(ctx: Ctx<unknown>): AuthUser {
 	return user;
 }
 
-const isAdmin = (user: AuthUser): boolean => user.roles.includes("admin");
 
 /**
  * The card token is checked here rather than by the validator, whose errors carry the value they
@@ -262,7 +261,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 				}
 			},
 
-			/** The caller's orders newest first (admins: everyone's). Throws VALIDATION_ERROR (422). */
+			/** The caller's orders newest first (with `order.view`: everyone's). Throws VALIDATION_ERROR (422). */
 			list: {
 				rest: "GET /orders",
 				visibility: "published",
@@ -271,13 +270,13 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 				async handler(this: OrderThis, ctx: Ctx<ListOrdersParams>): Promise<OrderPage> {
 					const user = caller(ctx);
 					const { page, pageSize, offset } = pageOf(ctx.params);
-					const filter = { userId: isAdmin(user) ? undefined : user.id, status: ctx.params.status };
+					const filter = { userId: holds(user, "order.view") ? undefined : user.id, status: ctx.params.status };
 					const { items, total } = await this.repo.list(filter, pageSize, offset);
 					return { items: items.map(publicOrder), total, page, pageSize };
 				}
 			},
 
-			/** One order: the caller's own (admins: any). Throws NOT_FOUND (404, also for another user's order). */
+			/** One order: the caller's own (with `order.view`: any). Throws NOT_FOUND (404, also for another user's order). */
 			get: {
 				rest: "GET /orders/:id",
 				visibility: "published",
@@ -287,13 +286,13 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 					const user = caller(ctx);
 					const order = await this.repo.byId(ctx.params.id);
 					// someone else's order is "not found", not "forbidden": its existence is not the caller's business
-					if (!order || (order.userId !== user.id && !isAdmin(user))) throw new NotFoundError("Order", ctx.params.id);
+					if (!order || (order.userId !== user.id && !holds(user, "order.view"))) throw new NotFoundError("Order", ctx.params.id);
 					return { order: publicOrder(order) };
 				}
 			},
 
 			/**
-			 * Cancels an order of the caller's (admins: any). Before confirmation the stock is released; after
+			 * Cancels an order of the caller's (with `order.update`: anyone's). Before confirmation the stock is released; after
 			 * it the payment is refunded and the stock put back (the saga does both). Throws NOT_FOUND (404),
 			 * ORDER_NOT_CANCELLABLE (409, already cancelled).
 			 */
@@ -306,7 +305,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 					const user = caller(ctx);
 					const order = await this.db.transaction(async t => {
 						const current = await this.repo.lock(ctx.params.id, t);
-						if (!current || (current.userId !== user.id && !isAdmin(user))) throw new NotFoundError("Order", ctx.params.id);
+						if (!current || (current.userId !== user.id && !holds(user, "order.update"))) throw new NotFoundError("Order", ctx.params.id);
 						return this.apply(current.id, { type: "customerCancelled" }, t);
 					});
 					return { order: publicOrder(order) };

@@ -6,7 +6,7 @@ import type { EventEnvelope } from "../../lib/events";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
-import type { CallerMeta } from "../identity/identity.types";
+import { holds, type CallerMeta } from "../identity/identity.types";
 import { OrderVoidedError, PaymentEventMalformedError, PaymentNotFoundError, PaymentNotRefundableError, PaymentProviderUnavailableError } from "./payment.errors";
 import { paymentMigrations } from "./payment.migrations";
 import { ProviderUnavailableError, createProvider, type PaymentProvider } from "./payment.provider";
@@ -144,7 +144,7 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 				}
 			},
 
-			/** The caller's payment records, newest first (admins see everyone's). Throws VALIDATION_ERROR (422). */
+			/** The caller's payment records, newest first (with `payment.view`: everyone's). Throws VALIDATION_ERROR (422). */
 			list: {
 				rest: "GET /payments",
 				visibility: "published",
@@ -154,7 +154,7 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 					const user = ctx.meta.user;
 					if (!user) throw new UnauthenticatedError();
 					const { page, pageSize, offset } = pageOf(ctx.params);
-					const userId = user.roles.includes("admin") ? undefined : user.id;
+					const userId = holds(user, "payment.view") ? undefined : user.id;
 					const { items, total } = await this.repo.list({ userId, orderId: ctx.params.orderId }, pageSize, offset);
 					return { items: items.map(publicPayment), total, page, pageSize };
 				}

@@ -28,7 +28,7 @@ describe("REST auth through the gateway", () => {
 			const res = await register({ email: "  Mixed.Case@Example.COM ", password: "correct horse", name: " Ana ", phone: "+5511987654321" });
 			expect(res.status).to.equal(201);
 			expect(res.body.user).to.include({ email: "mixed.case@example.com", name: "Ana", phone: "+5511987654321" });
-			expect(res.body.user.roles).to.deep.equal(["customer"]);
+			expect(res.body.user.role).to.equal("customer");
 			expect(res.body.user.id).to.match(/^[0-9a-f-]{36}$/);
 			expect(JSON.stringify(res.body)).not.to.match(/correct horse|password|\$2[aby]\$/i);
 		});
@@ -36,7 +36,7 @@ describe("REST auth through the gateway", () => {
 		it("ignores roles sent by the client: nobody makes themselves admin", async () => {
 			const res = await register({ email: email(), password: "password123", name: "Mallory", roles: ["admin"], id: "00000000-0000-0000-0000-000000000000" });
 			expect(res.status).to.equal(201);
-			expect(res.body.user.roles).to.deep.equal(["customer"]);
+			expect(res.body.user.role).to.equal("customer");
 			expect(res.body.user.id).not.to.equal("00000000-0000-0000-0000-000000000000");
 		});
 
@@ -117,7 +117,7 @@ describe("REST auth through the gateway", () => {
 			expect(res.body.accessToken).to.be.a("string").with.length.above(20);
 			expect(res.body.refreshToken).to.be.a("string").with.length.above(20);
 			expect(res.body.user).to.include({ email: address });
-			expect(res.body.user.roles).to.deep.equal(["customer"]);
+			expect(res.body.user.role).to.equal("customer");
 		});
 
 		it("answers 401 for a wrong password and for an unknown e-mail, with the same message", async () => {
@@ -204,7 +204,7 @@ describe("REST auth through the gateway", () => {
 		it("creates the configured admin at start, who logs in with the admin role", async () => {
 			const res = await login("root@example.com", "root-password");
 			expect(res.status).to.equal(200);
-			expect(res.body.user.roles).to.include("admin");
+			expect(res.body.user.role).to.equal("admin");
 		});
 	});
 

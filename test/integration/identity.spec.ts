@@ -86,8 +86,8 @@ describe("identity service (broker + real PostgreSQL)", () => {
 
 	it("resolves an access token to the caller, and refuses a token signed with another secret", async () => {
 		const pair = await call<LoginResult>("identity.login", { email: "twice@example.com", password: "password123" });
-		const caller = await call<{ id: string; roles: string[] }>("identity.resolveToken", { token: pair.accessToken });
-		expect(caller).to.deep.include({ id: pair.user.id, roles: ["customer"] });
+		const caller = await call<{ id: string; role: string; permissions: string[] }>("identity.resolveToken", { token: pair.accessToken });
+		expect(caller).to.deep.include({ id: pair.user.id, role: "customer", permissions: ["profile.edit", "profile.view"] });
 
 		const other = await startShop(testConfig(db, { SERVICES: "identity" }));
 		try {
@@ -105,13 +105,13 @@ describe("identity service (broker + real PostgreSQL)", () => {
 
 		// the account and its password survive; the configured admin password does not overwrite it
 		const login = await call<LoginResult>("identity.login", { email: "boss@example.com", password: "password123" });
-		expect(login.user.roles).to.have.members(["customer", "admin"]);
+		expect(login.user.role).to.equal("admin");
 
 		const pg = new Client({ connectionString: db.url });
 		await pg.connect();
 		try {
 			const { rows } = await pg.query("SELECT name FROM identity.migrations");
-			expect(rows.map(r => r.name)).to.deep.equal(["0001-users-and-tokens", "0002-login-counters-and-addresses", "events-0001-outbox-inbox", "events-0002-order-trail", "events-0003-handled-by", "events-0004-claim-order-indexes", "events-0005-retention-indexes"]);
+			expect(rows.map(r => r.name)).to.deep.equal(["0001-users-and-tokens", "0002-login-counters-and-addresses", "0003-roles-and-permissions", "events-0001-outbox-inbox", "events-0002-order-trail", "events-0003-handled-by", "events-0004-claim-order-indexes", "events-0005-retention-indexes"]);
 		} finally {
 			await pg.end();
 		}

@@ -21,7 +21,7 @@ type Line = { productId: string; quantity: number };
 type Answer = EventEnvelope<InventoryReservedEvent | InventoryReservationFailedEvent>;
 type InventoryService = Service & ReliableEventsThis;
 
-const ADMIN = { user: { id: crypto.randomUUID(), email: "admin@example.com", roles: ["admin"] } };
+const ADMIN = { user: { id: crypto.randomUUID(), email: "admin@example.com", role: "admin", permissions: ["inventory.view", "inventory.update"] } };
 const USER_ID = crypto.randomUUID();
 const newOrder = (): string => crypto.randomUUID();
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));

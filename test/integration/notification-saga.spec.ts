@@ -82,7 +82,7 @@ describe("notification in the checkout saga", function () {
 		expect(await settled(e), `${e.event} ${e.id} handled`).to.equal("HANDLED");
 	};
 	const recordsOf = async (userId: string): Promise<NotificationDto[]> =>
-		(await shop.broker.call<NotificationPage, object>("notification.list", { pageSize: 100 }, { meta: { user: { id: userId, email: "x@example.com", roles: ["customer"] } } }))
+		(await shop.broker.call<NotificationPage, object>("notification.list", { pageSize: 100 }, { meta: { user: { id: userId, email: "x@example.com", role: "customer", permissions: [] } } }))
 			.items;
 	const smsTo = (phone: string) => twilioRequests.filter(r => r.form.get("To") === phone);
 

@@ -50,7 +50,7 @@ describe("notification service", () => {
 	const send = (params: SendParams) => shop.broker.call<SendResult, SendParams>("notification.send", params);
 	const retryDue = () => shop.broker.call<RetryResult, object>("notification.retryDue", {});
 	const recordsOf = async (userId: string): Promise<NotificationDto[]> =>
-		(await shop.broker.call<NotificationPage, object>("notification.list", { pageSize: 100 }, { meta: { user: { id: userId, email: "x@example.com", roles: ["customer"] } } })).items;
+		(await shop.broker.call<NotificationPage, object>("notification.list", { pageSize: 100 }, { meta: { user: { id: userId, email: "x@example.com", role: "customer", permissions: [] } } })).items;
 	const byChannel = (records: NotificationDto[], channel: "email" | "sms") => records.find(r => r.channel === channel)!;
 
 	function orderNotice(overrides: Partial<SendParams> = {}): SendParams {
@@ -249,7 +249,7 @@ describe("notification service", () => {
 			const { user } = await shop2.broker.call<{ user: UserDto }, object>("identity.register", { email, password: "password123", name: "Caio", phone: "+5511900001111" });
 			await eventually(async () => expect(smtp.to(email)).to.have.length(1));
 			const records = await eventually(async () => {
-				const page = await shop2.broker.call<NotificationPage, object>("notification.list", {}, { meta: { user: { id: user.id, email, roles: ["customer"] } } });
+				const page = await shop2.broker.call<NotificationPage, object>("notification.list", {}, { meta: { user: { id: user.id, email, role: "customer", permissions: [] } } });
 				expect(page.items.find(r => r.channel === "email")?.status).to.equal("SENT");
 				return page.items;
 			});
