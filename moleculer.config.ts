@@ -3,7 +3,7 @@ import { Errors, type BrokerOptions } from "moleculer";
 import { BoundedCacher } from "./lib/bounded-cacher";
 import type { AppConfig } from "./lib/config";
 import { MomentumRegenerator } from "./lib/errors";
-import { DatabaseOutageMiddleware, FailFastOnDisconnect, RejectNulMiddleware } from "./lib/middlewares";
+import { AnnouncedMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, RejectNulMiddleware } from "./lib/middlewares";
 import { replCommands } from "./lib/repl-commands";
 import { transporterOptions } from "./lib/transporter";
 
@@ -40,7 +40,7 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		// A leaving node first tells the others it has no services, then waits this long before it refuses
 		// requests, so callers have stopped choosing it by then.
 		registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: config.transport ? 1000 : 0 },
-		middlewares: [RejectNulMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect],
+		middlewares: [RejectNulMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, AnnouncedMiddleware],
 		// `saga <orderId>` and `dlq [id]` in `npm run repl`
 		replOptions: { customCommands: replCommands },
 		metrics: { enabled: false },

@@ -25,7 +25,9 @@ export async function readiness(broker: ServiceBroker, stopping = false): Promis
 			services[svc.name] = stopping ? "stopping" : !started ? "starting" : (await check.call(svc).catch(() => false)) ? "up" : "down";
 		})
 	);
-	return { ready: started && !stopping && Object.values(services).every(s => s === "up"), nodeId: broker.nodeID, services };
+	// on a cluster, not before the other nodes know this one (AnnouncedMiddleware, lib/middlewares.ts)
+	const announced = (broker as unknown as { $announced?: boolean }).$announced !== false;
+	return { ready: started && announced && !stopping && Object.values(services).every(s => s === "up"), nodeId: broker.nodeID, services };
 }
 
 export interface HealthServer {

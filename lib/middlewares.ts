@@ -129,3 +129,35 @@ export const FailFastOnDisconnect: Middleware = {
 		})().catch(err => broker.logger.warn("Watching the bus connection failed:", err));
 	}
 };
+
+interface AnnouncedBroker {
+	transit?: unknown;
+	services: { name: string }[];
+	/** The cluster has been told which services this node runs (lib/health.ts waits for it). */
+	$announced?: boolean;
+}
+
+/**
+ * Marks the node announced once it has broadcast its service list (an INFO packet naming every local
+ * service). Moleculer sends that packet a second after the last service registers (its debounce), and until
+ * it goes out the other nodes do not know this one: a broadcast (`identity.accessChanged`, a logout) misses
+ * it, and what it keeps from that time would outlive the change. Readiness waits for it (lib/health.ts).
+ * Without a transporter a node is announced from the start.
+ */
+export const AnnouncedMiddleware: Middleware = {
+	name: "Announced",
+	created(broker: unknown) {
+		const b = broker as unknown as AnnouncedBroker;
+		b.$announced = !b.transit;
+	},
+	transitPublish(this: unknown, next: (packet: { type: string; target?: string | null; payload?: { services?: { name: string }[] } }) => Promise<void>) {
+		// bound to the transit
+		const broker = (this as { broker: AnnouncedBroker }).broker;
+		return async (packet: { type: string; target?: string | null; payload?: { services?: { name: string }[] } }) => {
+			await next(packet);
+			if (broker.$announced || packet.type !== "INFO" || packet.target) return;
+			const sent = new Set((packet.payload?.services ?? []).map(s => s.name));
+			if (broker.services.length > 0 && broker.services.every(s => sent.has(s.name))) broker.$announced = true;
+		};
+	}
+} as unknown as Middleware;

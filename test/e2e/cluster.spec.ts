@@ -112,6 +112,34 @@ describe("multi-node cluster over NATS", function () {
 		});
 	});
 
+	it("applies a change to a role's permissions at every gateway within seconds, not when their kept answers expire", async () => {
+		const second = await node("gw2", "gateway");
+		await second.ready();
+		const other = httpClient(`http://127.0.0.1:${second.httpPort}`);
+		try {
+			const role = await request("POST", "/api/admin/roles", { token: admin, body: { name: `Ledger reader ${Date.now()}` } });
+			expect(role.status, JSON.stringify(role.body)).to.equal(201);
+			const email = `reader.${Date.now()}@example.com`;
+			expect((await request("POST", "/api/admin/users", { token: admin, body: { email, password: "password123", name: "Reader", roleId: role.body.role.id } })).status).to.equal(201);
+			const reader = (await other("POST", "/api/auth/login", { body: { email, password: "password123" } })).body.accessToken as string;
+			const ledger = `/api/inventory/${crypto.randomUUID()}/adjustments`;
+			// the second gateway resolves the reader's token now and keeps the answer (up to a minute)
+			await eventually(async () => expect((await other("GET", ledger, { token: reader })).status).to.equal(403), 30_000, 200);
+
+			const permissions = (await request("GET", "/api/admin/permissions", { token: admin })).body.items as { id: number; name: string }[];
+			const view = permissions.find(p => p.name === "inventory.view")!.id;
+			expect((await request("PATCH", `/api/admin/roles/${role.body.role.id}`, { token: admin, body: { permissionIds: [view] } })).status).to.equal(200);
+			// within seconds: the broadcast, not the minute the kept answer would otherwise last
+			await eventually(async () => {
+				const res = await other("GET", ledger, { token: reader });
+				expect(res.status, JSON.stringify(res.body)).to.equal(200);
+			}, 5_000, 100);
+		} finally {
+			await second.stop();
+			nodes.delete("gw2");
+		}
+	});
+
 	it("keeps a process without the bus credentials out: it cannot connect, join namespace momentum or call any action", async () => {
 		const customer = await newCustomer(request);
 		const strangers: Record<string, string> = {
