@@ -217,7 +217,9 @@ export class IdentityRepository {
 		if (!row) return 1;
 		let wait = row.window_left;
 		if (c.progressive) wait = Math.min(wait, progressiveDelaySeconds(row.failures, c.max, c.windowSeconds) - row.since_last);
-		return Math.max(1, Math.ceil(wait));
+		// now() is when this transaction began: a window a concurrent attempt opened after that would look
+		// longer than it is
+		return Math.min(c.windowSeconds, Math.max(1, Math.ceil(wait)));
 	}
 
 	/**
