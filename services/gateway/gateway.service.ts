@@ -15,7 +15,7 @@ import { ForbiddenError, TooManyRequestsError, UnauthenticatedError } from "../.
 import { readiness } from "../../lib/health";
 import { Pump } from "../../lib/pump";
 import { RateLimiter } from "../../lib/rate-limit";
-import type { AuthUser, CallerMeta, SessionsEndedEvent } from "../identity/identity.types";
+import type { AuthUser, CallerMeta, SessionsEndedEvent, UserChangedEvent } from "../identity/identity.types";
 import { gatewayMigrations } from "./gateway.migrations";
 import { PgRateStore } from "./gateway.rate-limits";
 
@@ -300,6 +300,11 @@ export function createGatewayService(config: AppConfig, routes: readonly { metho
 			"identity.sessionsEnded"(this: GatewayThis, ctx: Context<SessionsEndedEvent>) {
 				const { userId, sessionIds } = ctx.params;
 				this.tokens.deleteWhere((user: AuthUser) => user.id === userId && (!sessionIds || (user.sessionId !== undefined && sessionIds.includes(user.sessionId))));
+			},
+			/** What identity says about a user changed (their address, its being verified): their tokens are resolved again. */
+			"identity.userChanged"(this: GatewayThis, ctx: Context<UserChangedEvent>) {
+				const { userId } = ctx.params;
+				this.tokens.deleteWhere((user: AuthUser) => user.id === userId);
 			},
 			// moleculer-web regenerates routes 500 ms after services change; do it at once when this node has
 			// started, so no request that arrives after start-up meets a 404 for a route that exists.

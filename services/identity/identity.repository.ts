@@ -1,5 +1,6 @@
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "../../lib/database";
+import { MAIL_LIMITS } from "./identity.account-rules";
 import { progressiveDelaySeconds, type LoginCounter, type StoredRefreshToken } from "./identity.tokens";
 import type { AuthUser, Role, UserDto } from "./identity.types";
 
@@ -13,6 +14,7 @@ interface UserRow {
 	roles: Role[];
 	password_hash: string;
 	created_at: Date;
+	email_verified_at: Date | null;
 }
 
 export interface UserWithHash {
@@ -38,7 +40,7 @@ export interface RefreshTokenRecord extends StoredRefreshToken {
 	familyId: string;
 }
 
-const USER_COLUMNS = "id, email, name, phone, roles, password_hash, created_at";
+const USER_COLUMNS = "id, email, name, phone, roles, password_hash, created_at, email_verified_at";
 
 function toUser(row: UserRow): UserDto {
 	return {
@@ -47,7 +49,8 @@ function toUser(row: UserRow): UserDto {
 		name: row.name,
 		phone: row.phone,
 		roles: row.roles,
-		createdAt: row.created_at.toISOString()
+		createdAt: row.created_at.toISOString(),
+		emailVerified: row.email_verified_at !== null
 	};
 }
 
@@ -84,12 +87,12 @@ export class IdentityRepository {
 	 * token was issued in (its refresh-token family) has not ended (logout, reuse, password change).
 	 */
 	async resolveSession(userId: string, sessionId: string): Promise<AuthUser | undefined> {
-		const [row] = await this.db.query<{ id: string; email: string; roles: Role[] }>(
-			`SELECT u.id, u.email, u.roles FROM users u
+		const [row] = await this.db.query<{ id: string; email: string; roles: Role[]; email_verified: boolean }>(
+			`SELECT u.id, u.email, u.roles, u.email_verified_at IS NOT NULL AS email_verified FROM users u
 			 WHERE u.id = $1 AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = $2 AND r.user_id = u.id AND r.revoked_at IS NULL)`,
 			[userId, sessionId]
 		);
-		return row && { id: row.id, email: row.email, roles: row.roles, sessionId };
+		return row && { id: row.id, email: row.email, roles: row.roles, sessionId, emailVerified: row.email_verified };
 	}
 
 	async findById(id: string): Promise<UserDto | undefined> {
@@ -228,8 +231,9 @@ export class IdentityRepository {
 	 * tokens past their expiry, whole sessions ended more than a day ago (a token of theirs presented again is
 	 * refused as unknown instead of revoked: the same 401), and sign-in addresses unused for 90 days.
 	 * Rotated tokens of live sessions stay until they expire: presenting one again is how theft is noticed.
+	 * Mailed link tokens go once used or expired, but not before the mail limits stop counting them.
 	 */
-	async purge(windowSeconds: number): Promise<{ counters: number; tokens: number; addresses: number }> {
+	async purge(windowSeconds: number): Promise<{ counters: number; tokens: number; addresses: number; linkTokens: number }> {
 		const batches = async (sql: string, params: unknown[] = []) => {
 			let total = 0;
 			for (;;) {
@@ -262,6 +266,14 @@ export class IdentityRepository {
 			   SELECT user_id, address FROM login_addresses WHERE last_login_at < now() - interval '90 days' LIMIT ${PURGE_BATCH}
 			 ) RETURNING 1 AS n`
 		);
-		return { counters, tokens, addresses };
+		const linkTokens = await batches(
+			`DELETE FROM account_tokens WHERE id IN (
+			   SELECT id FROM account_tokens
+			   WHERE created_at < now() - make_interval(secs => $1) AND (used_at IS NOT NULL OR expires_at < now())
+			   LIMIT ${PURGE_BATCH}
+			 ) RETURNING 1 AS n`,
+			[MAIL_LIMITS.windowSeconds]
+		);
+		return { counters, tokens, addresses, linkTokens };
 	}
 }
