@@ -56,6 +56,10 @@ export interface IdentityConfig {
 	bcryptMaxQueue: number;
 	/** How often expired login counters and dead refresh tokens are deleted (IDENTITY_PURGE_INTERVAL). */
 	purgeIntervalSeconds: number;
+	/** How long the link mailed to verify an e-mail address works, in seconds (EMAIL_VERIFICATION_TTL). */
+	emailVerificationTtlSeconds: number;
+	/** How long the link mailed to reset a password works, in seconds (PASSWORD_RESET_TTL). */
+	passwordResetTtlSeconds: number;
 	grpcPort: number;
 	grpcHost: string;
 	/** PEM files for gRPC over TLS (IDENTITY_GRPC_TLS_CERT, IDENTITY_GRPC_TLS_KEY); unset: plaintext. */
@@ -136,6 +140,8 @@ export interface OrderConfig {
 	 * ORDERS_BUSY and Retry-After, rather than queued for minutes (ORDER_MAX_IN_FLIGHT; 0: no limit).
 	 */
 	maxInFlight: number;
+	/** Only a customer whose e-mail address is verified may place an order (REQUIRE_EMAIL_VERIFICATION; default: in production). */
+	requireEmailVerification: boolean;
 }
 
 export interface EventsConfig {
@@ -191,6 +197,8 @@ export interface NotificationConfig {
 	retryBaseSeconds: number;
 	/** How often the retry pass looks for due notifications. */
 	retryIntervalSeconds: number;
+	/** Where the shop's pages live (PUBLIC_URL, no trailing slash): links in e-mails point there. */
+	publicUrl: string;
 }
 
 export interface AppConfig {
@@ -402,6 +410,16 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 	const mailFrom = env.MAIL_FROM?.trim() || "Momentum <no-reply@momentum.local>";
 	if (!/^[^\r\n]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(mailFrom)) problems.push(`MAIL_FROM must be an address such as "Shop <no-reply@example.com>"`);
 
+	// links in e-mails (verify an address, reset a password) lead to the shop's pages under this URL
+	let publicUrl = env.PUBLIC_URL?.trim() || "http://localhost:3000";
+	try {
+		const u = new URL(publicUrl);
+		if ((u.protocol !== "http:" && u.protocol !== "https:") || u.search || u.hash || u.username || u.password) throw new Error("not a base URL");
+		publicUrl = u.toString().replace(/\/+$/, "");
+	} catch {
+		problems.push(`PUBLIC_URL must be an http(s) URL without query or credentials, such as https://shop.example.com (got "${env.PUBLIC_URL}")`);
+	}
+
 	let twilio: TwilioConfig | undefined;
 	const twilioVars = { accountSid: env.TWILIO_ACCOUNT_SID?.trim(), authToken: env.TWILIO_AUTH_TOKEN?.trim(), from: env.TWILIO_FROM?.trim() };
 	const twilioSet = Object.values(twilioVars).filter(Boolean).length;
@@ -444,6 +462,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			bcryptMaxInFlight: int("BCRYPT_MAX_IN_FLIGHT", 4, 1, 256),
 			bcryptMaxQueue: int("BCRYPT_MAX_QUEUE", 32, 0, 10_000),
 			purgeIntervalSeconds: int("IDENTITY_PURGE_INTERVAL", 3600, 1, 86400),
+			emailVerificationTtlSeconds: int("EMAIL_VERIFICATION_TTL", 86400, 60, 30 * 86400),
+			passwordResetTtlSeconds: int("PASSWORD_RESET_TTL", 1800, 60, 86400),
 			grpcPort,
 			grpcHost: env.IDENTITY_GRPC_HOST?.trim() || host,
 			grpcTls: grpcTlsCert && grpcTlsKey ? { certFile: grpcTlsCert, keyFile: grpcTlsKey } : undefined
@@ -459,7 +479,9 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			sagaTimeoutSeconds: int("SAGA_TIMEOUT", 120, 1, 86400),
 			sagaGiveUpSeconds: int("SAGA_GIVE_UP", 600, 2, 7 * 86400),
 			watchdogIntervalSeconds: int("SAGA_WATCHDOG_INTERVAL", 10, 1, 3600),
-			maxInFlight: int("ORDER_MAX_IN_FLIGHT", 1000, 0, 1_000_000)
+			maxInFlight: int("ORDER_MAX_IN_FLIGHT", 1000, 0, 1_000_000),
+			// off in development and tests, so `npm start` is one step; on in production
+			requireEmailVerification: bool("REQUIRE_EMAIL_VERIFICATION", production)
 		},
 		notification: {
 			smtpUrl,
@@ -467,7 +489,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			twilio,
 			maxAttempts: int("NOTIFICATION_MAX_ATTEMPTS", 5, 1, 100),
 			retryBaseSeconds: int("NOTIFICATION_RETRY_BASE", 30, 0, 3600),
-			retryIntervalSeconds: int("NOTIFICATION_RETRY_INTERVAL", 10, 1, 3600)
+			retryIntervalSeconds: int("NOTIFICATION_RETRY_INTERVAL", 10, 1, 3600),
+			publicUrl
 		},
 		payment: {
 			provider: "simulated",

@@ -21,7 +21,10 @@ export interface EventEnvelope<T = unknown> {
  * An event not listed goes to whoever listens at the time.
  */
 export const EVENT_ROUTES: Record<string, readonly ServiceName[]> = {
-	"identity.userRegistered": ["notification"],
+	// account mails; the link requests carry a secret token (`linkToken`) and go to notification only
+	"identity.emailVerificationRequested": ["notification"],
+	"identity.passwordResetRequested": ["notification"],
+	"identity.emailVerified": ["notification"],
 	// the checkout saga: order orchestrates, the others react (services/order/order.types.ts)
 	"order.created": ["inventory", "cart"],
 	"order.paymentRequested": ["payment"],
@@ -49,7 +52,7 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, ran
 }
 
 /** Payload fields that carry secrets: they travel to their consumer but are never shown (dead-letter listings). */
-const SECRET_FIELDS = ["paymentToken"];
+const SECRET_FIELDS = ["paymentToken", "linkToken"];
 
 /** The envelope as operators may see it: secret fields of `data` replaced by "[redacted]". */
 export function redacted(envelope: EventEnvelope): EventEnvelope {

@@ -15,7 +15,7 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 export const ADMIN = { email: "bench-admin@example.com", password: "bench-admin-password" };
 
 /** Variables of ours that must not leak from the caller's environment into the shop's. */
-const SHOP_VARIABLES = /^(DATABASE_URL|[A-Z]+_DATABASE_URL|TRANSPORTER|SERVICES|NODE_ID|HEALTH_PORT|NATS_URL|PORT|HOST|DATA_DIR|JWT_SECRET|NODE_ENV|LOG_LEVEL|SEED_DEMO_DATA|ADMIN_EMAIL|ADMIN_PASSWORD|BCRYPT_ROUNDS|IDENTITY_GRPC_PORT|IDENTITY_GRPC_HOST|SAGA_.*|EVENT_.*|PAYMENT_SIM_.*|SMTP_URL|TWILIO_.*|DATABASE_POOL_MAX|RATE_LIMIT_.*|TRUSTED_PROXIES|CORS_ORIGINS|LOGIN_.*|BCRYPT_.*|CACHE_.*|NATS_.*|TRANSPORTER_INSECURE)$/;
+const SHOP_VARIABLES = /^(DATABASE_URL|[A-Z]+_DATABASE_URL|TRANSPORTER|SERVICES|NODE_ID|HEALTH_PORT|NATS_URL|PORT|HOST|DATA_DIR|JWT_SECRET|NODE_ENV|LOG_LEVEL|SEED_DEMO_DATA|ADMIN_EMAIL|ADMIN_PASSWORD|BCRYPT_ROUNDS|IDENTITY_GRPC_PORT|IDENTITY_GRPC_HOST|SAGA_.*|EVENT_.*|PAYMENT_SIM_.*|SMTP_URL|TWILIO_.*|DATABASE_POOL_MAX|RATE_LIMIT_.*|TRUSTED_PROXIES|CORS_ORIGINS|LOGIN_.*|BCRYPT_.*|CACHE_.*|NATS_.*|TRANSPORTER_INSECURE|REQUIRE_EMAIL_VERIFICATION|PUBLIC_URL|EMAIL_VERIFICATION_TTL|PASSWORD_RESET_TTL)$/;
 
 function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {};
@@ -63,6 +63,8 @@ function shopEnv(o: ShopOptions, extra: Record<string, string | undefined>): Nod
 		// every benchmark client is 127.0.0.1: per-client limits would measure the limits, not the shop
 		RATE_LIMIT_API: "off",
 		RATE_LIMIT_AUTH: "off",
+		// the benchmark's customers never open their verification mails: production's default would refuse their orders
+		REQUIRE_EMAIL_VERIFICATION: "false",
 		ADMIN_EMAIL: ADMIN.email,
 		ADMIN_PASSWORD: ADMIN.password,
 		DATA_DIR: o.dataDir,

@@ -96,3 +96,32 @@ registerErrors(
 	PermissionProtectedError,
 	PermissionNotHeldError
 );
+
+/** A mailed link that is unknown, was used (or replaced by a newer one), or expired. */
+export class InvalidVerificationTokenError extends Errors.MoleculerClientError {
+	constructor(reason: "unknown" | "used" | "expired") {
+		super("This verification link is invalid or has expired; ask for a new one", 400, "INVALID_VERIFICATION_TOKEN", { reason });
+	}
+}
+
+export class InvalidResetTokenError extends Errors.MoleculerClientError {
+	constructor(reason: "unknown" | "used" | "expired") {
+		super("This password reset link is invalid or has expired; ask for a new one", 400, "INVALID_RESET_TOKEN", { reason });
+	}
+}
+
+/** The current password given to change it is wrong (403: the caller is signed in, their token is fine). */
+export class InvalidCurrentPasswordError extends Errors.MoleculerClientError {
+	constructor() {
+		super("The current password is wrong", 403, "INVALID_CURRENT_PASSWORD");
+	}
+}
+
+/** There is nothing to verify: the address is verified and no change of address waits. */
+export class EmailAlreadyVerifiedError extends Errors.MoleculerClientError {
+	constructor() {
+		super("This e-mail address is already verified", 409, "EMAIL_ALREADY_VERIFIED");
+	}
+}
+
+registerErrors(InvalidVerificationTokenError, InvalidResetTokenError, InvalidCurrentPasswordError, EmailAlreadyVerifiedError);

@@ -128,5 +128,33 @@ export const identityMigrations: Migration[] = [
 			await sql(`ALTER TABLE users DROP COLUMN role_id`);
 			await sql(`DROP TABLE role_permissions, roles, permissions`);
 		}
+	},
+	{
+		name: "0004-account-lifecycle",
+		up: async ({ sql }) => {
+			// accounts that exist before verification does count as verified: nobody is locked out of checkout
+			await sql(`ALTER TABLE users ADD COLUMN email_verified_at timestamptz`);
+			await sql(`UPDATE users SET email_verified_at = created_at`);
+			// Links mailed to a user (verify an address, reset a password): only a hash of each token is kept.
+			// `email` is where the link went; for a verification, the address it verifies.
+			await sql(`
+				CREATE TABLE account_tokens (
+					id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+					user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+					purpose text NOT NULL CHECK (purpose IN ('verifyEmail', 'resetPassword')),
+					token_hash text NOT NULL UNIQUE,
+					email text NOT NULL,
+					created_at timestamptz NOT NULL DEFAULT now(),
+					expires_at timestamptz NOT NULL,
+					used_at timestamptz
+				)`);
+			// the mail limits count a user's recent tokens of a purpose; the purge finds old ones by age
+			await sql(`CREATE INDEX account_tokens_user_idx ON account_tokens (user_id, purpose, created_at DESC)`);
+			await sql(`CREATE INDEX account_tokens_created_idx ON account_tokens (created_at)`);
+		},
+		down: async ({ sql }) => {
+			await sql(`DROP TABLE account_tokens`);
+			await sql(`ALTER TABLE users DROP COLUMN email_verified_at`);
+		}
 	}
 ];

@@ -1,5 +1,6 @@
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "../../lib/database";
+import { MAIL_LIMITS } from "./identity.account-rules";
 import { progressiveDelaySeconds, type LoginCounter, type StoredRefreshToken } from "./identity.tokens";
 import type { AuthUser, UserDto } from "./identity.types";
 
@@ -14,6 +15,7 @@ interface UserRow {
 	role_id: string;
 	password_hash: string;
 	created_at: Date;
+	email_verified_at: Date | null;
 }
 
 export interface UserWithHash {
@@ -40,7 +42,7 @@ export interface RefreshTokenRecord extends StoredRefreshToken {
 }
 
 /** A user row with its role's name: `FROM users u JOIN roles r ON r.id = u.role_id`. */
-export const USER_COLUMNS = "u.id, u.email, u.name, u.phone, u.role_id, r.name AS role, u.password_hash, u.created_at";
+export const USER_COLUMNS = "u.id, u.email, u.name, u.phone, u.role_id, r.name AS role, u.password_hash, u.created_at, u.email_verified_at";
 export const USERS_WITH_ROLE = "users u JOIN roles r ON r.id = u.role_id";
 
 /**
@@ -58,7 +60,8 @@ export function toUser(row: UserRow): UserDto {
 		phone: row.phone,
 		role: row.role,
 		roleId: row.role_id,
-		createdAt: row.created_at.toISOString()
+		createdAt: row.created_at.toISOString(),
+		emailVerified: row.email_verified_at !== null
 	};
 }
 
@@ -69,18 +72,18 @@ export class IdentityRepository {
 
 	/** Inserts a user with the role named `role` (or with id `roleId`); answers undefined when the e-mail is taken (case-insensitively). */
 	async insertUser(
-		u: { email: string; name: string; phone: string | null; passwordHash: string; role?: string; roleId?: string },
+		u: { email: string; name: string; phone: string | null; passwordHash: string; role?: string; roleId?: string; emailVerified?: boolean },
 		transaction?: Transaction
 	): Promise<UserDto | undefined> {
 		const rows = await this.db.execute<UserRow>(
 			`WITH inserted AS (
-			   INSERT INTO users (email, name, phone, password_hash, role_id)
-			   VALUES ($1, $2, $3, $4, coalesce($6::uuid, (SELECT id FROM roles WHERE name = $5)))
+			   INSERT INTO users (email, name, phone, password_hash, role_id, email_verified_at)
+			   VALUES ($1, $2, $3, $4, coalesce($6::uuid, (SELECT id FROM roles WHERE name = $5)), CASE WHEN $7::boolean THEN now() END)
 			   ON CONFLICT ((lower(email))) DO NOTHING
 			   RETURNING *
 			 )
 			 SELECT ${USER_COLUMNS} FROM inserted u JOIN roles r ON r.id = u.role_id`,
-			[u.email, u.name, u.phone, u.passwordHash, u.role ?? null, u.roleId ?? null],
+			[u.email, u.name, u.phone, u.passwordHash, u.role ?? null, u.roleId ?? null, u.emailVerified === true],
 			transaction
 		);
 		return rows[0] && toUser(rows[0]);
@@ -102,12 +105,12 @@ export class IdentityRepository {
 	 * what they may do is what their role holds now.
 	 */
 	async resolveSession(userId: string, sessionId: string): Promise<AuthUser | undefined> {
-		const [row] = await this.db.query<{ id: string; email: string; role: string; permissions: string[] }>(
-			`SELECT u.id, u.email, r.name AS role, ${ROLE_PERMISSION_NAMES} AS permissions FROM ${USERS_WITH_ROLE}
+		const [row] = await this.db.query<{ id: string; email: string; role: string; permissions: string[]; email_verified: boolean }>(
+			`SELECT u.id, u.email, r.name AS role, ${ROLE_PERMISSION_NAMES} AS permissions, u.email_verified_at IS NOT NULL AS email_verified FROM ${USERS_WITH_ROLE}
 			 WHERE u.id = $1 AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = $2 AND t.user_id = u.id AND t.revoked_at IS NULL)`,
 			[userId, sessionId]
 		);
-		return row && { id: row.id, email: row.email, role: row.role, permissions: row.permissions, sessionId };
+		return row && { id: row.id, email: row.email, role: row.role, permissions: row.permissions, sessionId, emailVerified: row.email_verified };
 	}
 
 	async findById(id: string, transaction?: Transaction): Promise<UserDto | undefined> {
@@ -255,8 +258,9 @@ export class IdentityRepository {
 	 * tokens past their expiry, whole sessions ended more than a day ago (a token of theirs presented again is
 	 * refused as unknown instead of revoked: the same 401), and sign-in addresses unused for 90 days.
 	 * Rotated tokens of live sessions stay until they expire: presenting one again is how theft is noticed.
+	 * Mailed link tokens go once used or expired, but not before the mail limits stop counting them.
 	 */
-	async purge(windowSeconds: number): Promise<{ counters: number; tokens: number; addresses: number }> {
+	async purge(windowSeconds: number): Promise<{ counters: number; tokens: number; addresses: number; linkTokens: number }> {
 		const batches = async (sql: string, params: unknown[] = []) => {
 			let total = 0;
 			for (;;) {
@@ -289,6 +293,14 @@ export class IdentityRepository {
 			   SELECT user_id, address FROM login_addresses WHERE last_login_at < now() - interval '90 days' LIMIT ${PURGE_BATCH}
 			 ) RETURNING 1 AS n`
 		);
-		return { counters, tokens, addresses };
+		const linkTokens = await batches(
+			`DELETE FROM account_tokens WHERE id IN (
+			   SELECT id FROM account_tokens
+			   WHERE created_at < now() - make_interval(secs => $1) AND (used_at IS NOT NULL OR expires_at < now())
+			   LIMIT ${PURGE_BATCH}
+			 ) RETURNING 1 AS n`,
+			[MAIL_LIMITS.windowSeconds]
+		);
+		return { counters, tokens, addresses, linkTokens };
 	}
 }

@@ -9,6 +9,8 @@ import { lineParam } from "../../lib/params";
 import { Pump } from "../../lib/pump";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import { accountActions, mailVerificationLink } from "./identity.account";
+import { AccountRepository } from "./identity.account-repository";
 import { EmailTakenError, InvalidCredentialsError, InvalidRefreshTokenError, InvalidTokenError } from "./identity.errors";
 import { identityMigrations } from "./identity.migrations";
 import { IdentityRepository } from "./identity.repository";
@@ -36,7 +38,6 @@ import type {
 	TokenPair,
 	TokenParams,
 	UserDto,
-	UserRegisteredEvent,
 	UserWithPermissions
 } from "./identity.types";
 import { ADMIN_ROLE, CUSTOMER_ROLE } from "./identity.types";
@@ -131,17 +132,10 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 						throw new InvalidInputError([{ field: "password", message: `The 'password' field must be at most ${BCRYPT_MAX_BYTES} bytes.`, type: "stringMax" }]);
 					}
 					const passwordHash = await this.bcrypt.run(() => bcrypt.hash(password, this.settings.bcryptRounds));
-					// the account and the fact that it exists commit together: the welcome is never lost
+					// the account and its verification link commit together: the link is never lost
 					const user = await this.db.transaction(async t => {
 						const created = await this.repo.insertUser({ email, name, phone: phone ?? null, passwordHash, role: CUSTOMER_ROLE }, t);
-						if (!created) return undefined;
-						await this.outbox.add<UserRegisteredEvent>(t, "identity.userRegistered", {
-							userId: created.id,
-							email: created.email,
-							name: created.name,
-							phone: created.phone,
-							registeredAt: created.createdAt
-						});
+						if (created) await mailVerificationLink(this, config, created, t);
 						return created;
 					});
 					if (!user) throw new EmailTakenError(email);
@@ -294,7 +288,10 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 					if (!user) throw new NotFoundError("User", ctx.params.id);
 					return user;
 				}
-			}
+			},
+
+			// verifying addresses, resetting and changing passwords, sessions, profile changes (identity.account.ts)
+			...accountActions(config)
 		},
 
 		methods: {
@@ -332,6 +329,8 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 					role: ADMIN_ROLE
 				});
 				if (created) {
+					// the operator vouches for the configured address
+					await new AccountRepository(this.db).markVerified(created.id);
 					this.logger.info(`Created the admin user ${admin.email}`);
 					return;
 				}
@@ -357,8 +356,10 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 			this.purge = new Pump(
 				async () => {
 					const purged = await this.repo.purge(this.settings.loginThrottle.windowSeconds);
-					if (purged.counters + purged.tokens + purged.addresses > 0) {
-						this.logger.info(`Purged ${purged.counters} login counters, ${purged.tokens} refresh tokens, ${purged.addresses} sign-in addresses`);
+					if (purged.counters + purged.tokens + purged.addresses + purged.linkTokens > 0) {
+						this.logger.info(
+							`Purged ${purged.counters} login counters, ${purged.tokens} refresh tokens, ${purged.addresses} sign-in addresses, ${purged.linkTokens} mailed link tokens`
+						);
 					}
 				},
 				this.settings.purgeIntervalSeconds * 1000,

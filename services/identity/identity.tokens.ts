@@ -130,6 +130,12 @@ export function loginCounters(email: string, address: string, knownAddress: bool
 	return counters.sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
+/** The keys of the counters that belong to one account: its own, and the prefix of its per-address ones. */
+export function accountCounterKeys(email: string): { account: string; accountAddressPrefix: string } {
+	const account = email.toLowerCase();
+	return { account: `account:${account}`, accountAddressPrefix: `account-address:${account}|` };
+}
+
 /** Seconds a progressive counter makes the next attempt wait once `failures` exceed `max`. */
 export function progressiveDelaySeconds(failures: number, max: number, windowSeconds: number): number {
 	if (failures < max) return 0;

@@ -54,6 +54,8 @@ export interface UserDto {
 	role: string;
 	roleId: string;
 	createdAt: string;
+	/** The owner proved the address is theirs (the link mailed to it was opened). */
+	emailVerified: boolean;
 }
 
 /** A user with what their role lets them do (the signed-in user, and the admin's view of one). */
@@ -88,6 +90,8 @@ export interface AuthUser {
 	permissions: string[];
 	/** The session (refresh-token family) the access token belongs to; logout ends it. */
 	sessionId?: string;
+	/** The e-mail address is verified, read from identity's current data when the token is resolved. */
+	emailVerified?: boolean;
 }
 
 /** Whether the caller holds `permission` (no caller: no). */
@@ -159,11 +163,90 @@ export interface AccessChangedEvent {
 	userIds?: string[];
 }
 
-/** `identity.userRegistered`: a new account exists (the welcome e-mail hangs on it). */
-export interface UserRegisteredEvent {
+/**
+ * `identity.userChanged` (broadcast): what identity says about this user changed (the e-mail address or
+ * whether it is verified); whoever keeps resolved access tokens of theirs drops them.
+ */
+export interface UserChangedEvent {
+	userId: string;
+}
+
+/**
+ * `identity.emailVerificationRequested`: mail a link that verifies `email` (an account's address, or the
+ * new address it asked to change to). Holds nothing the user chose but the address itself.
+ * `linkToken` is a secret (lib/events.ts SECRET_FIELDS): it travels to notification and is never shown.
+ */
+export interface EmailVerificationRequestedEvent {
+	userId: string;
+	email: string;
+	/** The token's row: names the fact, for deduplication, without revealing the token. */
+	tokenId: string;
+	linkToken: string;
+	expiresAt: string;
+}
+
+/** `identity.passwordResetRequested`: mail a link that sets a new password. `linkToken` is a secret. */
+export interface PasswordResetRequestedEvent {
+	userId: string;
+	email: string;
+	tokenId: string;
+	linkToken: string;
+	expiresAt: string;
+}
+
+/** `identity.emailVerified`: the address is the user's (the welcome e-mail hangs on it). */
+export interface EmailVerifiedEvent {
 	userId: string;
 	email: string;
 	name: string;
 	phone: string | null;
-	registeredAt: string;
+	/** The address this one replaced, when the user changed it; null for a first verification. */
+	previousEmail: string | null;
+	verifiedAt: string;
+}
+
+export interface LinkTokenParams {
+	token: string;
+}
+
+export interface ForgotPasswordParams {
+	email: string;
+}
+
+export interface ResetPasswordParams {
+	token: string;
+	password: string;
+}
+
+export interface ChangePasswordParams {
+	currentPassword: string;
+	newPassword: string;
+}
+
+export interface SessionIdParams {
+	id: string;
+}
+
+export interface UpdateMeParams {
+	name?: string;
+	/** null removes the phone number. */
+	phone?: string | null;
+	email?: string;
+}
+
+/** A user as they see themselves after a change: with the address waiting for verification, if any. */
+export interface AccountDto extends UserDto {
+	pendingEmail: string | null;
+}
+
+/** A signed-in session of one's own: a refresh-token family still alive. */
+export interface SessionDto {
+	/** The family id: what `DELETE /api/auth/sessions/:id` takes. */
+	id: string;
+	createdAt: string;
+	/** When the session last signed in or refreshed its tokens. */
+	lastUsedAt: string;
+	expiresAt: string;
+	/** The session of the access token this was asked with. */
+	current: boolean;
 }

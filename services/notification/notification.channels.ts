@@ -9,6 +9,8 @@ export interface OutgoingEmail {
 	subject: string;
 	text: string;
 	html: string;
+	/** Values in the text never to be written to a log (a link's token): the log transport hides them. */
+	secrets?: string[];
 }
 
 export interface Mailer {
@@ -50,7 +52,7 @@ export function createMailer(config: Pick<NotificationConfig, "smtpUrl" | "mailF
 			{ from: config.mailFrom }
 		);
 		return {
-			async send(mail) {
+			async send({ secrets: _secrets, ...mail }) {
 				await transport.sendMail(mail);
 			},
 			close: () => transport.close()
@@ -59,9 +61,12 @@ export function createMailer(config: Pick<NotificationConfig, "smtpUrl" | "mailF
 	const transport = nodemailer.createTransport({ jsonTransport: true }, { from: config.mailFrom });
 	return {
 		async send(mail) {
-			const info = await transport.sendMail(mail);
-			const message = JSON.parse(info.message) as { subject?: string; text?: string };
-			log(`E-mail (not sent: SMTP_URL is unset) to ${mail.to}: ${message.subject}\n${message.text}`);
+			const { secrets = [], ...message } = mail;
+			const info = await transport.sendMail(message);
+			const logged = JSON.parse(info.message) as { subject?: string; text?: string };
+			// tokens are never logged: a link shows up with its token hidden
+			const text = secrets.reduce((t, secret) => t.split(secret).join("[hidden]"), logged.text ?? "");
+			log(`E-mail (not sent: SMTP_URL is unset) to ${mail.to}: ${logged.subject}\n${text}`);
 		},
 		close: () => transport.close()
 	};

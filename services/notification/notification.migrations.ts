@@ -32,5 +32,17 @@ export const notificationMigrations: Migration[] = [
 		down: async ({ sql }) => {
 			await sql(`DROP TABLE notifications`);
 		}
+	},
+	{
+		// A mailed link's token waits here, apart from the stored text (which shows it masked), until the
+		// message is sent or fails for good; the constraint makes sure no finished message keeps one.
+		name: "0002-link-token-secrets",
+		up: async ({ sql }) => {
+			await sql(`ALTER TABLE notifications ADD COLUMN secret text`);
+			await sql(`ALTER TABLE notifications ADD CONSTRAINT notifications_secret_pending CHECK (secret IS NULL OR status = 'PENDING')`);
+		},
+		down: async ({ sql }) => {
+			await sql(`ALTER TABLE notifications DROP COLUMN secret`);
+		}
 	}
 ];

@@ -1,3 +1,4 @@
+import type { EmailVerificationRequestedEvent, EmailVerifiedEvent, PasswordResetRequestedEvent } from "../identity/identity.types";
 import type { OrderCancelledEvent, OrderConfirmedEvent, OrderLine, OrderRefundedEvent } from "../order/order.types";
 import type { OrderLineData, SendParams } from "./notification.types";
 
@@ -46,5 +47,31 @@ export function orderCancelledNotice(e: OrderCancelledEvent): SendParams {
 		email: e.customer.email,
 		phone: e.customer.phone,
 		dedupeKey: `orderCancelled:${e.orderId}`
+	};
+}
+
+/** A verified address gets the welcome, once per account whatever it verifies later (a new address). */
+export function welcomeNotice(e: EmailVerifiedEvent): SendParams {
+	return { userId: e.userId, template: "welcome", data: { name: e.name }, email: e.email, phone: e.phone, dedupeKey: `welcome:${e.userId}` };
+}
+
+/** The link that verifies an address, to that address only; one message per link (named by its id, not its token). */
+export function verifyEmailNotice(e: EmailVerificationRequestedEvent, publicUrl: string): SendParams {
+	return {
+		userId: e.userId,
+		template: "verifyEmail",
+		data: { url: `${publicUrl}/verify-email`, linkToken: e.linkToken, expiresAt: e.expiresAt },
+		email: e.email,
+		dedupeKey: `verifyEmail:${e.tokenId}`
+	};
+}
+
+export function resetPasswordNotice(e: PasswordResetRequestedEvent, publicUrl: string): SendParams {
+	return {
+		userId: e.userId,
+		template: "resetPassword",
+		data: { url: `${publicUrl}/reset-password`, linkToken: e.linkToken, expiresAt: e.expiresAt },
+		email: e.email,
+		dedupeKey: `resetPassword:${e.tokenId}`
 	};
 }

@@ -20,6 +20,7 @@ interface NotificationRow {
 	dedupe_key: string;
 	created_at: Date;
 	sent_at: Date | null;
+	secret: string | null;
 }
 
 /** A notification as stored, with the content to deliver. */
@@ -28,6 +29,8 @@ export interface StoredNotification extends NotificationDto {
 	body: string;
 	html: string | null;
 	dedupeKey: string;
+	/** A link's token, put in place of its mask when the message is sent; null once it is SENT or FAILED. */
+	secret: string | null;
 }
 
 export interface NewNotification {
@@ -41,10 +44,12 @@ export interface NewNotification {
 	/** PENDING (to be delivered) or SKIPPED (with `skipReason`). */
 	status: "PENDING" | "SKIPPED";
 	skipReason?: string;
+	/** A link's token the stored text shows masked (only for a PENDING message). */
+	secret?: string | null;
 	dedupeKey: string;
 }
 
-const COLUMNS = "id, user_id, channel, template, recipient, subject, body, html, status, attempts, last_error, dedupe_key, created_at, sent_at";
+const COLUMNS = "id, user_id, channel, template, recipient, subject, body, html, status, attempts, last_error, dedupe_key, created_at, sent_at, secret";
 
 function toStored(r: NotificationRow): StoredNotification {
 	return {
@@ -61,7 +66,8 @@ function toStored(r: NotificationRow): StoredNotification {
 		lastError: r.last_error,
 		dedupeKey: r.dedupe_key,
 		createdAt: r.created_at.toISOString(),
-		sentAt: r.sent_at?.toISOString() ?? null
+		sentAt: r.sent_at?.toISOString() ?? null,
+		secret: r.secret
 	};
 }
 
@@ -92,11 +98,11 @@ export class NotificationRepository {
 		const created: StoredNotification[] = [];
 		for (const n of records) {
 			const [row] = await this.db.execute<NotificationRow>(
-				`INSERT INTO notifications (user_id, channel, template, recipient, subject, body, html, status, last_error, dedupe_key, next_attempt_at)
-				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $8 = 'PENDING' THEN now() END)
+				`INSERT INTO notifications (user_id, channel, template, recipient, subject, body, html, status, last_error, dedupe_key, next_attempt_at, secret)
+				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $8 = 'PENDING' THEN now() END, $11)
 				 ON CONFLICT (dedupe_key) DO NOTHING
 				 RETURNING ${COLUMNS}`,
-				[n.userId, n.channel, n.template, n.recipient, n.subject, n.body, n.html, n.status, n.skipReason ?? null, n.dedupeKey],
+				[n.userId, n.channel, n.template, n.recipient, n.subject, n.body, n.html, n.status, n.skipReason ?? null, n.dedupeKey, n.secret ?? null],
 				transaction
 			);
 			if (row) created.push(toStored(row));
@@ -142,19 +148,20 @@ export class NotificationRepository {
 		return rows.map(toStored);
 	}
 
-	/** Records the outcome of a delivery attempt on a claimed notification. */
+	/** Records the outcome of a delivery attempt on a claimed notification; a message that is done forgets its link token. */
 	async recordAttempt(id: string, outcome: AttemptOutcome, transaction: Transaction): Promise<StoredNotification> {
 		const [row] =
 			outcome.status === "SENT"
 				? await this.db.execute<NotificationRow>(
-						`UPDATE notifications SET status = 'SENT', attempts = $2, last_error = NULL, next_attempt_at = NULL, sent_at = now()
+						`UPDATE notifications SET status = 'SENT', attempts = $2, last_error = NULL, next_attempt_at = NULL, sent_at = now(), secret = NULL
 						 WHERE id = $1 RETURNING ${COLUMNS}`,
 						[id, outcome.attempts],
 						transaction
 					)
 				: await this.db.execute<NotificationRow>(
 						`UPDATE notifications SET status = $3, attempts = $2, last_error = $4,
-						   next_attempt_at = CASE WHEN $3 = 'PENDING' THEN now() + make_interval(secs => $5) END
+						   next_attempt_at = CASE WHEN $3 = 'PENDING' THEN now() + make_interval(secs => $5) END,
+						   secret = CASE WHEN $3 = 'PENDING' THEN secret END
 						 WHERE id = $1 RETURNING ${COLUMNS}`,
 						[id, outcome.attempts, outcome.status, outcome.error, outcome.status === "PENDING" ? outcome.retryInSeconds : 0],
 						transaction

@@ -1,4 +1,4 @@
-import type { Channel, NotificationStatus } from "./notification.types";
+import type { Channel, NotificationStatus, TemplateName } from "./notification.types";
 
 /** Pure rules of delivery: keys, retries, backoff. */
 
@@ -52,4 +52,21 @@ const ORDER_FIELDS = ["orderId", "items", "totalCents", "currency"] as const;
 export function missingOrderFields(data: object): string[] {
 	const d = data as Record<string, unknown>;
 	return ORDER_FIELDS.filter(f => d[f] === undefined || d[f] === null);
+}
+
+const LINK_FIELDS = ["url", "linkToken", "expiresAt"] as const;
+
+/** The fields `template` needs that `data` lacks (the parameter schema makes each optional, as no template needs them all). */
+export function missingTemplateFields(template: TemplateName, data: object): string[] {
+	const d = data as Record<string, unknown>;
+	const absent = (fields: readonly string[]) => fields.filter(f => d[f] === undefined || d[f] === null);
+	switch (template) {
+		case "welcome":
+			return absent(["name"]);
+		case "verifyEmail":
+		case "resetPassword":
+			return absent(LINK_FIELDS);
+		default:
+			return [...absent(["name"]), ...missingOrderFields(data)];
+	}
 }

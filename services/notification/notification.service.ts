@@ -7,14 +7,14 @@ import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { EventEnvelope } from "../../lib/events";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin } from "../../mixins/reliable-events.mixin";
-import { holds, type CallerMeta, type UserRegisteredEvent } from "../identity/identity.types";
+import { holds, type CallerMeta, type EmailVerificationRequestedEvent, type EmailVerifiedEvent, type PasswordResetRequestedEvent } from "../identity/identity.types";
 import type { OrderCancelledEvent, OrderConfirmedEvent, OrderRefundedEvent } from "../order/order.types";
 import { createMailer, createSmsSender, describeSmtpUrl, type Mailer, type SmsSender, type TwilioHttpClient } from "./notification.channels";
 import { notificationMigrations } from "./notification.migrations";
-import { orderCancelledNotice, orderConfirmedNotice, paymentRefundedNotice } from "./notification.notices";
+import { orderCancelledNotice, orderConfirmedNotice, paymentRefundedNotice, resetPasswordNotice, verifyEmailNotice, welcomeNotice } from "./notification.notices";
 import { NotificationRepository, publicNotification, type NewNotification, type StoredNotification } from "./notification.repository";
-import { afterAttempt, emailSkipReason, missingOrderFields, recordKey, smsSkipReason } from "./notification.rules";
-import { render } from "./notification.templates";
+import { afterAttempt, emailSkipReason, missingTemplateFields, recordKey, smsSkipReason } from "./notification.rules";
+import { LINK_TOKEN_MASK, render, reveal } from "./notification.templates";
 import { CANCELLABLE_ORDER_STATUSES, TEMPLATES, type ListNotificationsParams, type NotificationPage, type RetryResult, type SendParams, type SendResult } from "./notification.types";
 
 interface NotificationSettings extends ServiceSettingSchema {
@@ -60,7 +60,8 @@ const dataParam = {
 	type: "object",
 	strict: "remove",
 	props: {
-		name: { type: "string", trim: true, min: 1, max: 100 },
+		// each template needs some of these (notification.rules.ts missingTemplateFields)
+		name: { type: "string", trim: true, min: 1, max: 100, optional: true },
 		orderId: { type: "string", min: 1, max: 100, optional: true },
 		items: {
 			type: "array",
@@ -79,7 +80,10 @@ const dataParam = {
 		totalCents: { ...centsParam, optional: true },
 		currency: { type: "string", pattern: /^[A-Z]{3}$/, optional: true },
 		cancelReason: { type: "string", min: 1, max: 100, optional: true },
-		previousStatus: { type: "enum", values: CANCELLABLE_ORDER_STATUSES, optional: true }
+		previousStatus: { type: "enum", values: CANCELLABLE_ORDER_STATUSES, optional: true },
+		url: { type: "url", max: 500, optional: true },
+		linkToken: { type: "string", min: 16, max: 200, pattern: /^[A-Za-z0-9_-]+$/, optional: true },
+		expiresAt: { type: "string", pattern: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, optional: true }
 	}
 } as const;
 
@@ -99,7 +103,9 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 				database: config.database,
 				migrations: notificationMigrations,
 				handlers: {
-					"identity.userRegistered": "onUserRegistered",
+					"identity.emailVerificationRequested": "onEmailVerificationRequested",
+					"identity.passwordResetRequested": "onPasswordResetRequested",
+					"identity.emailVerified": "onEmailVerified",
 					"order.confirmed": "onOrderConfirmed",
 					"order.cancelled": "onOrderCancelled",
 					"order.refunded": "onOrderRefunded"
@@ -115,9 +121,11 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 
 		actions: {
 			/**
-			 * Tells a user something by e-mail and by SMS (SKIPPED without a phone or SMS config), recording each
-			 * and delivering at once; a failed delivery is retried later. Idempotent by `dedupeKey`: a repeat
-			 * creates and sends nothing. Throws VALIDATION_ERROR (422).
+			 * Tells a user something by e-mail and by SMS (SKIPPED without a phone or SMS config; none at all for
+			 * templates that go by e-mail only), recording each and delivering at once; a failed delivery is retried
+			 * later. Idempotent by `dedupeKey`: a repeat creates and sends nothing. A link's token is kept apart from
+			 * the stored text (which shows it masked) and forgotten once the message is SENT or FAILED.
+			 * Throws VALIDATION_ERROR (422).
 			 */
 			send: {
 				visibility: "public",
@@ -132,11 +140,13 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 				},
 				async handler(this: NotificationThis, ctx: Ctx<SendParams>): Promise<SendResult> {
 					const { userId, template, data, email, phone, dedupeKey } = ctx.params;
-					const missing = template === "welcome" ? [] : missingOrderFields(data);
+					const missing = missingTemplateFields(template, data);
 					if (missing.length > 0) {
 						throw new InvalidInputError(missing.map(field => ({ field: `data.${field}`, message: `The '${template}' template needs 'data.${field}'.`, type: "required" })));
 					}
-					const content = render(template, data);
+					// a link's token is not rendered into what is stored: the text keeps a mask, the token waits apart
+					const secret = "linkToken" in data ? data.linkToken : undefined;
+					const content = secret ? render(template, { ...data, linkToken: LINK_TOKEN_MASK } as typeof data) : render(template, data);
 					const emailSkip = emailSkipReason(this.mailer !== undefined);
 					const smsSkip = smsSkipReason(phone, this.sms !== undefined);
 					const records: NewNotification[] = [
@@ -150,9 +160,13 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 							html: content.email.html,
 							status: emailSkip ? "SKIPPED" : "PENDING",
 							skipReason: emailSkip,
+							// kept only for a message still to be sent
+							secret: emailSkip ? null : (secret ?? null),
 							dedupeKey: recordKey(dedupeKey, "email")
-						},
-						{
+						}
+					];
+					if (content.sms) {
+						records.push({
 							userId,
 							channel: "sms",
 							template,
@@ -162,9 +176,10 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 							html: null,
 							status: smsSkip ? "SKIPPED" : "PENDING",
 							skipReason: smsSkip,
+							secret: null,
 							dedupeKey: recordKey(dedupeKey, "sms")
-						}
-					];
+						});
+					}
 					const created = await this.db.transaction(t => this.repo.insertNew(records, t));
 					if (created.length === 0) {
 						const existing = await this.repo.byDedupeKeys(records.map(r => r.dedupeKey));
@@ -228,17 +243,18 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 		},
 
 		methods: {
-			/** A new account gets a welcome (reliable event: retried, deduplicated, dead-lettered). */
-			async onUserRegistered(this: NotificationThis, event: EventEnvelope<UserRegisteredEvent>): Promise<void> {
-				const { userId, email, name, phone } = event.data;
-				await this.broker.call<SendResult, SendParams>("notification.send", {
-					userId,
-					template: "welcome",
-					data: { name },
-					email,
-					phone: phone ?? undefined,
-					dedupeKey: `welcome:${userId}`
-				});
+			/** A verified address gets the welcome, once per account (reliable event: retried, deduplicated, dead-lettered). */
+			async onEmailVerified(this: NotificationThis, event: EventEnvelope<EmailVerifiedEvent>): Promise<void> {
+				await this.broker.call<SendResult, SendParams>("notification.send", welcomeNotice(event.data));
+			},
+
+			/** The link that verifies an address goes to that address, and nowhere else. */
+			async onEmailVerificationRequested(this: NotificationThis, event: EventEnvelope<EmailVerificationRequestedEvent>): Promise<void> {
+				await this.broker.call<SendResult, SendParams>("notification.send", verifyEmailNotice(event.data, c.publicUrl));
+			},
+
+			async onPasswordResetRequested(this: NotificationThis, event: EventEnvelope<PasswordResetRequestedEvent>): Promise<void> {
+				await this.broker.call<SendResult, SendParams>("notification.send", resetPasswordNotice(event.data, c.publicUrl));
 			},
 
 			/**
@@ -273,7 +289,10 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 				try {
 					if (n.channel === "email") {
 						if (!this.mailer) throw new Error("E-mail is not configured any more (SMTP_URL)");
-						await this.mailer.send({ to: n.recipient!, subject: n.subject ?? "", text: n.body, html: n.html ?? n.body });
+						// a link's token goes back into the text only now, on its way out
+						const text = reveal(n.body, n.secret);
+						const html = n.html ? reveal(n.html, n.secret) : text;
+						await this.mailer.send({ to: n.recipient!, subject: n.subject ?? "", text, html, secrets: n.secret ? [n.secret] : [] });
 					} else {
 						if (!this.sms) throw new Error("SMS is not configured any more");
 						await this.sms.send({ to: n.recipient!, body: n.body });

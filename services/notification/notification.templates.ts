@@ -1,4 +1,4 @@
-import type { OrderData, TemplateData, TemplateName, WelcomeData } from "./notification.types";
+import type { LinkData, OrderData, TemplateData, TemplateName, WelcomeData } from "./notification.types";
 
 /** Pure: what each notification says. Every value that comes from a user is escaped in HTML. */
 
@@ -56,6 +56,59 @@ export function welcomeEmail(d: WelcomeData): EmailContent {
 		subject: "Welcome to Momentum",
 		text: `Hi ${d.name},\n\nWelcome to Momentum! Your account is ready.\n\nThe Momentum team\n`,
 		html: page("Welcome to Momentum", `<p>Hi ${escapeHtml(d.name)},</p><p>Welcome to Momentum! Your account is ready.</p>`)
+	};
+}
+
+/**
+ * What a link's token reads as in a stored notification: the body is rendered with this in its place, and the
+ * token only goes in when the message is sent (`reveal`).
+ */
+export const LINK_TOKEN_MASK = "[hidden]";
+
+/** The text to send: the stored text with the link token back in place of its mask. */
+export function reveal(text: string, linkToken: string | null | undefined): string {
+	return linkToken ? text.split(LINK_TOKEN_MASK).join(linkToken) : text;
+}
+
+function linkOf(d: LinkData): string {
+	// a token is base64url and the mask is ours: neither needs encoding
+	return `${d.url}?token=${d.linkToken}`;
+}
+
+/** "2025-03-01 14:30 UTC": when a link stops working, the same for every reader. */
+export function formatExpiry(iso: string): string {
+	return `${new Date(iso).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** Says nothing the user chose (not even the address): only the shop's own words and the link. */
+export function verifyEmailEmail(d: LinkData): EmailContent {
+	const link = linkOf(d);
+	const until = formatExpiry(d.expiresAt);
+	const ignore = "If you did not ask for a Momentum account or a change of address, ignore this message: nothing changes.";
+	return {
+		subject: "Confirm your e-mail address",
+		text: `Hello,\n\nPlease confirm that this e-mail address is yours by opening this link:\n\n${link}\n\nThe link works once, until ${until}. ${ignore}\n\nThe Momentum team\n`,
+		html: page(
+			"Confirm your e-mail address",
+			`<p>Hello,</p><p>Please confirm that this e-mail address is yours:</p><p><a href="${escapeHtml(link)}">Confirm my e-mail address</a></p>` +
+				`<p>Or copy this link into your browser: ${escapeHtml(link)}</p><p>The link works once, until ${escapeHtml(until)}. ${escapeHtml(ignore)}</p>`
+		)
+	};
+}
+
+export function resetPasswordEmail(d: LinkData): EmailContent {
+	const link = linkOf(d);
+	const until = formatExpiry(d.expiresAt);
+	const asked = "Someone, we hope you, asked to reset the password of the Momentum account that uses this e-mail address.";
+	const ignore = "If it was not you, ignore this message: your password stays as it is.";
+	return {
+		subject: "Reset your Momentum password",
+		text: `Hello,\n\n${asked} To choose a new password, open this link:\n\n${link}\n\nThe link works once, until ${until}. ${ignore}\n\nThe Momentum team\n`,
+		html: page(
+			"Reset your password",
+			`<p>Hello,</p><p>${escapeHtml(asked)}</p><p><a href="${escapeHtml(link)}">Choose a new password</a></p>` +
+				`<p>Or copy this link into your browser: ${escapeHtml(link)}</p><p>The link works once, until ${escapeHtml(until)}. ${escapeHtml(ignore)}</p>`
+		)
 	};
 }
 
@@ -144,8 +197,9 @@ export function orderCancelledEmail(d: OrderData): EmailContent {
 	};
 }
 
-export function welcomeSms(d: WelcomeData): SmsContent {
-	return { body: `Momentum: welcome, ${d.name}! Your account is ready.` };
+/** No name: a phone number is never verified, so a text goes to it without anything the user typed. */
+export function welcomeSms(_d: WelcomeData): SmsContent {
+	return { body: "Momentum: welcome! Your account is ready." };
 }
 
 export function orderConfirmedSms(d: OrderData): SmsContent {
@@ -162,17 +216,20 @@ export function paymentRefundedSms(d: OrderData): SmsContent {
 	return { body: `Momentum: we have refunded ${formatMoney(d.totalCents, d.currency)} for your cancelled order ${d.orderId}.` };
 }
 
-type Renderers = { [T in TemplateName]: { email: (d: TemplateData[T]) => EmailContent; sms: (d: TemplateData[T]) => SmsContent } };
+/** A template without `sms` goes by e-mail only (links that prove an address go to that address). */
+type Renderers = { [T in TemplateName]: { email: (d: TemplateData[T]) => EmailContent; sms?: (d: TemplateData[T]) => SmsContent } };
 
 const RENDERERS: Renderers = {
 	welcome: { email: welcomeEmail, sms: welcomeSms },
 	orderConfirmed: { email: orderConfirmedEmail, sms: orderConfirmedSms },
 	orderCancelled: { email: orderCancelledEmail, sms: orderCancelledSms },
-	paymentRefunded: { email: paymentRefundedEmail, sms: paymentRefundedSms }
+	paymentRefunded: { email: paymentRefundedEmail, sms: paymentRefundedSms },
+	verifyEmail: { email: verifyEmailEmail },
+	resetPassword: { email: resetPasswordEmail }
 };
 
-/** Both messages of a template. */
-export function render<T extends TemplateName>(template: T, data: TemplateData[T]): { email: EmailContent; sms: SmsContent } {
+/** The messages of a template: the e-mail, and the SMS unless the template goes by e-mail only. */
+export function render<T extends TemplateName>(template: T, data: TemplateData[T]): { email: EmailContent; sms?: SmsContent } {
 	const r = RENDERERS[template];
-	return { email: r.email(data), sms: r.sms(data) };
+	return { email: r.email(data), sms: r.sms?.(data) };
 }

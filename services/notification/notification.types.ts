@@ -2,7 +2,7 @@ import type { OrderStatus } from "../order/order.types";
 
 /** The public contract of the notification domain. */
 
-export const TEMPLATES = ["welcome", "orderConfirmed", "orderCancelled", "paymentRefunded"] as const;
+export const TEMPLATES = ["welcome", "orderConfirmed", "orderCancelled", "paymentRefunded", "verifyEmail", "resetPassword"] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
 export const CHANNELS = ["email", "sms"] as const;
@@ -12,6 +12,19 @@ export type NotificationStatus = "PENDING" | "SENT" | "FAILED" | "SKIPPED";
 
 export interface WelcomeData {
 	name: string;
+}
+
+/**
+ * A link mailed to prove something (`verifyEmail`, `resetPassword`): the page at `url` with the token in its
+ * query. Nothing in it is text the user chose. The token is a secret: it is sent, never stored in a
+ * notification's body, and forgotten once the message is sent or has failed for good.
+ */
+export interface LinkData {
+	/** The page, e.g. https://shop.example.com/verify-email (PUBLIC_URL and a path). */
+	url: string;
+	linkToken: string;
+	/** When the link stops working (ISO 8601). */
+	expiresAt: string;
 }
 
 export interface OrderLineData {
@@ -41,6 +54,8 @@ export interface TemplateData {
 	orderConfirmed: OrderData;
 	orderCancelled: OrderData;
 	paymentRefunded: OrderData;
+	verifyEmail: LinkData;
+	resetPassword: LinkData;
 }
 
 /**

@@ -46,4 +46,11 @@ export class OrdersBusyError extends Errors.MoleculerError {
 	}
 }
 
-registerErrors(EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError, OrderTotalNotPayableError);
+/** The shop asks for a verified e-mail address before an order (REQUIRE_EMAIL_VERIFICATION). */
+export class EmailNotVerifiedError extends Errors.MoleculerClientError {
+	constructor() {
+		super("Verify your e-mail address before placing an order: open the link we mailed you, or ask for a new one", 403, "EMAIL_NOT_VERIFIED");
+	}
+}
+
+registerErrors(EmailNotVerifiedError, EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError, OrderTotalNotPayableError);

@@ -14,7 +14,7 @@ import type { CartDto, RemoveOrderedParams, UserRef } from "../cart/cart.types";
 import { holds, type AuthUser, type CallerMeta, type GetUserParams, type UserDto } from "../identity/identity.types";
 import type { InventoryReservationFailedEvent, InventoryReservedEvent } from "../inventory/inventory.types";
 import { MAX_CHARGE_CENTS, type PaymentFailedEvent, type PaymentRefundedEvent, type PaymentSucceededEvent } from "../payment/payment.types";
-import { EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError, OrderTotalNotPayableError } from "./order.errors";
+import { EmailNotVerifiedError, EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError, OrderTotalNotPayableError } from "./order.errors";
 import { orderMigrations } from "./order.migrations";
 import { OrderRepository, publicOrder, type StoredOrder } from "./order.repository";
 import { decide, historyEntry, pendingStep, type SagaInput } from "./order.saga";
@@ -155,7 +155,8 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 			/**
 			 * Places an order for everything in the caller's cart and empties it; the saga then reserves the
 			 * stock and charges the card. With an `Idempotency-Key` header a repeat answers the first response.
-			 * Throws EMPTY_CART (422), ORDER_TOTAL_NOT_PAYABLE (422), IDEMPOTENCY_KEY_REUSED (422), VALIDATION_ERROR (422), and ORDERS_BUSY (503,
+			 * Throws EMAIL_NOT_VERIFIED (403) under REQUIRE_EMAIL_VERIFICATION for a caller whose address is not verified,
+			 * EMPTY_CART (422), ORDER_TOTAL_NOT_PAYABLE (422), IDEMPOTENCY_KEY_REUSED (422), VALIDATION_ERROR (422), and ORDERS_BUSY (503,
 			 * Retry-After) while the saga has ORDER_MAX_IN_FLIGHT orders in flight.
 			 */
 			place: {
@@ -167,6 +168,8 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 				params: { $$strict: "remove", paymentToken: { type: "any" }, shippingAddress: addressParam },
 				async handler(this: OrderThis, ctx: Ctx<PlaceOrderParams>): Promise<{ order: OrderDto }> {
 					const user = caller(ctx);
+					// identity fills emailVerified from its current data when it resolves the caller's token
+					if (c.requireEmailVerification && user.emailVerified !== true) throw new EmailNotVerifiedError();
 					const { paymentToken } = ctx.params;
 					checkToken(paymentToken);
 					const key = checkKey(ctx.meta.idempotencyKey);

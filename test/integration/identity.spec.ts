@@ -1,20 +1,24 @@
 import { expect } from "chai";
 import type { Context } from "moleculer";
 import { Client } from "pg";
+import bcrypt from "bcrypt";
+import { ServiceDatabase } from "../../lib/database";
+import { identityMigrations } from "../../services/identity/identity.migrations";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 import type { EventEnvelope } from "../../lib/events";
-import type { LoginResult, TokenPair, UserDto, UserRegisteredEvent } from "../../services/identity/identity.types";
+import type { EmailVerificationRequestedEvent, LoginResult, TokenPair, UserDto } from "../../services/identity/identity.types";
+import { eventually } from "../support/eventually";
 
 describe("identity service (broker + real PostgreSQL)", () => {
 	let db: TestDatabase;
 	let shop: RunningShop;
-	const events: UserRegisteredEvent[] = [];
-	// stands in for the notification service, the consumer identity.userRegistered is routed to
+	const events: EmailVerificationRequestedEvent[] = [];
+	// stands in for the notification service, the consumer identity.emailVerificationRequested is routed to
 	const listener = {
 		name: "notification",
 		events: {
-			"identity.userRegistered"(ctx: Context<EventEnvelope<UserRegisteredEvent>>) {
+			"identity.emailVerificationRequested"(ctx: Context<EventEnvelope<EmailVerificationRequestedEvent>>) {
 				events.push(ctx.params.data);
 			}
 		}
@@ -52,12 +56,28 @@ describe("identity service (broker + real PostgreSQL)", () => {
 		}
 	});
 
-	it("publishes identity.userRegistered once per new account, through its outbox", async () => {
-		const { user } = await call<{ user: UserDto }>("identity.register", { email: "event@example.com", password: "password123", name: "Eve" });
-		await new Promise(r => setTimeout(r, 300));
-		const mine = events.filter(e => e.userId === user.id);
-		expect(mine).to.have.length(1);
-		expect(mine[0]).to.include({ email: "event@example.com", name: "Eve", phone: null });
+	it("asks for one verification e-mail per new account, through its outbox, with a link token and nothing the user typed", async () => {
+		const { user } = await call<{ user: UserDto }>("identity.register", { email: "event@example.com", password: "password123", name: "Eve Typed This" });
+		expect(user.emailVerified).to.equal(false);
+		const [asked] = await eventually(() => {
+			const mine = events.filter(e => e.userId === user.id);
+			expect(mine).to.have.length(1);
+			return mine;
+		});
+		expect(Object.keys(asked).sort()).to.deep.equal(["email", "expiresAt", "linkToken", "tokenId", "userId"]);
+		expect(asked.email).to.equal("event@example.com");
+		expect(asked.linkToken).to.match(/^[A-Za-z0-9_-]{43}$/);
+		expect(JSON.stringify(asked)).not.to.include("Eve Typed This");
+		// only the token's hash is kept
+		const pg = new Client({ connectionString: db.url });
+		await pg.connect();
+		try {
+			const { rows } = await pg.query("SELECT token_hash FROM identity.account_tokens WHERE id = $1", [asked.tokenId]);
+			expect(rows).to.have.length(1);
+			expect(rows[0].token_hash).to.match(/^[0-9a-f]{64}$/).and.not.to.equal(asked.linkToken);
+		} finally {
+			await pg.end();
+		}
 	});
 
 	it("lets exactly one of many simultaneous registrations with one e-mail succeed", async () => {
@@ -111,7 +131,7 @@ describe("identity service (broker + real PostgreSQL)", () => {
 		await pg.connect();
 		try {
 			const { rows } = await pg.query("SELECT name FROM identity.migrations");
-			expect(rows.map(r => r.name)).to.deep.equal(["0001-users-and-tokens", "0002-login-counters-and-addresses", "0003-roles-and-permissions", "events-0001-outbox-inbox", "events-0002-order-trail", "events-0003-handled-by", "events-0004-claim-order-indexes", "events-0005-retention-indexes"]);
+			expect(rows.map(r => r.name)).to.deep.equal(["0001-users-and-tokens", "0002-login-counters-and-addresses", "0003-roles-and-permissions", "0004-account-lifecycle", "events-0001-outbox-inbox", "events-0002-order-trail", "events-0003-handled-by", "events-0004-claim-order-indexes", "events-0005-retention-indexes"]);
 		} finally {
 			await pg.end();
 		}
@@ -120,5 +140,71 @@ describe("identity service (broker + real PostgreSQL)", () => {
 	it("answers NOT_FOUND for an unknown user id and a validation error for a malformed one", async () => {
 		expect((await failure(call("identity.get", { id: "2b8f6f3e-0d55-4d35-9a4a-1f6f1c1e2a11" }))).type).to.equal("NOT_FOUND");
 		expect((await failure(call("identity.get", { id: "42" }))).code).to.equal(422);
+	});
+});
+
+describe("identity's account lifecycle data (broker + real PostgreSQL)", () => {
+	let db: TestDatabase;
+	let shop: RunningShop | undefined;
+	const config = () => testConfig(db, { SERVICES: "identity", IDENTITY_PURGE_INTERVAL: "1" });
+	const call = <T>(action: string, params: object) => shop!.broker.call<T, object>(action, params);
+	async function rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+		const pg = new Client({ connectionString: db.url });
+		await pg.connect();
+		try {
+			return (await pg.query(sql, params)).rows as T[];
+		} finally {
+			await pg.end();
+		}
+	}
+
+	before(async () => {
+		db = await createTestDatabase();
+	});
+	after(async () => {
+		await shop?.stop();
+		await db?.drop();
+	});
+
+	it("counts accounts that existed before e-mail verification did as verified, and new ones as not", async () => {
+		// the schema as it was before 0004, with an account in it
+		const old = await ServiceDatabase.open({
+			service: "identity",
+			config: config().database,
+			migrations: identityMigrations.filter(m => m.name < "0004"),
+			log: () => undefined
+		});
+		try {
+			await old.execute(`INSERT INTO users (email, name, password_hash, role_id) VALUES ('veteran@example.com', 'Veteran', $1, (SELECT id FROM roles WHERE name = 'customer'))`, [
+				await bcrypt.hash("password123", 4)
+			]);
+		} finally {
+			await old.close();
+		}
+		shop = await startShop(config());
+		const veteran = await call<LoginResult>("identity.login", { email: "veteran@example.com", password: "password123" });
+		expect(veteran.user.emailVerified).to.equal(true);
+		const { user } = await call<{ user: UserDto }>("identity.register", { email: "newcomer@example.com", password: "password123", name: "New" });
+		expect(user.emailVerified).to.equal(false);
+	});
+
+	it("purges mailed link tokens once used or expired, but not before the mail limits stop counting them", async () => {
+		const ids: Record<string, string> = {};
+		for (const who of ["usedLongAgo", "expiredLongAgo", "usedJustNow", "liveFromLongAgo"]) {
+			ids[who] = (await call<{ user: UserDto }>("identity.register", { email: `${who.toLowerCase()}@example.com`, password: "password123", name: who })).user.id;
+		}
+		const set = (who: string, assignments: string) => db.query(`UPDATE identity.account_tokens SET ${assignments} WHERE user_id = $1`, [ids[who]]);
+		await set("usedLongAgo", "created_at = now() - interval '2 hours', used_at = now() - interval '2 hours'");
+		await set("expiredLongAgo", "created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'");
+		await set("usedJustNow", "used_at = now()");
+		await set("liveFromLongAgo", "created_at = now() - interval '2 hours'");
+
+		const left = (who: string) => rows(`SELECT 1 FROM identity.account_tokens WHERE user_id = $1`, [ids[who]]);
+		await eventually(async () => {
+			expect(await left("usedLongAgo")).to.have.length(0);
+			expect(await left("expiredLongAgo")).to.have.length(0);
+		}, 10_000);
+		expect(await left("usedJustNow"), "still counted by the mail limits").to.have.length(1);
+		expect(await left("liveFromLongAgo"), "still works").to.have.length(1);
 	});
 });

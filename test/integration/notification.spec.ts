@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import { expect } from "chai";
 import type { ServiceSchema } from "moleculer";
+import { Client } from "pg";
 import twilio from "twilio";
 import { createNotificationService } from "../../services/notification/notification.service";
 import type { NotificationDto, NotificationPage, RetryResult, SendParams, SendResult } from "../../services/notification/notification.types";
@@ -117,27 +118,105 @@ describe("notification service", () => {
 		expect(byChannel(result.notifications, "sms").lastError).to.match(/no phone/);
 	});
 
-	it("welcomes a newly registered user by e-mail and records it SENT", async () => {
+	/** The token of the link in the last verification e-mail to `email`, once it has arrived. */
+	const verificationToken = (email: string): Promise<string> =>
+		eventually(() => {
+			const mail = smtp.to(email).find(m => m.subject === "Confirm your e-mail address");
+			expect(mail, `a verification e-mail to ${email}`).to.exist;
+			return /\/verify-email\?token=([A-Za-z0-9_-]+)/.exec(mail!.text)![1];
+		});
+
+	it("mails a newly registered user a verification link without their name, and welcomes them by name once verified", async () => {
 		const email = uniqueEmail("newcomer");
 		const { user } = await shop.broker.call<{ user: UserDto }, object>("identity.register", { email, password: "password123", name: "Bia <b>" });
 
-		const [mail] = await eventually(async () => {
-			const got = smtp.to(email);
-			expect(got).to.have.length(1);
-			return got;
-		});
-		expect(mail.subject).to.equal("Welcome to Momentum");
-		expect(mail.text).to.contain("Hi Bia <b>,");
-		expect(mail.html).to.contain("Hi Bia &lt;b&gt;,");
-
-		const records = await eventually(async () => {
+		const token = await verificationToken(email);
+		const [verify] = smtp.to(email);
+		expect(verify.text).to.contain(`http://localhost:3000/verify-email?token=${token}`);
+		expect(verify.text + verify.html).not.to.contain("Bia");
+		const first = await eventually(async () => {
 			const r = await recordsOf(user.id);
-			expect(byChannel(r, "email")?.status).to.equal("SENT");
+			expect(r.map(n => [n.template, n.channel, n.status])).to.deep.equal([["verifyEmail", "email", "SENT"]]);
 			return r;
 		});
-		expect(records).to.have.length(2);
-		expect(byChannel(records, "email")).to.include({ template: "welcome", recipient: email, attempts: 1 });
-		expect(byChannel(records, "sms").status).to.equal("SKIPPED");
+		expect(first[0]).to.include({ recipient: email, attempts: 1 });
+
+		await shop.broker.call("identity.verifyEmail", { token });
+		const welcome = await eventually(() => {
+			const got = smtp.to(email).find(m => m.subject === "Welcome to Momentum");
+			expect(got).to.exist;
+			return got!;
+		});
+		expect(welcome.text).to.contain("Hi Bia <b>,");
+		expect(welcome.html).to.contain("Hi Bia &lt;b&gt;,");
+		const records = await eventually(async () => {
+			const r = await recordsOf(user.id);
+			expect(byChannel(r.filter(n => n.template === "welcome"), "email")?.status).to.equal("SENT");
+			return r;
+		});
+		expect(records.filter(n => n.template === "welcome").map(n => [n.channel, n.status])).to.have.deep.members([
+			["email", "SENT"],
+			["sms", "SKIPPED"]
+		]);
+	});
+
+	describe("a link's token", () => {
+		const linkNotice = (email: string): SendParams => {
+			const tokenId = crypto.randomUUID();
+			return {
+				userId: crypto.randomUUID(),
+				template: "resetPassword",
+				data: { url: "https://shop.example.com/reset-password", linkToken: crypto.randomBytes(32).toString("base64url"), expiresAt: new Date(Date.now() + 60_000).toISOString() },
+				email,
+				dedupeKey: `resetPassword:${tokenId}`
+			};
+		};
+		const storedRow = async (userId: string) => {
+			const pg = new Client({ connectionString: db.url });
+			await pg.connect();
+			try {
+				const { rows } = await pg.query("SELECT status, body, html, secret FROM notification.notifications WHERE user_id = $1", [userId]);
+				return rows as { status: string; body: string; html: string; secret: string | null }[];
+			} finally {
+				await pg.end();
+			}
+		};
+
+		it("is mailed but kept out of the stored message, waits apart while a retry is due, and is forgotten once sent", async () => {
+			const notice = linkNotice(uniqueEmail("reset"));
+			const token = (notice.data as { linkToken: string }).linkToken;
+			smtp.reject(notice.email, 1);
+			const first = await send(notice);
+			expect(first.notifications.map(n => [n.channel, n.status])).to.deep.equal([["email", "PENDING"]]);
+			let [row] = await storedRow(notice.userId);
+			expect(row.secret).to.equal(token);
+			expect(row.body + row.html).not.to.contain(token);
+			expect(row.body).to.contain("https://shop.example.com/reset-password?token=[hidden]");
+
+			await retryDue();
+			const [mail] = smtp.to(notice.email);
+			expect(mail.text).to.contain(`https://shop.example.com/reset-password?token=${token}`);
+			expect(mail.html).to.contain(token);
+			[row] = await storedRow(notice.userId);
+			expect(row).to.include({ status: "SENT", secret: null });
+			expect(row.body + row.html).not.to.contain(token);
+		});
+
+		it("is forgotten when its message fails for good", async () => {
+			const notice = linkNotice(uniqueEmail("bounce"));
+			smtp.reject(notice.email, Infinity);
+			await send(notice);
+			for (let i = 0; i < 3; i++) await retryDue();
+			const [row] = await storedRow(notice.userId);
+			expect(row).to.include({ status: "FAILED", secret: null });
+			expect(row.body + row.html).not.to.contain((notice.data as { linkToken: string }).linkToken);
+		});
+
+		it("is refused when it is not a token", async () => {
+			const notice = linkNotice(uniqueEmail("odd"));
+			const err = await send({ ...notice, data: { ...notice.data, linkToken: "<script>" } } as SendParams).catch((e: { type: string }) => e);
+			expect(err).to.have.property("type", "VALIDATION_ERROR");
+		});
 	});
 
 	it("sends an SMS through the twilio library when the user has a phone, with the request Twilio would receive", async () => {
@@ -244,14 +323,16 @@ describe("notification service", () => {
 			await db2?.drop();
 		});
 
-		it("welcomes a user with a phone by e-mail and records the SMS SKIPPED with the reason", async () => {
+		it("welcomes a verified user with a phone by e-mail and records the SMS SKIPPED with the reason", async () => {
 			const email = uniqueEmail("nosms");
 			const { user } = await shop2.broker.call<{ user: UserDto }, object>("identity.register", { email, password: "password123", name: "Caio", phone: "+5511900001111" });
-			await eventually(async () => expect(smtp.to(email)).to.have.length(1));
+			await shop2.broker.call("identity.verifyEmail", { token: await verificationToken(email) });
+			await eventually(async () => expect(smtp.to(email).map(m => m.subject)).to.include("Welcome to Momentum"));
 			const records = await eventually(async () => {
 				const page = await shop2.broker.call<NotificationPage, object>("notification.list", {}, { meta: { user: { id: user.id, email, role: "customer", permissions: [] } } });
-				expect(page.items.find(r => r.channel === "email")?.status).to.equal("SENT");
-				return page.items;
+				const welcome = page.items.filter(r => r.template === "welcome");
+				expect(welcome.find(r => r.channel === "email")?.status).to.equal("SENT");
+				return welcome;
 			});
 			const sms = byChannel(records, "sms");
 			expect(sms).to.include({ status: "SKIPPED", recipient: "+5511900001111", attempts: 0, sentAt: null });

@@ -176,6 +176,24 @@ describe("loadConfig", () => {
 		});
 	});
 
+	describe("account lifecycle", () => {
+		it("asks for a verified e-mail before orders in production only, unless told otherwise", () => {
+			expect(load({}).order.requireEmailVerification).to.equal(false);
+			expect(load({ NODE_ENV: "test" }).order.requireEmailVerification).to.equal(false);
+			expect(load({ NODE_ENV: "production", JWT_SECRET: strongSecret() }).order.requireEmailVerification).to.equal(true);
+			expect(load({ NODE_ENV: "production", JWT_SECRET: strongSecret(), REQUIRE_EMAIL_VERIFICATION: "false" }).order.requireEmailVerification).to.equal(false);
+			expect(load({ REQUIRE_EMAIL_VERIFICATION: "true" }).order.requireEmailVerification).to.equal(true);
+			expectProblem({ REQUIRE_EMAIL_VERIFICATION: "maybe" }, /REQUIRE_EMAIL_VERIFICATION/);
+		});
+
+		it("keeps verification links a day and reset links half an hour by default", () => {
+			expect(load({}).identity).to.include({ emailVerificationTtlSeconds: 86400, passwordResetTtlSeconds: 1800 });
+			expect(load({ EMAIL_VERIFICATION_TTL: "3600", PASSWORD_RESET_TTL: "600" }).identity).to.include({ emailVerificationTtlSeconds: 3600, passwordResetTtlSeconds: 600 });
+			expectProblem({ PASSWORD_RESET_TTL: "5" }, /PASSWORD_RESET_TTL/);
+			expectProblem({ EMAIL_VERIFICATION_TTL: "forever" }, /EMAIL_VERIFICATION_TTL/);
+		});
+	});
+
 	it("reports every problem at once", () => {
 		const problems = problemsOf({
 			NODE_ENV: "production",

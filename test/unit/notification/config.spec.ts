@@ -9,8 +9,20 @@ describe("notification configuration", () => {
 			twilio: undefined,
 			maxAttempts: 5,
 			retryBaseSeconds: 30,
-			retryIntervalSeconds: 10
+			retryIntervalSeconds: 10,
+			publicUrl: "http://localhost:3000"
 		});
+	});
+
+	it("takes PUBLIC_URL, the base of links in e-mails, without a trailing slash", () => {
+		expect(load({ PUBLIC_URL: "https://shop.example.com/" }).notification.publicUrl).to.equal("https://shop.example.com");
+		expect(load({ PUBLIC_URL: "https://example.com/shop/" }).notification.publicUrl).to.equal("https://example.com/shop");
+	});
+
+	it("refuses a PUBLIC_URL that is not a plain http(s) base", () => {
+		for (const bad of ["shop.example.com", "ftp://shop.example.com", "https://shop.example.com/?x=1", "https://user:pw@shop.example.com"]) {
+			expect(problemsOf({ PUBLIC_URL: bad }).join(), bad).to.match(/PUBLIC_URL/);
+		}
 	});
 
 	it("reads SMTP, the sender, Twilio and the retry policy", () => {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { orderCancelledNotice, orderConfirmedNotice } from "../../../services/notification/notification.notices";
+import type { EmailVerificationRequestedEvent } from "../../../services/identity/identity.types";
+import { orderCancelledNotice, orderConfirmedNotice, resetPasswordNotice, verifyEmailNotice, welcomeNotice } from "../../../services/notification/notification.notices";
 import type { OrderCancelledEvent, OrderConfirmedEvent } from "../../../services/order/order.types";
 
 const confirmed: OrderConfirmedEvent = {
@@ -41,5 +42,40 @@ describe("notification notices (what each saga fact tells the customer)", () => 
 		expect(notice).to.include({ template: "orderCancelled", dedupeKey: `orderCancelled:${confirmed.orderId}`, phone: null });
 		expect(notice.data).to.include({ cancelReason: "customer_request", previousStatus: "CONFIRMED", orderId: confirmed.orderId });
 		expect(notice.dedupeKey).not.to.equal(orderConfirmedNotice(confirmed).dedupeKey);
+	});
+
+	describe("account facts", () => {
+		const asked: EmailVerificationRequestedEvent = {
+			userId: confirmed.userId,
+			email: "new@example.com",
+			tokenId: "6c2b0f7e-1b1a-4a55-8d59-0a3e8e1f2a09",
+			linkToken: "AbC_123-xyzAbC_123-xyzAbC_123-xyzAbC_123-x",
+			expiresAt: "2030-01-01T00:00:00.000Z"
+		};
+
+		it("mails a verification link to the address it verifies, by e-mail only, once per link, with a key that does not give the token away", () => {
+			const notice = verifyEmailNotice(asked, "https://shop.example.com");
+			expect(notice).to.deep.equal({
+				userId: asked.userId,
+				template: "verifyEmail",
+				data: { url: "https://shop.example.com/verify-email", linkToken: asked.linkToken, expiresAt: asked.expiresAt },
+				email: "new@example.com",
+				dedupeKey: `verifyEmail:${asked.tokenId}`
+			});
+			expect(notice.dedupeKey).not.to.contain(asked.linkToken);
+		});
+
+		it("points a reset link at the reset page", () => {
+			const notice = resetPasswordNotice(asked, "https://example.com/shop");
+			expect(notice).to.include({ template: "resetPassword", dedupeKey: `resetPassword:${asked.tokenId}` });
+			expect(notice.data).to.include({ url: "https://example.com/shop/reset-password" });
+		});
+
+		it("welcomes a verified user once per account, whichever address they verify", () => {
+			const welcome = welcomeNotice({ userId: asked.userId, email: "a@example.com", name: "Ana", phone: null, previousEmail: null, verifiedAt: asked.expiresAt });
+			expect(welcome).to.deep.equal({ userId: asked.userId, template: "welcome", data: { name: "Ana" }, email: "a@example.com", phone: null, dedupeKey: `welcome:${asked.userId}` });
+			const later = welcomeNotice({ userId: asked.userId, email: "b@example.com", name: "Ana", phone: null, previousEmail: "a@example.com", verifiedAt: asked.expiresAt });
+			expect(later.dedupeKey).to.equal(welcome.dedupeKey);
+		});
 	});
 });

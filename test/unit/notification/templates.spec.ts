@@ -3,11 +3,13 @@ import {
 	describeCancelReason,
 	escapeHtml,
 	formatMoney,
+	LINK_TOKEN_MASK,
 	orderCancelledEmail,
 	orderCancelledSms,
 	orderConfirmedEmail,
 	orderConfirmedSms,
 	render,
+	reveal,
 	welcomeEmail,
 	welcomeSms
 } from "../../../services/notification/notification.templates";
@@ -58,15 +60,15 @@ describe("notification templates", () => {
 		expect(email.subject).to.equal(`Your payment for order ${order.orderId} was refunded`);
 		expect(email.text).to.include(`We have refunded R$${NBSP}72,30 for your cancelled order ${order.orderId}.`);
 		expect(email.html).to.include("&lt;Ana&gt;").and.not.include("<Ana>");
-		expect(sms.body).to.equal(`Momentum: we have refunded R$${NBSP}72,30 for your cancelled order ${order.orderId}.`);
+		expect(sms?.body).to.equal(`Momentum: we have refunded R$${NBSP}72,30 for your cancelled order ${order.orderId}.`);
 	});
 
-	it("welcomes a user by name in the e-mail and the SMS", () => {
+	it("welcomes a user by name in the e-mail, and without it in the SMS (a phone is never verified)", () => {
 		const mail = welcomeEmail({ name: "Ana" });
 		expect(mail.subject).to.equal("Welcome to Momentum");
 		expect(mail.text).to.contain("Hi Ana,");
 		expect(mail.html).to.contain("<p>Hi Ana,</p>");
-		expect(welcomeSms({ name: "Ana" }).body).to.contain("welcome, Ana!");
+		expect(welcomeSms({ name: "Ana" }).body).to.equal("Momentum: welcome! Your account is ready.");
 	});
 
 	it("names the order id, every item and the total of a confirmed order", () => {
@@ -160,6 +162,37 @@ describe("notification templates", () => {
 		expect(confirmed.html).to.contain("o-1&quot;&gt;&lt;img src=x&gt;");
 		expect(orderCancelledEmail(data).html).to.contain("because &lt;b&gt;why&lt;/b&gt;");
 		expect(confirmed.text).to.contain(`Mug ${evil} & co`);
+	});
+
+	describe("mailed links", () => {
+		const link = { url: "https://shop.example.com/verify-email", linkToken: "AbC_123-xyzAbC_123-xyzAbC_123-xyzAbC_123-x", expiresAt: "2030-01-02T03:04:05.678Z" };
+
+		it("asks to confirm an address with a link to the page, its expiry, and nothing else to say about the user", () => {
+			const { email, sms } = render("verifyEmail", link);
+			expect(email.subject).to.equal("Confirm your e-mail address");
+			expect(email.text).to.contain(`https://shop.example.com/verify-email?token=${link.linkToken}`);
+			expect(email.text).to.contain("until 2030-01-02 03:04 UTC");
+			expect(email.html).to.contain(`href="https://shop.example.com/verify-email?token=${link.linkToken}"`);
+			expect(sms, "links go by e-mail only").to.equal(undefined);
+		});
+
+		it("offers a new password with a link to the reset page", () => {
+			const { email, sms } = render("resetPassword", { ...link, url: "https://shop.example.com/reset-password" });
+			expect(email.subject).to.equal("Reset your Momentum password");
+			expect(email.text).to.contain(`https://shop.example.com/reset-password?token=${link.linkToken}`);
+			expect(email.text).to.contain("your password stays as it is");
+			expect(sms).to.equal(undefined);
+		});
+
+		it("stores a link masked and puts the token back only when it is sent", () => {
+			const masked = render("verifyEmail", { ...link, linkToken: LINK_TOKEN_MASK }).email;
+			expect(masked.text).not.to.contain(link.linkToken);
+			expect(masked.text).to.contain(`?token=${LINK_TOKEN_MASK}`);
+			const real = render("verifyEmail", link).email;
+			expect(reveal(masked.text, link.linkToken)).to.equal(real.text);
+			expect(reveal(masked.html, link.linkToken)).to.equal(real.html);
+			expect(reveal(masked.text, null)).to.equal(masked.text);
+		});
 	});
 
 	it("renders both channels of a template", () => {
