@@ -153,11 +153,17 @@ export class Outbox {
 		private readonly source: string,
 		pollMs: number,
 		/** How long a row waits for a missing consumer before the next look (a consumer showing up wakes it sooner). */
-		private readonly retryMs = 5000,
-		/** How long a consumer may take to acknowledge an event before the hand-off counts as failed. */
-		private readonly handOffTimeoutMs = 5000
+		private readonly retryMs = 2000,
+		/**
+		 * How long a consumer may take to acknowledge an event before the hand-off counts as failed. Taking an
+		 * event only stores it in the consumer's inbox: milliseconds, unless the consumer is in trouble.
+		 */
+		private readonly handOffTimeoutMs = 2000
 	) {
-		this.leaseMs = Math.max(10_000, 2 * handOffTimeoutMs);
+		// Long enough for a pass whose consumers all time out once (each is skipped for the rest of the pass),
+		// short enough that rows claimed by a relay that died or froze (kill -9, SIGSTOP) go out again within
+		// seconds from another instance. A row handed over twice is one event to its consumer.
+		this.leaseMs = Math.max(6000, 3 * handOffTimeoutMs);
 		this.pump = new Pump(stopping => this.relay(100, stopping), pollMs, err => this.logger.warn("Outbox relay pass failed; will try again:", err));
 	}
 
