@@ -21,12 +21,12 @@ function answerBytes(value: unknown): number {
  */
 export class BoundedCacher extends Cachers.MemoryLRU {
 	/** Moleculer's MemoryLRUCacher keeps its entries here (undeclared in its typings). */
-	declare cache: LRUCache<string, {}>;
+	declare cache: LRUCache<string, NonNullable<unknown>>;
 
 	constructor(bounds: CacheConfig, opts: Cachers.MemoryLRU.MemoryLRUCacherOptions = {}) {
 		super({ clone: deepFreeze, ...opts, max: bounds.maxEntries });
 		// the same cache MemoryLRUCacher builds, plus the bound on bytes; a set passes its own `{ ttl }`
-		this.cache = new LRUCache<string, {}>({
+		this.cache = new LRUCache<string, NonNullable<unknown>>({
 			max: bounds.maxEntries,
 			maxSize: bounds.maxBytes,
 			sizeCalculation: (value, key) => answerBytes(value) + key.length,

@@ -17,7 +17,7 @@ const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(v
  * recently used go first. For the gateway's small caches, whose keys come from requests (an access token
  * may be 8 kB) and so must not grow without bound.
  */
-export class TtlMap<V extends {}> {
+export class TtlMap<V extends NonNullable<unknown>> {
 	private readonly entries: LRUCache<string, V>;
 
 	constructor(maxEntries: number, maxBytes: number, sizeOf: (value: V) => number = jsonBytes, clock?: Clock) {

@@ -333,7 +333,9 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 
 		methods: {
 			announce(this: InventoryThis, ctx: Context | undefined, changed: readonly StockLevel[], expired: readonly StoredReservation[] = []): void {
-				const emit = <T>(event: string, data: T) => (ctx ? ctx.emit<T>(event, data) : this.broker.emit<T>(event, data));
+				// announcements for listeners that keep views fresh: one lost is logged, never a failure of the step
+				const emit = <T>(event: string, data: T) =>
+					void (ctx ? ctx.emit<T>(event, data) : this.broker.emit<T>(event, data)).catch(err => this.logger.warn(`Announcing ${event} failed:`, err));
 				for (const level of changed) emit<StockChangedEvent>("inventory.stockChanged", level);
 				for (const r of expired) emit<ReservationExpiredEvent>("inventory.reservationExpired", { orderId: r.orderId, items: r.items });
 			},

@@ -83,7 +83,7 @@ export interface InventoryReservationFailedEvent {
 }
 
 /** `inventory.stockChanged`: levels of one product changed (adjustment, reservation, release, commit). */
-export interface StockChangedEvent extends StockLevel {}
+export type StockChangedEvent = StockLevel;
 
 export interface ProductRef {
 	productId: string;

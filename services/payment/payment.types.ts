@@ -71,7 +71,7 @@ export interface PaymentFailedEvent extends PaymentSucceededEvent {
 }
 
 /** `payment.refunded`: an order's charge was given back. */
-export interface PaymentRefundedEvent extends PaymentSucceededEvent {}
+export type PaymentRefundedEvent = PaymentSucceededEvent;
 
 /** Event names and payloads, for producers and consumers alike. */
 export interface PaymentEvents {

@@ -11,7 +11,7 @@ import { checkoutSteps } from "../support/checkout";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { eventually } from "../support/eventually";
 import { httpClient } from "../support/http";
-import { startShop, testConfig, type RunningShop } from "../support/shop";
+import { startShop, testConfig } from "../support/shop";
 import type { Env } from "../../lib/config";
 
 const WITHOUT_PAYMENT = "gateway,identity,catalog,inventory,cart,order,notification";
