@@ -105,7 +105,13 @@ async function main(): Promise<void> {
 	};
 	const nodes: Node[] = [];
 	for (const g of GROUPS) {
-		nodes.push({ ...g, healthPort: await freePort(), httpPort: g.services === "gateway" ? await freePort() : undefined, expectedDown: false, unexpectedExits: 0 });
+		nodes.push({
+			...g,
+			healthPort: await freePort(),
+			httpPort: g.services === "gateway" ? await freePort() : undefined,
+			expectedDown: false,
+			unexpectedExits: 0
+		});
 	}
 	const start = (n: Node) => {
 		n.proc = startProc(n.name, process.execPath, ["--import", "tsx", "lib/main.ts"], {
@@ -149,12 +155,15 @@ async function main(): Promise<void> {
 			await sleep(300);
 		}
 	};
-	const adminToken = (await until200(() => g0.request("POST", "/api/auth/login", { body: admin })) as { accessToken: string }).accessToken;
+	const adminToken = ((await until200(() => g0.request("POST", "/api/auth/login", { body: admin }))) as { accessToken: string }).accessToken;
 	const products: { id: string; stock: number; priceCents: number }[] = [];
 	for (let i = 0; i < 5; i++) {
 		const priceCents = 1000 + i * 250;
 		const p = (await until200(() =>
-			g0.request("POST", "/api/products", { token: adminToken, body: { sku: `CHAOS-${SEED}-${i}`, name: `Chaos product ${i}`, priceCents, category: "Chaos" } })
+			g0.request("POST", "/api/products", {
+				token: adminToken,
+				body: { sku: `CHAOS-${SEED}-${i}`, name: `Chaos product ${i}`, priceCents, category: "Chaos" }
+			})
 		)) as { id: string };
 		const stock = 60;
 		await until200(() => g0.request("POST", `/api/inventory/${p.id}/adjustments`, { token: adminToken, body: { delta: stock, reason: "chaos stock" } }));
@@ -166,7 +175,9 @@ async function main(): Promise<void> {
 		Array.from({ length: 10 }, async (_, i) => {
 			const email = `chaos.${SEED}.${i}.${Date.now()}@example.com`;
 			await until200(() => g0.request("POST", "/api/auth/register", { body: { email, password: "chaos-password", name: `Shopper ${i}` } }));
-			const token = (await until200(() => g0.request("POST", "/api/auth/login", { body: { email, password: "chaos-password" } })) as { accessToken: string }).accessToken;
+			const token = (
+				(await until200(() => g0.request("POST", "/api/auth/login", { body: { email, password: "chaos-password" } }))) as { accessToken: string }
+			).accessToken;
 			return { token, email };
 		})
 	);
@@ -329,7 +340,10 @@ async function main(): Promise<void> {
 					`SELECT event, count(*)::int AS n, max(attempts)::int AS attempts, round(extract(epoch FROM max(next_attempt_at) - now()))::int AS due_in, max(last_error) AS error
 					 FROM "${schema}".inbox WHERE status = 'PENDING' GROUP BY 1`
 				);
-				for (const r of inbox.rows) lines.push(`${schema} inbox: ${r.n} ${r.event} pending (attempts ${r.attempts}, next in ${r.due_in} s${r.error ? `, last error: ${r.error}` : ""})`);
+				for (const r of inbox.rows)
+					lines.push(
+						`${schema} inbox: ${r.n} ${r.event} pending (attempts ${r.attempts}, next in ${r.due_in} s${r.error ? `, last error: ${r.error}` : ""})`
+					);
 			}
 			return lines.join("\n  ");
 		} finally {
@@ -354,7 +368,9 @@ async function main(): Promise<void> {
 		const db = new Pg({ connectionString: databaseUrl });
 		await db.connect();
 		try {
-			const { rows } = await db.query(`SELECT id, created_at, updated_at FROM "order".orders WHERE id = ANY($1::uuid[])`, [[...accepted.values()].map(a => a.orderId)]);
+			const { rows } = await db.query(`SELECT id, created_at, updated_at FROM "order".orders WHERE id = ANY($1::uuid[])`, [
+				[...accepted.values()].map(a => a.orderId)
+			]);
 			let worst = { ms: 0, id: "" };
 			for (const r of rows) {
 				const created = (r.created_at as Date).getTime();
@@ -369,12 +385,26 @@ async function main(): Promise<void> {
 				const order = await db.query(`SELECT status, payment_status, created_at, updated_at FROM "order".orders WHERE id = $1`, [worst.id]);
 				trail.push(`order ${JSON.stringify(order.rows[0])}`);
 				for (const schema of ["order", "inventory", "payment", "notification", "cart"]) {
-					const out = await db.query(`SELECT event, created_at, published_at, delivered_to FROM "${schema}".outbox WHERE payload->'data'->>'orderId' = $1`, [worst.id]);
-					for (const r of out.rows) trail.push(`${schema} sent ${r.event} at ${r.created_at.toISOString()}, handed to all at ${r.published_at?.toISOString() ?? "-"} (${r.delivered_to})`);
-					const inb = await db.query(`SELECT event, received_at, handled_at, attempts, last_error FROM "${schema}".inbox WHERE payload->'data'->>'orderId' = $1`, [worst.id]);
-					for (const r of inb.rows) trail.push(`${schema} got ${r.event} at ${r.received_at.toISOString()}, handled at ${r.handled_at?.toISOString() ?? "-"} after ${r.attempts} attempt(s)${r.last_error ? ` (${r.last_error})` : ""}`);
+					const out = await db.query(
+						`SELECT event, created_at, published_at, delivered_to FROM "${schema}".outbox WHERE payload->'data'->>'orderId' = $1`,
+						[worst.id]
+					);
+					for (const r of out.rows)
+						trail.push(
+							`${schema} sent ${r.event} at ${r.created_at.toISOString()}, handed to all at ${r.published_at?.toISOString() ?? "-"} (${r.delivered_to})`
+						);
+					const inb = await db.query(
+						`SELECT event, received_at, handled_at, attempts, last_error FROM "${schema}".inbox WHERE payload->'data'->>'orderId' = $1`,
+						[worst.id]
+					);
+					for (const r of inb.rows)
+						trail.push(
+							`${schema} got ${r.event} at ${r.received_at.toISOString()}, handled at ${r.handled_at?.toISOString() ?? "-"} after ${r.attempts} attempt(s)${r.last_error ? ` (${r.last_error})` : ""}`
+						);
 				}
-				log(`the slowest order's trail:\n  ${trail.sort().join("\n  ")}\n  faults: ${faultWindows.map(w => `${new Date(w.start).toISOString()}..${new Date(w.end).toISOString()}`).join(", ")}`);
+				log(
+					`the slowest order's trail:\n  ${trail.sort().join("\n  ")}\n  faults: ${faultWindows.map(w => `${new Date(w.start).toISOString()}..${new Date(w.end).toISOString()}`).join(", ")}`
+				);
 			}
 			return worst;
 		} finally {
@@ -390,11 +420,23 @@ async function main(): Promise<void> {
 	stopping = true;
 	const availability = stats.duringFaults ? (1 - stats.fiveXXDuringFaults / stats.duringFaults) * 100 : 100;
 	log(`orders accepted ${accepted.size} (checkouts answered 4xx: ${stats.refused4xx}, abandoned: ${stats.abandoned}); faults ${JSON.stringify(faults)}`);
-	log(`requests ${stats.requests}: ${stats.fiveXX} 5xx, ${stats.networkErrors} connections refused or reset (a load balancer retries those on the other gateway)`);
-	if (fiveXXByCode.size > 0) log(`5xx answers: ${[...fiveXXByCode].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${n} ${code}`).join(", ")}`);
+	log(
+		`requests ${stats.requests}: ${stats.fiveXX} 5xx, ${stats.networkErrors} connections refused or reset (a load balancer retries those on the other gateway)`
+	);
+	if (fiveXXByCode.size > 0)
+		log(
+			`5xx answers: ${[...fiveXXByCode]
+				.sort((a, b) => b[1] - a[1])
+				.map(([code, n]) => `${n} ${code}`)
+				.join(", ")}`
+		);
 	log(`answered without a 5xx during faults: ${availability.toFixed(1)} % of ${stats.duringFaults}`);
-	log(`every order terminal and every event handled ${(quiescenceMs / 1000).toFixed(1)} s after the load stopped (${(sinceLastFaultMs / 1000).toFixed(1)} s after the last fault ended, with load in between)`);
-	log(`slowest order to become final: ${(settle.ms / 1000).toFixed(1)} s after it was placed or the fault it met had ended${settle.id ? ` (${settle.id})` : ""}`);
+	log(
+		`every order terminal and every event handled ${(quiescenceMs / 1000).toFixed(1)} s after the load stopped (${(sinceLastFaultMs / 1000).toFixed(1)} s after the last fault ended, with load in between)`
+	);
+	log(
+		`slowest order to become final: ${(settle.ms / 1000).toFixed(1)} s after it was placed or the fault it met had ended${settle.id ? ` (${settle.id})` : ""}`
+	);
 	await Promise.all(nodes.map(n => n.proc?.stop(15_000)));
 	await natsProc.stop();
 	await pg.stop();
@@ -420,9 +462,13 @@ async function checkInvariants(
 	try {
 		const q = async <T>(sql: string, params: unknown[] = []) => (await db.query(sql, params)).rows as T[];
 		for (const [key, ids] of keysToOrders) if (ids.size > 1) v.push(`Idempotency-Key ${key} made ${ids.size} orders`);
-		const orders = await q<{ id: string; status: string; total_cents: string; items: { productId: string; quantity: number }[]; payment_status: string | null }>(
-			`SELECT id, status, total_cents, items, payment_status FROM "order".orders`
-		);
+		const orders = await q<{
+			id: string;
+			status: string;
+			total_cents: string;
+			items: { productId: string; quantity: number }[];
+			payment_status: string | null;
+		}>(`SELECT id, status, total_cents, items, payment_status FROM "order".orders`);
 		const byId = new Map(orders.map(o => [o.id, o]));
 		for (const { orderId } of accepted.values()) {
 			const o = byId.get(orderId);
@@ -433,7 +479,9 @@ async function checkInvariants(
 		const levels = await q<{ product_id: string; on_hand: number; reserved: number }>(`SELECT product_id, on_hand, reserved FROM inventory.stock`);
 		for (const p of products) {
 			const level = levels.find(l => l.product_id === p.id);
-			const sold = orders.filter(o => o.status === "CONFIRMED").reduce((n, o) => n + o.items.filter(i => i.productId === p.id).reduce((m, i) => m + i.quantity, 0), 0);
+			const sold = orders
+				.filter(o => o.status === "CONFIRMED")
+				.reduce((n, o) => n + o.items.filter(i => i.productId === p.id).reduce((m, i) => m + i.quantity, 0), 0);
 			if (!level) v.push(`no stock level for ${p.id}`);
 			else {
 				if (level.on_hand < 0) v.push(`product ${p.id} has ${level.on_hand} on hand`);

@@ -36,8 +36,44 @@ const QUICK = flag("quick");
 
 /** Durations and concurrencies, in one place. */
 const P = QUICK
-	? { rounds: 1, readSeconds: 2, readWarm: 1, readConnections: 32, loginSeconds: 2, loginConnections: 8, checkoutConcurrency: 32, closedSeconds: 4, closedOrders: 200, dbLimitSeconds: 3, openSeconds: 5, openRounds: 1, customers: 40, memoryConcurrency: 20, memoryOrders: 1500, budgetSeconds: 240, clusterRounds: 1 }
-	: { rounds: 3, readSeconds: 4, readWarm: 1, readConnections: 32, loginSeconds: 4, loginConnections: 8, checkoutConcurrency: 32, closedSeconds: 8, closedOrders: 400, dbLimitSeconds: 5, openSeconds: 15, openRounds: 3, customers: 64, memoryConcurrency: 32, memoryOrders: 10_000, budgetSeconds: 570, clusterRounds: 2 };
+	? {
+			rounds: 1,
+			readSeconds: 2,
+			readWarm: 1,
+			readConnections: 32,
+			loginSeconds: 2,
+			loginConnections: 8,
+			checkoutConcurrency: 32,
+			closedSeconds: 4,
+			closedOrders: 200,
+			dbLimitSeconds: 3,
+			openSeconds: 5,
+			openRounds: 1,
+			customers: 40,
+			memoryConcurrency: 20,
+			memoryOrders: 1500,
+			budgetSeconds: 240,
+			clusterRounds: 1
+		}
+	: {
+			rounds: 3,
+			readSeconds: 4,
+			readWarm: 1,
+			readConnections: 32,
+			loginSeconds: 4,
+			loginConnections: 8,
+			checkoutConcurrency: 32,
+			closedSeconds: 8,
+			closedOrders: 400,
+			dbLimitSeconds: 5,
+			openSeconds: 15,
+			openRounds: 3,
+			customers: 64,
+			memoryConcurrency: 32,
+			memoryOrders: 10_000,
+			budgetSeconds: 570,
+			clusterRounds: 2
+		};
 
 /** Seconds of the budget kept for the memory scenario's saga to drain its backlog (up to ORDER_MAX_IN_FLIGHT orders) after its loop. */
 const MEMORY_DRAIN_RESERVE_SECONDS = 25;
@@ -46,7 +82,8 @@ const T0 = Date.now();
 const elapsed = () => `${((Date.now() - T0) / 1000).toFixed(0).padStart(4)} s`;
 const log = (msg: string) => console.log(`[bench ${elapsed()}] ${msg}`);
 
-const fmt = (r: LoadResult) => `${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms${r.non2xx + r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ""}`;
+const fmt = (r: LoadResult) =>
+	`${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms${r.non2xx + r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ""}`;
 const fmtRound = (r: CheckoutRound) =>
 	`${r.placed} orders, ${r.confirmedPerSecond.toFixed(1)} confirmed/s (posted ${r.postsPerSecond.toFixed(1)}/s), POST p50 ${r.post.p50.toFixed(1)} / p99 ${r.post.p99.toFixed(1)} ms, ` +
 	`saga p50 ${r.saga.p50.toFixed(0)} / p99 ${r.saga.p99.toFixed(0)} ms, drain ${r.drainSeconds.toFixed(1)} s, errors ${r.errors}${r.busy ? `, ${r.busy} ORDERS_BUSY answers waited out` : ""}${r.errorSamples.length ? ` (${r.errorSamples[0]})` : ""}`;
@@ -96,10 +133,21 @@ interface ReadSide {
 	p50: number;
 	p99: number;
 }
-const side = (rounds: LoadResult[]): ReadSide => ({ rounds, rps: median(rounds.map(r => r.rps)), p50: median(rounds.map(r => r.latency.p50)), p99: median(rounds.map(r => r.latency.p99)) });
+const side = (rounds: LoadResult[]): ReadSide => ({
+	rounds,
+	rps: median(rounds.map(r => r.rps)),
+	p50: median(rounds.map(r => r.latency.p50)),
+	p99: median(rounds.map(r => r.latency.p99))
+});
 
 /** Interleaves `rounds` of (baseline, subject) after warming both up; answers both sides' medians. */
-async function interleaved(name: string, baseline: () => Promise<LoadResult>, subject: () => Promise<LoadResult>, warm: () => Promise<unknown>, rounds: number) {
+async function interleaved(
+	name: string,
+	baseline: () => Promise<LoadResult>,
+	subject: () => Promise<LoadResult>,
+	warm: () => Promise<unknown>,
+	rounds: number
+) {
 	await warm();
 	const b: LoadResult[] = [];
 	const s: LoadResult[] = [];
@@ -115,7 +163,10 @@ async function interleaved(name: string, baseline: () => Promise<LoadResult>, su
 /** Lets the shop finish the last round's follow-up events (stock commits, e-mails) before the next round starts. */
 async function quiesce(shop: Shop, before: string): Promise<void> {
 	const ms = await waitEventsHandled(shop.databaseUrl);
-	if (ms >= 500) log(`  waited ${(ms / 1000).toFixed(1)} s for the ${shop.kind === "single" ? "single process" : "cluster"} to handle its queued events before ${before}`);
+	if (ms >= 500)
+		log(
+			`  waited ${(ms / 1000).toFixed(1)} s for the ${shop.kind === "single" ? "single process" : "cluster"} to handle its queued events before ${before}`
+		);
 }
 
 /** What the shop logged at WARN or above while it was measured (retries, lost hand-offs, ...), for the report. */
@@ -137,7 +188,10 @@ function noteWarnings(results: Results, name: string, shop: Shop): void {
 function gitDescribe(): string {
 	try {
 		const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-		const dirty = execFileSync("git", ["status", "--porcelain", "--", "lib", "services", "mixins", "proto", "moleculer.config.ts"], { cwd: ROOT, encoding: "utf8" }).trim();
+		const dirty = execFileSync("git", ["status", "--porcelain", "--", "lib", "services", "mixins", "proto", "moleculer.config.ts"], {
+			cwd: ROOT,
+			encoding: "utf8"
+		}).trim();
 		return dirty ? `${head}+changes` : head;
 	} catch {
 		return "unknown";
@@ -175,7 +229,15 @@ async function main(): Promise<void> {
 		return;
 	}
 	if (!process.env.BENCH_NO_WAIT) await waitForQuietMachine(log);
-	const results: Results = { startedAt: new Date().toISOString(), command: `npm run bench${argv.length ? " -- " + argv.join(" ") : ""}`, quick: QUICK, params: P, rows: [], raw: {}, notes: [] };
+	const results: Results = {
+		startedAt: new Date().toISOString(),
+		command: `npm run bench${argv.length ? " -- " + argv.join(" ") : ""}`,
+		quick: QUICK,
+		params: P,
+		rows: [],
+		raw: {},
+		notes: []
+	};
 	const raw = results.raw as Record<string, unknown>;
 	const work = tempDir("momentum-bench-");
 	const jwtSecret = crypto.randomBytes(32).toString("hex");
@@ -232,11 +294,20 @@ async function main(): Promise<void> {
 		] as const) {
 			const headers = token ? { authorization: `Bearer ${token}` } : undefined;
 			// the baseline gets the same requests, header included
-			const load = (base: string, seconds = P.readSeconds) => () => runLoad({ url: base + p, connections: P.readConnections, seconds, headers });
-			const r = await interleaved(`catalog ${name}`, load(bareUrl), load(single.baseUrl), async () => {
-				await load(bareUrl, P.readWarm)();
-				await load(single.baseUrl, P.readWarm)();
-			}, P.rounds);
+			const load =
+				(base: string, seconds = P.readSeconds) =>
+				() =>
+					runLoad({ url: base + p, connections: P.readConnections, seconds, headers });
+			const r = await interleaved(
+				`catalog ${name}`,
+				load(bareUrl),
+				load(single.baseUrl),
+				async () => {
+					await load(bareUrl, P.readWarm)();
+					await load(single.baseUrl, P.readWarm)();
+				},
+				P.rounds
+			);
 			raw[`catalog_${name.replace(/ /g, "_")}`] = r;
 			const bytes = Buffer.byteLength(JSON.stringify(name === "list" ? list.body : product.body));
 			const anonymous = token === undefined;
@@ -261,22 +332,29 @@ async function main(): Promise<void> {
 		log(`scenario 2: login vs bcrypt.compare alone (cost 10, ${P.loginConnections} in flight)`);
 		const bodies = customers.map(c => JSON.stringify({ email: c.email, password: c.password }));
 		let i = 0;
-		const login = (seconds = P.loginSeconds) => () =>
-			runLoad({
-				url: `${single.baseUrl}/api/auth/login`,
-				connections: P.loginConnections,
-				seconds,
-				requests: [
-					{
-						method: "POST",
-						path: "/api/auth/login",
-						headers: { "content-type": "application/json" },
-						setupRequest: req => ({ ...req, body: bodies[i++ % bodies.length] })
-					}
-				]
-			});
+		const login =
+			(seconds = P.loginSeconds) =>
+			() =>
+				runLoad({
+					url: `${single.baseUrl}/api/auth/login`,
+					connections: P.loginConnections,
+					seconds,
+					requests: [
+						{
+							method: "POST",
+							path: "/api/auth/login",
+							headers: { "content-type": "application/json" },
+							setupRequest: req => ({ ...req, body: bodies[i++ % bodies.length] })
+						}
+					]
+				});
 		const bcryptAlone = async (): Promise<LoadResult> => {
-			const proc = startProc("bcrypt", process.execPath, ["--import", "tsx", "bench/baselines/bcrypt.ts", "10", String(P.loginConnections), String(P.loginSeconds)], { cwd: ROOT });
+			const proc = startProc(
+				"bcrypt",
+				process.execPath,
+				["--import", "tsx", "bench/baselines/bcrypt.ts", "10", String(P.loginConnections), String(P.loginSeconds)],
+				{ cwd: ROOT }
+			);
 			let out = "";
 			proc.child.stdout!.on("data", d => (out += d));
 			const code = await proc.exited;
@@ -312,7 +390,9 @@ async function main(): Promise<void> {
 		for (let i = 0; i < P.rounds; i++) {
 			await quiesce(single, `round ${i + 1}`);
 			dbl.push(await runDbLimit(single.databaseUrl, dbProduct, P.checkoutConcurrency, P.dbLimitSeconds));
-			log(`  checkout round ${i + 1} database limit: ${dbl[i].tps.toFixed(0)} tx/s, p50 ${dbl[i].latency.p50.toFixed(1)} / p99 ${dbl[i].latency.p99.toFixed(1)} ms, ${dbl[i].errors} errors`);
+			log(
+				`  checkout round ${i + 1} database limit: ${dbl[i].tps.toFixed(0)} tx/s, p50 ${dbl[i].latency.p50.toFixed(1)} / p99 ${dbl[i].latency.p99.toFixed(1)} ms, ${dbl[i].errors} errors`
+			);
 			const run = await closedLoop(single.http, checkoutCustomers, productId, P.closedSeconds, P.closedOrders);
 			closed.push(await finishRound(single.http, admin, run, { mode: "closed", concurrency: P.checkoutConcurrency }, 180_000));
 			log(`  checkout round ${i + 1} closed loop: ${fmtRound(closed[i])}`);
@@ -342,7 +422,11 @@ async function main(): Promise<void> {
 			raw.checkout_open = open;
 			const o = medianBy(open, r => r.saga.p99);
 			results.rows.push(
-				halfLoadRow(`3b. Checkout at half load: ${rate.toFixed(1)} orders/s arriving (open loop, ${P.openSeconds} s x ${P.openRounds})`, open, `cart add p99 ${o.cart.p99.toFixed(1)} ms; `)
+				halfLoadRow(
+					`3b. Checkout at half load: ${rate.toFixed(1)} orders/s arriving (open loop, ${P.openSeconds} s x ${P.openRounds})`,
+					open,
+					`cart add p99 ${o.cart.p99.toFixed(1)} ms; `
+				)
 			);
 		}
 	}
@@ -356,7 +440,15 @@ async function main(): Promise<void> {
 		} else {
 			log(`scenario 4: the shop as ${4} processes over NATS (${nats.url}) vs the single process`);
 			const clusterDb = external && (await createDatabase(external, "cluster"));
-			const cluster = await startCluster({ dataDir: path.join(work, "cluster"), databaseUrl: clusterDb || undefined, jwtSecret, nodeArgs, logDir, log, natsUrl: nats.url });
+			const cluster = await startCluster({
+				dataDir: path.join(work, "cluster"),
+				databaseUrl: clusterDb || undefined,
+				jwtSecret,
+				nodeArgs,
+				logDir,
+				log,
+				natsUrl: nats.url
+			});
 			const cAdmin = await adminToken(cluster.http);
 			await waitForCatalog(cluster.http);
 			const cProduct = await checkoutProduct(cluster.http, cAdmin, 2_000_000);
@@ -367,8 +459,17 @@ async function main(): Promise<void> {
 				["list", listPath, listPath],
 				["get", getPath, cGetPath]
 			] as const) {
-				const load = (base: string, p: string, seconds = P.readSeconds) => () => runLoad({ url: base + p, connections: P.readConnections, seconds });
-				const r = await interleaved(`cluster catalog ${name}`, load(single.baseUrl, sPath), load(cluster.baseUrl, cPath), () => load(cluster.baseUrl, cPath, P.readWarm)(), P.clusterRounds);
+				const load =
+					(base: string, p: string, seconds = P.readSeconds) =>
+					() =>
+						runLoad({ url: base + p, connections: P.readConnections, seconds });
+				const r = await interleaved(
+					`cluster catalog ${name}`,
+					load(single.baseUrl, sPath),
+					load(cluster.baseUrl, cPath),
+					() => load(cluster.baseUrl, cPath, P.readWarm)(),
+					P.clusterRounds
+				);
 				raw[`cluster_catalog_${name}`] = r;
 				results.rows.push({
 					scenario: `4. Multi-node catalog read \`GET ${name === "list" ? listPath : "/api/products/:id"}\``,
@@ -386,10 +487,26 @@ async function main(): Promise<void> {
 			const cRounds: CheckoutRound[] = [];
 			for (let i = 0; i < P.clusterRounds; i++) {
 				await quiesce(single, `cluster comparison round ${i + 1}`);
-				sRounds.push(await finishRound(single.http, admin, await closedLoop(single.http, checkoutCustomers, productId, P.closedSeconds, P.closedOrders), { mode: "closed", concurrency: P.checkoutConcurrency }, 180_000));
+				sRounds.push(
+					await finishRound(
+						single.http,
+						admin,
+						await closedLoop(single.http, checkoutCustomers, productId, P.closedSeconds, P.closedOrders),
+						{ mode: "closed", concurrency: P.checkoutConcurrency },
+						180_000
+					)
+				);
 				log(`  cluster checkout round ${i + 1} single:  ${fmtRound(sRounds[i])}`);
 				await quiesce(cluster, `cluster comparison round ${i + 1}`);
-				cRounds.push(await finishRound(cluster.http, cAdmin, await closedLoop(cluster.http, cCustomers, cProduct, P.closedSeconds, P.closedOrders), { mode: "closed", concurrency: P.checkoutConcurrency }, 180_000));
+				cRounds.push(
+					await finishRound(
+						cluster.http,
+						cAdmin,
+						await closedLoop(cluster.http, cCustomers, cProduct, P.closedSeconds, P.closedOrders),
+						{ mode: "closed", concurrency: P.checkoutConcurrency },
+						180_000
+					)
+				);
 				log(`  cluster checkout round ${i + 1} cluster: ${fmtRound(cRounds[i])}`);
 			}
 			const sRate = median(sRounds.map(r => r.confirmedPerSecond));
@@ -410,7 +527,12 @@ async function main(): Promise<void> {
 			log(`  cluster open loop at half its maximum: ${rate.toFixed(1)} orders/s for ${P.openSeconds} s`);
 			const cOpen = await openRounds(cluster, cAdmin, cCustomers, cProduct, rate, "cluster open round");
 			raw.cluster_checkout = { single: sRounds, cluster: cRounds, clusterOpen: cOpen };
-			results.rows.push(halfLoadRow(`4. Multi-node checkout at half its load: ${rate.toFixed(1)} orders/s arriving (open loop, ${P.openSeconds} s x ${P.openRounds})`, cOpen));
+			results.rows.push(
+				halfLoadRow(
+					`4. Multi-node checkout at half its load: ${rate.toFixed(1)} orders/s arriving (open loop, ${P.openSeconds} s x ${P.openRounds})`,
+					cOpen
+				)
+			);
 			results.rssCluster = cluster.rss();
 			await cluster.stop();
 			noteWarnings(results, "cluster", cluster);
@@ -449,7 +571,9 @@ async function main(): Promise<void> {
 		log(`  after ${placedSoFar} orders: RSS ${(rss1k / 2 ** 20).toFixed(1)} MiB (${fmtRound(first)})`);
 		// on to 10,000, unless the run's time budget ends first (less the time the saga takes to drain its backlog)
 		const left = P.budgetSeconds - (Date.now() - T0) / 1000 - MEMORY_DRAIN_RESERVE_SECONDS;
-		log(`  placing orders up to ${P.memoryOrders} (at most ${left.toFixed(0)} s, the rest of the run's budget, at ${first.confirmedPerSecond.toFixed(1)} orders/s so far)`);
+		log(
+			`  placing orders up to ${P.memoryOrders} (at most ${left.toFixed(0)} s, the rest of the run's budget, at ${first.confirmedPerSecond.toFixed(1)} orders/s so far)`
+		);
 		const rest = await phase(P.memoryOrders, Math.max(5, left));
 		await sleep(2000);
 		const rssEnd = rssBytes(pid)!;
@@ -473,7 +597,9 @@ async function main(): Promise<void> {
 					reached < P.memoryOrders
 						? `stopped at ${reached} orders when the run's ${P.budgetSeconds} s budget ran out (10,000 at ${first.confirmedPerSecond.toFixed(1)} orders/s need about ${Math.round(P.memoryOrders / first.confirmedPerSecond)} s)`
 						: "",
-					busy > 0 ? `the customers waited out ${busy} \`503 ORDERS_BUSY\` answers (the shop holding its orders in flight to ORDER_MAX_IN_FLIGHT) and sent those orders again` : "",
+					busy > 0
+						? `the customers waited out ${busy} \`503 ORDERS_BUSY\` answers (the shop holding its orders in flight to ORDER_MAX_IN_FLIGHT) and sent those orders again`
+						: "",
 					`saga p99 ${Math.max(first.saga.p99, rest.saga.p99).toFixed(0)} ms`
 				]
 					.filter(Boolean)

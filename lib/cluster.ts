@@ -161,7 +161,11 @@ async function main(): Promise<void> {
 	let databaseUrl = cluster.databaseUrl;
 	if (!databaseUrl && !stopping) {
 		// one embedded server for every node, started (or adopted) here and stopped after the last node
-		embedded = await startEmbeddedPostgres({ dataDir: path.join(cluster.dataDir, "postgres"), database: EMBEDDED_DATABASE, log: msg => console.log(`[cluster] ${msg}`) });
+		embedded = await startEmbeddedPostgres({
+			dataDir: path.join(cluster.dataDir, "postgres"),
+			database: EMBEDDED_DATABASE,
+			log: msg => console.log(`[cluster] ${msg}`)
+		});
 		databaseUrl = embedded.url(EMBEDDED_DATABASE);
 	}
 	if (stopping) return;

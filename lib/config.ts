@@ -8,16 +8,7 @@ import path from "node:path";
 
 export type Env = Record<string, string | undefined>;
 
-export const SERVICE_NAMES = [
-	"gateway",
-	"identity",
-	"catalog",
-	"inventory",
-	"cart",
-	"order",
-	"payment",
-	"notification"
-] as const;
+export const SERVICE_NAMES = ["gateway", "identity", "catalog", "inventory", "cart", "order", "payment", "notification"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
@@ -344,7 +335,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 	for (const p of trustedProxies) if (!isAddressOrCidr(p)) problems.push(`TRUSTED_PROXIES: "${p}" is not an IP address or CIDR`);
 	const corsOrigins = list("CORS_ORIGINS");
 	for (const o of corsOrigins) {
-		if (!/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS: "${o}" must be an origin such as https://shop.example.com (scheme, host, optional port)`);
+		if (!/^https?:\/\/[^/\s]+$/.test(o))
+			problems.push(`CORS_ORIGINS: "${o}" must be an origin such as https://shop.example.com (scheme, host, optional port)`);
 	}
 
 	const grpcTlsCert = env.IDENTITY_GRPC_TLS_CERT?.trim() || undefined;

@@ -200,7 +200,9 @@ async function migrate(url: string, schema: string, migrations: Migration[], log
 	try {
 		await client.query("SELECT pg_advisory_lock(hashtext($1))", [`momentum:migrate:${schema}`]);
 		await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-		await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+		await client.query(
+			`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`
+		);
 		const ctx: MigrationContext = { schema, sql: async s => void (await client.query(s)) };
 		const umzug = new Umzug<MigrationContext>({
 			migrations: migrations.map(m => ({

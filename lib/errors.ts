@@ -53,7 +53,8 @@ export class DatabaseUnavailableError extends Errors.MoleculerError {
 /** PostgreSQL's codes for a connection that failed or a server that is stopping or starting. */
 const CONNECTION_CODES = /^(08...|57P01|57P02|57P03|53300)$/;
 const CONNECTION_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
-const CONNECTION_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/i;
+const CONNECTION_MESSAGES =
+	/Connection terminated|connection error and is not queryable|Client was closed|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/i;
 
 /**
  * True when `err` says the database could not be reached (refused, dropped, shutting down, no free
@@ -62,7 +63,10 @@ const CONNECTION_MESSAGES = /Connection terminated|connection error and is not q
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
 	if (!err || typeof err !== "object" || depth > 3) return false;
 	const e = err as { name?: unknown; code?: unknown; message?: unknown; parent?: unknown; original?: unknown };
-	if (typeof e.name === "string" && /^Sequelize(Connection|ConnectionRefused|ConnectionAcquireTimeout|HostNotFound|HostNotReachable|ConnectionTimedOut|AccessDenied)Error$/.test(e.name)) {
+	if (
+		typeof e.name === "string" &&
+		/^Sequelize(Connection|ConnectionRefused|ConnectionAcquireTimeout|HostNotFound|HostNotReachable|ConnectionTimedOut|AccessDenied)Error$/.test(e.name)
+	) {
 		return e.name !== "SequelizeAccessDeniedError";
 	}
 	if (typeof e.code === "string" && (CONNECTION_CODES.test(e.code) || CONNECTION_ERRNOS.has(e.code))) return true;

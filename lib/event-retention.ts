@@ -9,7 +9,11 @@ const BATCH = 500;
  * with those). A duplicate of a purged event arriving later is still harmless: every consumer is also
  * idempotent per order. Answers how many rows went.
  */
-export async function purgeDeliveredEvents(db: ServiceDatabase, days: number, stopping: () => boolean = () => false): Promise<{ outbox: number; inbox: number }> {
+export async function purgeDeliveredEvents(
+	db: ServiceDatabase,
+	days: number,
+	stopping: () => boolean = () => false
+): Promise<{ outbox: number; inbox: number }> {
 	const purged = { outbox: 0, inbox: 0 };
 	const batches = async (sql: string): Promise<number> => {
 		let total = 0;

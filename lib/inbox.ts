@@ -53,15 +53,20 @@ export class Inbox {
 		/** Recorded with each handled event. */
 		private readonly nodeId = ""
 	) {
-		this.pump = new Pump(stopping => this.drain(stopping), pollMs, err => this.logger.warn("Inbox pass failed; will try again:", err));
+		this.pump = new Pump(
+			stopping => this.drain(stopping),
+			pollMs,
+			err => this.logger.warn("Inbox pass failed; will try again:", err)
+		);
 	}
 
 	/** Records an event for handling. Answers false for a duplicate. */
 	async receive(envelope: EventEnvelope): Promise<boolean> {
-		const rows = await this.db.execute(
-			`INSERT INTO inbox (event_id, event, payload) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING RETURNING 1`,
-			[envelope.id, envelope.event, JSON.stringify(envelope)]
-		);
+		const rows = await this.db.execute(`INSERT INTO inbox (event_id, event, payload) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING RETURNING 1`, [
+			envelope.id,
+			envelope.event,
+			JSON.stringify(envelope)
+		]);
 		if (rows.length > 0) this.kick();
 		return rows.length > 0;
 	}

@@ -28,7 +28,10 @@ async function seedIfEmpty(broker: ServiceBroker, config: AppConfig): Promise<vo
 function warnIfBusIsOpen(broker: ServiceBroker, config: AppConfig): void {
 	const t = config.transport;
 	if (!t || t.authenticated) return;
-	const where = t.url.split(",").map(u => redactUrl(u.trim())).join(",");
+	const where = t.url
+		.split(",")
+		.map(u => redactUrl(u.trim()))
+		.join(",");
 	broker.logger.warn(
 		config.env === "production"
 			? `TRANSPORTER_INSECURE=true: this node joins ${where} without credentials, so any process that reaches it can join namespace "momentum" and call every action of every service. Keep it on a private network, or give the bus credentials (README, "Running on several nodes").`

@@ -98,7 +98,15 @@ export async function orderTrail(db: ServiceDatabase, service: string, orderId: 
 			`SELECT id, event, created_at, published_at, delivered_to FROM outbox WHERE payload->'data'->>'orderId' = $1 ORDER BY created_at, id`,
 			[orderId]
 		),
-		db.query<{ event_id: string; event: string; received_at: Date; status: string; attempts: number; last_error: string | null; handled_by: string | null }>(
+		db.query<{
+			event_id: string;
+			event: string;
+			received_at: Date;
+			status: string;
+			attempts: number;
+			last_error: string | null;
+			handled_by: string | null;
+		}>(
 			`SELECT event_id, event, received_at, status, attempts, last_error, handled_by FROM inbox WHERE payload->'data'->>'orderId' = $1 ORDER BY received_at, event_id`,
 			[orderId]
 		)
@@ -164,7 +172,11 @@ export class Outbox {
 		// short enough that rows claimed by a relay that died or froze (kill -9, SIGSTOP) go out again within
 		// seconds from another instance. A row handed over twice is one event to its consumer.
 		this.leaseMs = Math.max(6000, 3 * handOffTimeoutMs);
-		this.pump = new Pump(stopping => this.relay(100, stopping), pollMs, err => this.logger.warn("Outbox relay pass failed; will try again:", err));
+		this.pump = new Pump(
+			stopping => this.relay(100, stopping),
+			pollMs,
+			err => this.logger.warn("Outbox relay pass failed; will try again:", err)
+		);
 	}
 
 	/** Writes `event` in transaction `t`; it is published once `t` commits. Answers the event id. */

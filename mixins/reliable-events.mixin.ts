@@ -110,14 +110,23 @@ export function ReliableEventsMixin(opts: {
 				const method = handlers[event] && (this as unknown as Record<string, unknown>)[handlers[event]];
 				return typeof method === "function" ? (method.bind(this) as ReliableHandler) : undefined;
 			};
-			this.inbox = new Inbox(this.db, this.logger, handlerOf, { maxAttempts: c.maxAttempts, concurrency: c.concurrency, baseDelayMs: c.retryBaseMs, maxDelayMs: c.retryMaxMs }, c.pollMs, this.broker.nodeID);
+			this.inbox = new Inbox(
+				this.db,
+				this.logger,
+				handlerOf,
+				{ maxAttempts: c.maxAttempts, concurrency: c.concurrency, baseDelayMs: c.retryBaseMs, maxDelayMs: c.retryMaxMs },
+				c.pollMs,
+				this.broker.nodeID
+			);
 			this.outbox.start();
 			this.inbox.start();
 			this.retention = new Pump(
 				async stopping => {
 					const purged = await purgeDeliveredEvents(this.db, c.retentionDays, stopping);
 					if (purged.outbox + purged.inbox > 0) {
-						this.logger.info(`Purged ${purged.outbox} delivered outbox and ${purged.inbox} handled inbox events older than ${c.retentionDays} days`);
+						this.logger.info(
+							`Purged ${purged.outbox} delivered outbox and ${purged.inbox} handled inbox events older than ${c.retentionDays} days`
+						);
 					}
 				},
 				c.retentionIntervalSeconds * 1000,

@@ -30,16 +30,22 @@ async function placeOne(http: Client, customer: Customer, productId: string, due
 	const lateMs = Math.max(0, Date.now() - dueAt);
 	try {
 		const cart = await http.request("POST", "/api/cart/items", { token: customer.token, body: { productId, quantity: 1 } });
-		if (cart.status !== 200) return { dueAt, lateMs, cartMs: cart.ms, postMs: NaN, busy: 0, error: `cart ${cart.status} ${JSON.stringify(cart.body).slice(0, 200)}` };
+		if (cart.status !== 200)
+			return { dueAt, lateMs, cartMs: cart.ms, postMs: NaN, busy: 0, error: `cart ${cart.status} ${JSON.stringify(cart.body).slice(0, 200)}` };
 		const key = crypto.randomUUID();
 		// a well-behaved client: told the shop is busy, it waits as long as Retry-After says and sends the same order again
 		for (let busy = 0; ; busy++) {
-			const post = await http.request("POST", "/api/orders", { token: customer.token, headers: { "Idempotency-Key": key }, body: { paymentToken: "tok_visa" } });
+			const post = await http.request("POST", "/api/orders", {
+				token: customer.token,
+				headers: { "Idempotency-Key": key },
+				body: { paymentToken: "tok_visa" }
+			});
 			if (post.status === 503 && post.body?.type === "ORDERS_BUSY" && busy < MAX_BUSY_RETRIES) {
 				await sleep(Number(post.headers["retry-after"] ?? 1) * 1000);
 				continue;
 			}
-			if (post.status !== 201) return { dueAt, lateMs, cartMs: cart.ms, postMs: post.ms, busy, error: `order ${post.status} ${JSON.stringify(post.body).slice(0, 200)}` };
+			if (post.status !== 201)
+				return { dueAt, lateMs, cartMs: cart.ms, postMs: post.ms, busy, error: `order ${post.status} ${JSON.stringify(post.body).slice(0, 200)}` };
 			return { orderId: post.body.order.id, dueAt, lateMs, cartMs: cart.ms, postMs: post.ms, busy };
 		}
 	} catch (err) {
@@ -48,7 +54,13 @@ async function placeOne(http: Client, customer: Customer, productId: string, due
 }
 
 /** `customers.length` workers, each placing orders back to back until `seconds` have passed (or `maxOrders` are placed). */
-export async function closedLoop(http: Client, customers: Customer[], productId: string, seconds: number, maxOrders = Infinity): Promise<{ placed: Placed[]; startedAt: number; endedAt: number }> {
+export async function closedLoop(
+	http: Client,
+	customers: Customer[],
+	productId: string,
+	seconds: number,
+	maxOrders = Infinity
+): Promise<{ placed: Placed[]; startedAt: number; endedAt: number }> {
 	const placed: Placed[] = [];
 	const startedAt = Date.now();
 	const until = startedAt + seconds * 1000;
@@ -69,7 +81,13 @@ export async function closedLoop(http: Client, customers: Customer[], productId:
  * arrival takes a customer who is not placing an order at the moment (their cart must hold one line);
  * an arrival that finds none waits for one and is counted late.
  */
-export async function openLoop(http: Client, customers: Customer[], productId: string, rate: number, seconds: number): Promise<{ placed: Placed[]; startedAt: number; endedAt: number }> {
+export async function openLoop(
+	http: Client,
+	customers: Customer[],
+	productId: string,
+	rate: number,
+	seconds: number
+): Promise<{ placed: Placed[]; startedAt: number; endedAt: number }> {
 	const free = [...customers];
 	const waiting: ((c: Customer) => void)[] = [];
 	const take = (): Promise<Customer> => (free.length > 0 ? Promise.resolve(free.pop()!) : new Promise(resolve => waiting.push(resolve)));
@@ -142,8 +160,10 @@ export async function waitEventsHandled(databaseUrl: string, timeoutMs = 60_000)
 		);
 		const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 		const sql = rows
-			.map(r => `SELECT (SELECT count(*) FROM ${ident(r.schema)}.inbox WHERE status = 'PENDING' AND next_attempt_at <= now())
-			          + (SELECT count(*) FROM ${ident(r.schema)}.outbox WHERE published_at IS NULL) AS n`)
+			.map(
+				r => `SELECT (SELECT count(*) FROM ${ident(r.schema)}.inbox WHERE status = 'PENDING' AND next_attempt_at <= now())
+			          + (SELECT count(*) FROM ${ident(r.schema)}.outbox WHERE published_at IS NULL) AS n`
+			)
 			.join(" UNION ALL ");
 		while (rows.length > 0 && Date.now() - started < timeoutMs) {
 			const left = (await c.query<{ n: string }>(sql)).rows.reduce((s, r) => s + Number(r.n), 0);
@@ -242,7 +262,10 @@ export async function finishRound(
 		cart: summarize(ok.map(p => p.cartMs)),
 		saga: summarize(saga),
 		lateP99: summarize(run.placed.map(p => p.lateMs)).p99,
-		timeline: meta.mode === "open" ? run.placed.map(p => [Math.round(p.dueAt - run.startedAt) / 1000, Math.round(p.cartMs * 10) / 10, Math.round(p.postMs * 10) / 10]) : undefined,
+		timeline:
+			meta.mode === "open"
+				? run.placed.map(p => [Math.round(p.dueAt - run.startedAt) / 1000, Math.round(p.cartMs * 10) / 10, Math.round(p.postMs * 10) / 10])
+				: undefined,
 		seconds: (run.endedAt - run.startedAt) / 1000,
 		drainSeconds: (settledAt - run.endedAt) / 1000
 	};

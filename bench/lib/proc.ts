@@ -74,7 +74,11 @@ export function tempDir(prefix: string): string {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 	// the embedded PostgreSQL runs as the `postgres` user when we are root: it must be able to pass through
 	fs.chmodSync(dir, 0o755);
-	onCleanUp(`folder ${dir}`, async () => fs.rmSync(dir, { recursive: true, force: true }), () => fs.rmSync(dir, { recursive: true, force: true }));
+	onCleanUp(
+		`folder ${dir}`,
+		async () => fs.rmSync(dir, { recursive: true, force: true }),
+		() => fs.rmSync(dir, { recursive: true, force: true })
+	);
 	return dir;
 }
 
@@ -100,7 +104,12 @@ export interface Proc {
  * Starts a child in its own process group (a terminal's Ctrl-C reaches only the benchmark, which then
  * stops its children in order) and registers it for clean-up.
  */
-export function startProc(name: string, command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; echo?: boolean; logFile?: string; onStop?: () => Promise<void> } = {}): Proc {
+export function startProc(
+	name: string,
+	command: string,
+	args: string[],
+	opts: { cwd?: string; env?: NodeJS.ProcessEnv; echo?: boolean; logFile?: string; onStop?: () => Promise<void> } = {}
+): Proc {
 	const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
 	const logFile = opts.logFile ? fs.createWriteStream(opts.logFile, { flags: "a" }) : undefined;
 	const lines: string[] = [];
@@ -113,7 +122,10 @@ export function startProc(name: string, command: string, args: string[], opts: {
 			if (/\b(WARN|ERROR|FATAL)\b/.test(line)) {
 				warnCount++;
 				// the same message about another order or event id counts as one sample
-				const shape = line.replace(/^\[[^\]]*\]\s*/, "").replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<id>").slice(0, 240);
+				const shape = line
+					.replace(/^\[[^\]]*\]\s*/, "")
+					.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<id>")
+					.slice(0, 240);
 				if (warned.length < 8 && !warned.includes(shape)) warned.push(shape);
 			}
 			lines.push(line);
@@ -147,7 +159,11 @@ export function startProc(name: string, command: string, args: string[], opts: {
 			return stopping;
 		}
 	};
-	const unregister = onCleanUp(`process ${name}`, () => proc.stop(), () => running() && child.kill("SIGKILL"));
+	const unregister = onCleanUp(
+		`process ${name}`,
+		() => proc.stop(),
+		() => running() && child.kill("SIGKILL")
+	);
 	void exited.then(() => {
 		if (!opts.onStop) unregister();
 	});
@@ -172,9 +188,7 @@ export async function waitForQuietMachine(log: (msg: string) => void, maxWaitMs 
 		try {
 			// a test run (mocha) on the same two cores would skew every number
 			const out = execFileSync("pgrep", ["-af", "mocha"], { encoding: "utf8" });
-			const others = out
-				.split("\n")
-				.filter(l => l.trim() && !l.startsWith(`${process.pid} `) && !/pgrep/.test(l));
+			const others = out.split("\n").filter(l => l.trim() && !l.startsWith(`${process.pid} `) && !/pgrep/.test(l));
 			return others.length > 0 ? others[0] : undefined;
 		} catch {
 			return undefined; // pgrep exits 1 when nothing matches (or is missing)

@@ -15,7 +15,8 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 export const ADMIN = { email: "bench-admin@example.com", password: "bench-admin-password" };
 
 /** Variables of ours that must not leak from the caller's environment into the shop's. */
-const SHOP_VARIABLES = /^(DATABASE_URL|[A-Z]+_DATABASE_URL|TRANSPORTER|SERVICES|NODE_ID|HEALTH_PORT|NATS_URL|PORT|HOST|DATA_DIR|JWT_SECRET|NODE_ENV|LOG_LEVEL|SEED_DEMO_DATA|ADMIN_EMAIL|ADMIN_PASSWORD|BCRYPT_ROUNDS|IDENTITY_GRPC_PORT|IDENTITY_GRPC_HOST|SAGA_.*|EVENT_.*|PAYMENT_SIM_.*|SMTP_URL|TWILIO_.*|DATABASE_POOL_MAX|RATE_LIMIT_.*|TRUSTED_PROXIES|CORS_ORIGINS|LOGIN_.*|BCRYPT_.*|CACHE_.*|NATS_.*|TRANSPORTER_INSECURE|REQUIRE_EMAIL_VERIFICATION|PUBLIC_URL|EMAIL_VERIFICATION_TTL|PASSWORD_RESET_TTL)$/;
+const SHOP_VARIABLES =
+	/^(DATABASE_URL|[A-Z]+_DATABASE_URL|TRANSPORTER|SERVICES|NODE_ID|HEALTH_PORT|NATS_URL|PORT|HOST|DATA_DIR|JWT_SECRET|NODE_ENV|LOG_LEVEL|SEED_DEMO_DATA|ADMIN_EMAIL|ADMIN_PASSWORD|BCRYPT_ROUNDS|IDENTITY_GRPC_PORT|IDENTITY_GRPC_HOST|SAGA_.*|EVENT_.*|PAYMENT_SIM_.*|SMTP_URL|TWILIO_.*|DATABASE_POOL_MAX|RATE_LIMIT_.*|TRUSTED_PROXIES|CORS_ORIGINS|LOGIN_.*|BCRYPT_.*|CACHE_.*|NATS_.*|TRANSPORTER_INSECURE|REQUIRE_EMAIL_VERIFICATION|PUBLIC_URL|EMAIL_VERIFICATION_TTL|PASSWORD_RESET_TTL)$/;
 
 function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {};
@@ -279,7 +280,8 @@ export async function waitForCatalog(http: Client, timeoutMs = 60_000): Promise<
 		const res = await http.request("GET", "/api/categories");
 		const total = res.status === 200 ? (res.body.items as { productCount: number }[]).reduce((s, c) => s + c.productCount, 0) : 0;
 		if (total >= DEMO_PRODUCTS.length) return;
-		if (Date.now() > deadline) throw new Error(`the demo catalog was not seeded within ${timeoutMs / 1000} s (${total} of ${DEMO_PRODUCTS.length} products)`);
+		if (Date.now() > deadline)
+			throw new Error(`the demo catalog was not seeded within ${timeoutMs / 1000} s (${total} of ${DEMO_PRODUCTS.length} products)`);
 		await sleep(500);
 	}
 }
@@ -288,11 +290,20 @@ export async function waitForCatalog(http: Client, timeoutMs = 60_000): Promise<
 export async function checkoutProduct(http: Client, admin: string, stock: number): Promise<string> {
 	const created = await http.expect(201, "POST", "/api/products", {
 		token: admin,
-		body: { sku: `BENCH-${crypto.randomBytes(4).toString("hex")}`, name: "Benchmark mug", description: "Enamel, 350 ml", priceCents: 4990, category: "Home & Kitchen" }
+		body: {
+			sku: `BENCH-${crypto.randomBytes(4).toString("hex")}`,
+			name: "Benchmark mug",
+			description: "Enamel, 350 ml",
+			priceCents: 4990,
+			category: "Home & Kitchen"
+		}
 	});
 	const id = created.body.id as string;
 	for (let left = stock; left > 0; left -= 1_000_000) {
-		await http.expect(200, "POST", `/api/inventory/${id}/adjustments`, { token: admin, body: { delta: Math.min(left, 1_000_000), reason: "benchmark stock" } });
+		await http.expect(200, "POST", `/api/inventory/${id}/adjustments`, {
+			token: admin,
+			body: { delta: Math.min(left, 1_000_000), reason: "benchmark stock" }
+		});
 	}
 	return id;
 }

@@ -19,11 +19,17 @@ const log = (msg: string) => console.log(`[login-flood] ${msg}`);
 async function run(label: string, env: Record<string, string>): Promise<void> {
 	const work = tempDir("momentum-login-flood-");
 	// 127.0.0.1 is the flood's "proxy", so every flood request can come from an address of its own
-	const shop = await startSingle({ dataDir: path.join(work, "shop"), jwtSecret: crypto.randomBytes(32).toString("hex"), log, logDir: process.env.FLOOD_LOG_DIR, env: { TRUSTED_PROXIES: "127.0.0.1", SEED_DEMO_DATA: "false", ...env } });
+	const shop = await startSingle({
+		dataDir: path.join(work, "shop"),
+		jwtSecret: crypto.randomBytes(32).toString("hex"),
+		log,
+		logDir: process.env.FLOOD_LOG_DIR,
+		env: { TRUSTED_PROXIES: "127.0.0.1", SEED_DEMO_DATA: "false", ...env }
+	});
 	try {
 		const email = `user.${Date.now()}@example.com`;
 		const user = { "x-forwarded-for": "198.51.100.1" };
-				const registered = await shop.http.request("POST", "/api/auth/register", { body: { email, password: "a real password", name: "User" }, headers: user });
+		const registered = await shop.http.request("POST", "/api/auth/register", { body: { email, password: "a real password", name: "User" }, headers: user });
 		if (registered.status !== 201) throw new Error(`registering the user answered ${registered.status}: ${JSON.stringify(registered.body)}`);
 		let userRefusals = 0;
 		/** The user's login as a client does it: a 503 or 429 is tried again after Retry-After. Answers the time to a 200. */
@@ -68,7 +74,9 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
 		const seconds = (performance.now() - started) / 1000;
 		const a = summarize(idle);
 		const b = summarize(during);
-		log(`${label}: user's login idle p50 ${a.p50.toFixed(0)} ms / p99 ${a.p99.toFixed(0)} ms; during the flood p50 ${b.p50.toFixed(0)} ms / p99 ${b.p99.toFixed(0)} ms (${during.length} logins, ${userRefusals} refusals waited out)`);
+		log(
+			`${label}: user's login idle p50 ${a.p50.toFixed(0)} ms / p99 ${a.p99.toFixed(0)} ms; during the flood p50 ${b.p50.toFixed(0)} ms / p99 ${b.p99.toFixed(0)} ms (${during.length} logins, ${userRefusals} refusals waited out)`
+		);
 		log(`${label}: flood of ${floodRequests} at concurrency ${concurrency} took ${seconds.toFixed(1)} s, answers ${JSON.stringify(statuses)}`);
 	} finally {
 		await shop.stop();

@@ -91,7 +91,9 @@ export function createCartService(config: AppConfig): ServiceSchema<CartSettings
 					await this.purchasable(ctx, productId);
 					const existing = await this.repo.line(userId, productId);
 					if (!existing && (await this.repo.countLines(userId)) >= this.settings.maxLines) {
-						throw new InvalidInputError([{ field: "productId", message: `A cart holds at most ${this.settings.maxLines} different products.`, type: "cartFull" }]);
+						throw new InvalidInputError([
+							{ field: "productId", message: `A cart holds at most ${this.settings.maxLines} different products.`, type: "cartFull" }
+						]);
 					}
 					await this.checkStock(ctx, productId, (existing?.quantity ?? 0) + quantity);
 					const updated = await this.repo.increment(userId, productId, quantity, max);

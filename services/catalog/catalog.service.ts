@@ -188,7 +188,9 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 					const product = await this.repo.insert({ sku, name, description: description ?? "", priceCents, category, imageUrl: imageUrl ?? null });
 					if (!product) throw new SkuTakenError(sku);
 					await this.invalidateCache(ctx);
-					ctx.emit<ProductChangedEvent>("catalog.productCreated", { product }).catch(err => this.logger.warn("Announcing catalog.productCreated failed:", err));
+					ctx.emit<ProductChangedEvent>("catalog.productCreated", { product }).catch(err =>
+						this.logger.warn("Announcing catalog.productCreated failed:", err)
+					);
 					ctx.meta.$statusCode = 201;
 					ctx.meta.$location = `/api/products/${product.id}`;
 					return product;
@@ -217,7 +219,9 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 					if (outcome === "not-found") throw new NotFoundError("Product", ctx.params.id);
 					if (outcome === "sku-taken") throw new SkuTakenError(patch.sku ?? "");
 					await this.invalidateCache(ctx);
-					ctx.emit<ProductChangedEvent>("catalog.productUpdated", { product: outcome }).catch(err => this.logger.warn("Announcing catalog.productUpdated failed:", err));
+					ctx.emit<ProductChangedEvent>("catalog.productUpdated", { product: outcome }).catch(err =>
+						this.logger.warn("Announcing catalog.productUpdated failed:", err)
+					);
 					return outcome;
 				}
 			},
@@ -232,7 +236,9 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 					const archived = await this.repo.archive(ctx.params.id);
 					if (!archived) throw new NotFoundError("Product", ctx.params.id);
 					await this.invalidateCache(ctx);
-					ctx.emit<ProductArchivedEvent>("catalog.productArchived", archived).catch(err => this.logger.warn("Announcing catalog.productArchived failed:", err));
+					ctx.emit<ProductArchivedEvent>("catalog.productArchived", archived).catch(err =>
+						this.logger.warn("Announcing catalog.productArchived failed:", err)
+					);
 					ctx.meta.$statusCode = 204;
 					return null;
 				}

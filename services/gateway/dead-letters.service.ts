@@ -25,7 +25,9 @@ export function createDeadLettersService(_config: AppConfig): ServiceSchema {
 				rest: "POST /:id/replay",
 				visibility: "published",
 				permission: "deadletter.update",
-				params: { id: { type: "string", pattern: DEAD_LETTER_ID, messages: { stringPattern: "The 'id' field must look like '<service>:<event id>'." } } },
+				params: {
+					id: { type: "string", pattern: DEAD_LETTER_ID, messages: { stringPattern: "The 'id' field must look like '<service>:<event id>'." } }
+				},
 				async handler(ctx: Context<{ id: string }>): Promise<{ id: string; replayed: true }> {
 					const replayed = await replayDeadLetter(this.broker, (action, params) => ctx.call(action, params), ctx.params.id);
 					if (!replayed) throw new NotFoundError("Dead letter", ctx.params.id);

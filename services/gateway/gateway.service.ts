@@ -126,7 +126,12 @@ export function toErrorBody(err: unknown): ErrorBody {
 	if (body) return { name: "BadRequestError", message: body.message, code: body.code, type: body.type };
 	// Moleculer answers 404 when no instance of a service is running; for the client that is a passing outage.
 	if (e?.type === "SERVICE_NOT_AVAILABLE") {
-		return { name: "ServiceUnavailableError", message: "A service needed for this request is temporarily unavailable", code: 503, type: "SERVICE_UNAVAILABLE" };
+		return {
+			name: "ServiceUnavailableError",
+			message: "A service needed for this request is temporarily unavailable",
+			code: 503,
+			type: "SERVICE_UNAVAILABLE"
+		};
 	}
 	// An action that exists but is not published: the same answer as an unknown route, without node names.
 	if (e?.type === "SERVICE_NOT_FOUND") return { name: "NotFoundError", message: "Not found", code: 404, type: "NOT_FOUND" };
@@ -196,7 +201,10 @@ function routePattern(path: string): RegExp {
 	return new RegExp(`^${escaped}/?$`);
 }
 
-export function createGatewayService(config: AppConfig, routes: readonly { method: string; path: string }[] = []): ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> {
+export function createGatewayService(
+	config: AppConfig,
+	routes: readonly { method: string; path: string }[] = []
+): ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> {
 	const g = config.gateway;
 	const known = routes.map(r => ({ method: r.method, pattern: routePattern(r.path) }));
 	/** True when some service publishes this route, running or not. */
@@ -271,7 +279,13 @@ export function createGatewayService(config: AppConfig, routes: readonly { metho
 				// still joining): a passing outage, not "no such thing", so clients try again instead of giving up.
 				const unrouted = !req.$action || (err as { type?: string })?.type === "SERVICE_NOT_FOUND";
 				if (body.code === 404 && unrouted && isKnownRoute(req.method, (req.originalUrl ?? req.url ?? "").split("?")[0])) {
-					body = { name: "ServiceUnavailableError", message: "A service needed for this request is not available yet; try again shortly", code: 503, type: "SERVICE_UNAVAILABLE", data: { retryAfter: 1 } };
+					body = {
+						name: "ServiceUnavailableError",
+						message: "A service needed for this request is not available yet; try again shortly",
+						code: 503,
+						type: "SERVICE_UNAVAILABLE",
+						data: { retryAfter: 1 }
+					};
 				}
 				const retryAfter = (body.data as { retryAfter?: unknown } | undefined)?.retryAfter;
 				// A fault is logged with its stack; an outage (503, 504) in one line. An answer that tells the client
@@ -300,7 +314,9 @@ export function createGatewayService(config: AppConfig, routes: readonly { metho
 			/** Sessions ended (logout, a stolen refresh token, a password change): their kept tokens stop working now. */
 			"identity.sessionsEnded"(this: GatewayThis, ctx: Context<SessionsEndedEvent>) {
 				const { userId, sessionIds } = ctx.params;
-				this.tokens.deleteWhere((user: AuthUser) => user.id === userId && (!sessionIds || (user.sessionId !== undefined && sessionIds.includes(user.sessionId))));
+				this.tokens.deleteWhere(
+					(user: AuthUser) => user.id === userId && (!sessionIds || (user.sessionId !== undefined && sessionIds.includes(user.sessionId)))
+				);
 			},
 			/** What some callers may do changed (a role, its permissions, a user's role): their kept answers go now. */
 			"identity.accessChanged"(this: GatewayThis, ctx: Context<AccessChangedEvent>) {
@@ -373,7 +389,8 @@ export function createGatewayService(config: AppConfig, routes: readonly { metho
 				for (const [name, value] of Object.entries(securityHeaders(path, req.headers.authorization !== undefined, https))) res.setHeader(name, value);
 				// a page calling its own origin needs no CORS (browsers send Origin on same-origin POSTs too)
 				const origin = req.headers.origin;
-				if (origin && req.headers.host && (origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`)) delete req.headers.origin;
+				if (origin && req.headers.host && (origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`))
+					delete req.headers.origin;
 				if (path.startsWith("/api/") || path === "/api") {
 					const retryAfter = this.rateLimited(req);
 					if (retryAfter > 0) {
@@ -434,7 +451,12 @@ export function createGatewayService(config: AppConfig, routes: readonly { metho
 			if (limiters.length === 0) return;
 			// The gateways of a cluster add their counts up in PostgreSQL (the gateway's own schema); whenever it
 			// does not answer, each goes on limiting on its own counts.
-			const db = await ServiceDatabase.open({ service: "gateway", config: config.database, migrations: gatewayMigrations, log: msg => this.logger.info(msg) });
+			const db = await ServiceDatabase.open({
+				service: "gateway",
+				config: config.database,
+				migrations: gatewayMigrations,
+				log: msg => this.logger.info(msg)
+			});
 			this.db = db;
 			const store = new PgRateStore(db);
 			let lastPurge = 0;

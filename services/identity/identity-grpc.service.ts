@@ -221,7 +221,14 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 				}),
 				GetUser: unary<Req<{ id: string }>, object>(async (req, _peer, metadata) => {
 					const { user } = await guarded<{ user: UserWithPermissions }>(metadata, "identity.getUser", { id: req.id ?? "" });
-					return { name: user.name, email: user.email, role: user.role, created_at: goTime(user.createdAt), role_id: user.roleId, permissions: user.permissions };
+					return {
+						name: user.name,
+						email: user.email,
+						role: user.role,
+						created_at: goTime(user.createdAt),
+						role_id: user.roleId,
+						permissions: user.permissions
+					};
 				}),
 				StoreUser: unary<Req<{ name: string; email: string; password: string; role_id: string }>, object>(async (req, _peer, metadata) => {
 					const { user } = await guarded<{ user: UserDto }>(metadata, "identity.createUser", {
@@ -233,7 +240,12 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 					return { user: goUser(user) };
 				}),
 				UpdateUser: unary<Req<{ id: string; name: string; email: string; role_id: string }>, object>(async (req, _peer, metadata) => {
-					const { user } = await guarded<{ user: UserDto }>(metadata, "identity.updateUser", { id: req.id ?? "", name: req.name, email: req.email, roleId: req.role_id });
+					const { user } = await guarded<{ user: UserDto }>(metadata, "identity.updateUser", {
+						id: req.id ?? "",
+						name: req.name,
+						email: req.email,
+						roleId: req.role_id
+					});
 					return { user: goUser(user) };
 				}),
 				DeleteUser: unary<Req<{ id: string }>, object>(async (req, _peer, metadata) => {
@@ -249,7 +261,10 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 					return { role: goRole(role), permissions: role.permissions.map(goPermission) };
 				}),
 				StoreRole: unary<Req<{ name: string; permission_ids: string[] }>, object>(async (req, _peer, metadata) => {
-					const { role } = await guarded<{ role: RoleDto }>(metadata, "identity.createRole", { name: req.name ?? "", permissionIds: ids(req.permission_ids) });
+					const { role } = await guarded<{ role: RoleDto }>(metadata, "identity.createRole", {
+						name: req.name ?? "",
+						permissionIds: ids(req.permission_ids)
+					});
 					return { role: goRole(role) };
 				}),
 				UpdateRole: unary<Req<{ id: string; name: string; permission_ids: string[] }>, object>(async (req, _peer, metadata) => {
@@ -275,7 +290,10 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 					return { permission: goPermission(permission) };
 				}),
 				UpdatePermission: unary<Req<{ id: string; name: string }>, object>(async (req, _peer, metadata) => {
-					const { permission } = await guarded<{ permission: PermissionDto }>(metadata, "identity.updatePermission", { id: req.id ?? "0", name: req.name });
+					const { permission } = await guarded<{ permission: PermissionDto }>(metadata, "identity.updatePermission", {
+						id: req.id ?? "0",
+						name: req.name
+					});
 					return { permission: goPermission(permission) };
 				}),
 				DeletePermission: unary<Req<{ id: string }>, object>(async (req, _peer, metadata) => {
@@ -285,13 +303,19 @@ export function createIdentityGrpcService(config: AppConfig): ServiceSchema<Serv
 			});
 
 			const credentials = grpcTls
-				? grpc.ServerCredentials.createSsl(null, [{ cert_chain: fs.readFileSync(grpcTls.certFile), private_key: fs.readFileSync(grpcTls.keyFile) }], false)
+				? grpc.ServerCredentials.createSsl(
+						null,
+						[{ cert_chain: fs.readFileSync(grpcTls.certFile), private_key: fs.readFileSync(grpcTls.keyFile) }],
+						false
+					)
 				: grpc.ServerCredentials.createInsecure();
 			this.port = await new Promise<number>((resolve, reject) =>
 				server.bindAsync(`${grpcHost}:${grpcPort}`, credentials, (err, port) => (err ? reject(err) : resolve(port)))
 			);
 			this.server = server;
-			this.logger.info(`Identity gRPC listening on ${grpcHost}:${this.port}${grpcTls ? " (TLS)" : " (plaintext; IDENTITY_GRPC_TLS_CERT and _KEY turn on TLS)"}`);
+			this.logger.info(
+				`Identity gRPC listening on ${grpcHost}:${this.port}${grpcTls ? " (TLS)" : " (plaintext; IDENTITY_GRPC_TLS_CERT and _KEY turn on TLS)"}`
+			);
 		},
 
 		async stopped(this: GrpcThis) {

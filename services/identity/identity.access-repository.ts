@@ -139,7 +139,11 @@ export class AccessRepository {
 
 	/** Answers undefined when the name is taken (case-insensitively). */
 	async insertRole(name: string, permissionIds: readonly number[], transaction: Transaction): Promise<RoleDto | undefined> {
-		const [row] = await this.db.execute<{ id: string }>(`INSERT INTO roles (name) VALUES ($1) ON CONFLICT ((lower(name))) DO NOTHING RETURNING id`, [name], transaction);
+		const [row] = await this.db.execute<{ id: string }>(
+			`INSERT INTO roles (name) VALUES ($1) ON CONFLICT ((lower(name))) DO NOTHING RETURNING id`,
+			[name],
+			transaction
+		);
 		if (!row) return undefined;
 		await this.setRolePermissions(row.id, permissionIds, transaction);
 		return this.findRole(row.id, transaction);
@@ -188,7 +192,11 @@ export class AccessRepository {
 
 	/** The names of the permissions of a role (all of them for `admin`). */
 	async permissionNamesOfRole(roleId: string, transaction?: Transaction): Promise<string[] | undefined> {
-		const [row] = await this.db.query<{ permissions: string[] }>(`SELECT ${ROLE_PERMISSION_NAMES} AS permissions FROM roles r WHERE r.id = $1`, [roleId], transaction);
+		const [row] = await this.db.query<{ permissions: string[] }>(
+			`SELECT ${ROLE_PERMISSION_NAMES} AS permissions FROM roles r WHERE r.id = $1`,
+			[roleId],
+			transaction
+		);
 		return row?.permissions;
 	}
 

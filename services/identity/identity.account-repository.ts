@@ -114,7 +114,11 @@ export class AccountRepository {
 
 	/** Every live link of `purpose` of the user stops working. */
 	async useLinkTokens(userId: string, purpose: LinkPurpose, transaction: Transaction): Promise<void> {
-		await this.db.execute(`UPDATE account_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, [userId, purpose], transaction);
+		await this.db.execute(
+			`UPDATE account_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`,
+			[userId, purpose],
+			transaction
+		);
 	}
 
 	/** A change of address that waits is called off: its verification links stop working. */

@@ -141,10 +141,20 @@ const actions = {
 		rest: "GET /admin/users",
 		visibility: "published",
 		permission: "user.view",
-		params: { $$strict: "remove", search: { type: "string", trim: true, max: 100, optional: true }, roleId: { type: "uuid", optional: true }, ...pageParams },
+		params: {
+			$$strict: "remove",
+			search: { type: "string", trim: true, max: 100, optional: true },
+			roleId: { type: "uuid", optional: true },
+			...pageParams
+		},
 		async handler(this: AdminThis, ctx: Ctx<{ search?: string; roleId?: string; page?: number; pageSize?: number }>): Promise<UserPage> {
 			const { page, pageSize, offset } = pageOf(ctx.params);
-			const { items, total } = await this.access.listUsers({ search: ctx.params.search || undefined, roleId: ctx.params.roleId, limit: pageSize, offset });
+			const { items, total } = await this.access.listUsers({
+				search: ctx.params.search || undefined,
+				roleId: ctx.params.roleId,
+				limit: pageSize,
+				offset
+			});
 			return { items, total, page, pageSize };
 		}
 	},
@@ -188,7 +198,10 @@ const actions = {
 			password: { type: "string", min: 8, max: 1024 },
 			roleId: { type: "uuid", optional: true }
 		},
-		async handler(this: AdminThis, ctx: Ctx<{ email: string; name: string; phone?: string; password: string; roleId?: string }>): Promise<{ user: UserDto }> {
+		async handler(
+			this: AdminThis,
+			ctx: Ctx<{ email: string; name: string; phone?: string; password: string; roleId?: string }>
+		): Promise<{ user: UserDto }> {
 			const { email, name, phone, password, roleId } = ctx.params;
 			checkPasswordBytes(password);
 			const passwordHash = await this.bcrypt.run(() => bcrypt.hash(password, this.settings.bcryptRounds));
@@ -197,7 +210,10 @@ const actions = {
 				const role = roleId ? await knownRole(this, roleId, t) : undefined;
 				if (role) mustHold(caller, await permissionsOfRole(this, role), `give the ${role.name} role`);
 				// the staff member creating it vouches for the address: no verification mail, nothing blocked
-				return this.repo.insertUser({ email, name, phone: phone ?? null, passwordHash, roleId: role?.id, role: role ? undefined : CUSTOMER_ROLE, emailVerified: true }, t);
+				return this.repo.insertUser(
+					{ email, name, phone: phone ?? null, passwordHash, roleId: role?.id, role: role ? undefined : CUSTOMER_ROLE, emailVerified: true },
+					t
+				);
 			});
 			if (!user) throw new EmailTakenError(email);
 			ctx.meta.$statusCode = 201;
@@ -223,7 +239,10 @@ const actions = {
 			phone: { ...userFields.phone, optional: true, nullable: true },
 			roleId: { type: "uuid", optional: true }
 		},
-		async handler(this: AdminThis, ctx: Ctx<{ id: string; email?: string; name?: string; phone?: string | null; roleId?: string }>): Promise<{ user: UserDto }> {
+		async handler(
+			this: AdminThis,
+			ctx: Ctx<{ id: string; email?: string; name?: string; phone?: string | null; roleId?: string }>
+		): Promise<{ user: UserDto }> {
 			const { id, email, name, phone, roleId } = ctx.params;
 			const user = await this.db.transaction(async t => {
 				const caller = await currentCaller(this, ctx);
@@ -313,7 +332,11 @@ const actions = {
 			const role = await this.db.transaction(async t => {
 				const caller = await currentCaller(this, ctx);
 				const permissions = await knownPermissions(this, ids, t);
-				mustHold(caller, permissions.map(p => p.name), "give a role these permissions");
+				mustHold(
+					caller,
+					permissions.map(p => p.name),
+					"give a role these permissions"
+				);
 				return this.access.insertRole(name, ids, t);
 			});
 			if (!role) throw new RoleNameTakenError(name);

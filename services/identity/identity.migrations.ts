@@ -100,13 +100,35 @@ export const identityMigrations: Migration[] = [
 			await sql(`CREATE INDEX role_permissions_permission_idx ON role_permissions (permission_id)`);
 			// the permissions of this release; later ones are added on start (identity.service.ts)
 			const names = [
-				"profile.view", "profile.edit", "user.view", "user.store", "user.update", "user.delete",
-				"role.view", "role.store", "role.update", "role.delete",
-				"permission.view", "permission.store", "permission.update", "permission.delete",
-				"product.store", "product.update", "product.delete", "inventory.view", "inventory.update",
-				"order.view", "order.update", "payment.view", "notification.view", "deadletter.view", "deadletter.update"
+				"profile.view",
+				"profile.edit",
+				"user.view",
+				"user.store",
+				"user.update",
+				"user.delete",
+				"role.view",
+				"role.store",
+				"role.update",
+				"role.delete",
+				"permission.view",
+				"permission.store",
+				"permission.update",
+				"permission.delete",
+				"product.store",
+				"product.update",
+				"product.delete",
+				"inventory.view",
+				"inventory.update",
+				"order.view",
+				"order.update",
+				"payment.view",
+				"notification.view",
+				"deadletter.view",
+				"deadletter.update"
 			];
-			await sql(`INSERT INTO permissions (name, builtin) SELECT unnest(ARRAY[${names.map(n => `'${n}'`).join(", ")}]), true ON CONFLICT (name) DO NOTHING`);
+			await sql(
+				`INSERT INTO permissions (name, builtin) SELECT unnest(ARRAY[${names.map(n => `'${n}'`).join(", ")}]), true ON CONFLICT (name) DO NOTHING`
+			);
 			await sql(`INSERT INTO roles (name, builtin, all_permissions) VALUES ('admin', true, true), ('customer', true, false)`);
 			await sql(`
 				INSERT INTO role_permissions (role_id, permission_id)

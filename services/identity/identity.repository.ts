@@ -132,10 +132,7 @@ export class IdentityRepository {
 		await this.db.execute(`UPDATE users SET role_id = (SELECT id FROM roles WHERE name = $2), updated_at = now() WHERE id = $1`, [userId, role]);
 	}
 
-	async insertRefreshToken(
-		t: { userId: string; familyId?: string; hash: string; expiresAt: Date },
-		transaction?: Transaction
-	): Promise<string> {
+	async insertRefreshToken(t: { userId: string; familyId?: string; hash: string; expiresAt: Date }, transaction?: Transaction): Promise<string> {
 		const [row] = await this.db.execute<{ id: string }>(
 			`INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
 			 VALUES ($1, COALESCE($2::uuid, gen_random_uuid()), $3, $4) RETURNING id`,
@@ -235,7 +232,8 @@ export class IdentityRepository {
 		await this.db.transaction(async t => {
 			if (succeeded) await this.db.execute(`DELETE FROM login_failures WHERE key = ANY($1)`, [pair], t);
 			const decrement = succeeded ? wider : [...pair, ...wider];
-			if (decrement.length > 0) await this.db.execute(`UPDATE login_failures SET failures = greatest(failures - 1, 0) WHERE key = ANY($1)`, [decrement], t);
+			if (decrement.length > 0)
+				await this.db.execute(`UPDATE login_failures SET failures = greatest(failures - 1, 0) WHERE key = ANY($1)`, [decrement], t);
 		});
 	}
 

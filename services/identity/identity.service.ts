@@ -129,7 +129,9 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 				async handler(this: IdentityThis, ctx: Ctx<RegisterParams>): Promise<{ user: UserDto }> {
 					const { email, password, name, phone } = ctx.params;
 					if (Buffer.byteLength(password) > BCRYPT_MAX_BYTES) {
-						throw new InvalidInputError([{ field: "password", message: `The 'password' field must be at most ${BCRYPT_MAX_BYTES} bytes.`, type: "stringMax" }]);
+						throw new InvalidInputError([
+							{ field: "password", message: `The 'password' field must be at most ${BCRYPT_MAX_BYTES} bytes.`, type: "stringMax" }
+						]);
 					}
 					const passwordHash = await this.bcrypt.run(() => bcrypt.hash(password, this.settings.bcryptRounds));
 					// the account and its verification link commit together: the link is never lost

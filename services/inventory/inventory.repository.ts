@@ -156,10 +156,11 @@ export class InventoryRepository {
 	/** One product's ledger, newest first. */
 	async listAdjustments(productId: string, limit: number, offset: number): Promise<{ items: Adjustment[]; total: number }> {
 		const [rows, [count]] = await Promise.all([
-			this.db.query<AdjustmentRow>(
-				`SELECT ${ADJUSTMENT_COLUMNS} FROM adjustments WHERE product_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3`,
-				[productId, limit, offset]
-			),
+			this.db.query<AdjustmentRow>(`SELECT ${ADJUSTMENT_COLUMNS} FROM adjustments WHERE product_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3`, [
+				productId,
+				limit,
+				offset
+			]),
 			this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM adjustments WHERE product_id = $1`, [productId])
 		]);
 		return { items: rows.map(toAdjustment), total: count.total };
@@ -171,7 +172,10 @@ export class InventoryRepository {
 	 * the levels as they were when locked and, when it reserved, the new ones. A checkout takes a popular
 	 * product's lock here and keeps it only for this statement and what follows it in the transaction.
 	 */
-	async reserveIfAvailable(lines: readonly ReservationLine[], transaction: Transaction): Promise<{ levels: Map<string, StockLevel>; reserved?: StockLevel[] }> {
+	async reserveIfAvailable(
+		lines: readonly ReservationLine[],
+		transaction: Transaction
+	): Promise<{ levels: Map<string, StockLevel>; reserved?: StockLevel[] }> {
 		const [ids, quantities] = unzip(lines);
 		const rows = await this.db.execute<StockRow & { new_reserved: number | null }>(
 			`WITH wanted AS (
@@ -264,7 +268,12 @@ export class InventoryRepository {
 	 * the caller answers that stored outcome). A concurrent attempt for the same order waits here until
 	 * the first one ends.
 	 */
-	async insertReservation(orderId: string, lines: readonly ReservationLine[], ttlSeconds: number, transaction: Transaction): Promise<StoredReservation | undefined> {
+	async insertReservation(
+		orderId: string,
+		lines: readonly ReservationLine[],
+		ttlSeconds: number,
+		transaction: Transaction
+	): Promise<StoredReservation | undefined> {
 		const [row] = await this.db.execute<ReservationRow>(
 			`INSERT INTO reservations (order_id, status, items, expires_at)
 			 VALUES ($1, 'RESERVED', $2::jsonb, now() + make_interval(secs => $3))
@@ -278,7 +287,11 @@ export class InventoryRepository {
 
 	/** A reservation, locked until `transaction` ends. */
 	async lockReservation(orderId: string, transaction: Transaction): Promise<StoredReservation | undefined> {
-		const [row] = await this.db.query<ReservationRow>(`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id = $1 FOR UPDATE`, [orderId], transaction);
+		const [row] = await this.db.query<ReservationRow>(
+			`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id = $1 FOR UPDATE`,
+			[orderId],
+			transaction
+		);
 		return row && toReservation(row);
 	}
 
@@ -299,7 +312,11 @@ export class InventoryRepository {
 	}
 
 	async markFailed(orderId: string, shortages: readonly Shortage[], transaction: Transaction): Promise<void> {
-		await this.db.execute(`UPDATE reservations SET status = 'FAILED', shortages = $2::jsonb WHERE order_id = $1`, [orderId, JSON.stringify(shortages)], transaction);
+		await this.db.execute(
+			`UPDATE reservations SET status = 'FAILED', shortages = $2::jsonb WHERE order_id = $1`,
+			[orderId, JSON.stringify(shortages)],
+			transaction
+		);
 	}
 
 	async markCommitted(orderId: string, transaction: Transaction): Promise<StoredReservation> {
@@ -346,7 +363,10 @@ export class InventoryRepository {
 		status: "RELEASED" | "EXPIRED",
 		transaction: Transaction
 	): Promise<{ reservation: StoredReservation; changed: StockLevel[] }> {
-		await this.lockLevels(r.items.map(l => l.productId), transaction);
+		await this.lockLevels(
+			r.items.map(l => l.productId),
+			transaction
+		);
 		const changed = await this.changeReserved(r.items, -1, transaction);
 		const [reservation] = await this.markReleased([r.orderId], status, transaction);
 		return { reservation, changed };

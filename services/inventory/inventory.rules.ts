@@ -1,11 +1,4 @@
-import type {
-	InventoryReservationFailedEvent,
-	InventoryReservedEvent,
-	ReservationLine,
-	ReservationStatus,
-	Shortage,
-	StockLevel
-} from "./inventory.types";
+import type { InventoryReservationFailedEvent, InventoryReservedEvent, ReservationLine, ReservationStatus, Shortage, StockLevel } from "./inventory.types";
 
 /** Pure reservation and adjustment rules: no I/O, so every decision is testable on its own. */
 
@@ -42,9 +35,7 @@ export function findShortages(lines: readonly ReservationLine[], levels: Readonl
 	return shortages;
 }
 
-export type AdjustmentVerdict =
-	| { ok: true; level: StockLevel }
-	| { ok: false; reason: "NEGATIVE_STOCK" | "STOCK_BELOW_RESERVED" | "STOCK_LIMIT_EXCEEDED" };
+export type AdjustmentVerdict = { ok: true; level: StockLevel } | { ok: false; reason: "NEGATIVE_STOCK" | "STOCK_BELOW_RESERVED" | "STOCK_LIMIT_EXCEEDED" };
 
 /** The levels after adding `delta` units on hand, or why that is not allowed. Reserved units never change here. */
 export function judgeAdjustment(level: StockLevel, delta: number): AdjustmentVerdict {
@@ -115,8 +106,7 @@ export interface ReservationFacts {
 }
 
 export type ReservationAnswer =
-	| { event: "inventory.reserved"; data: InventoryReservedEvent }
-	| { event: "inventory.reservationFailed"; data: InventoryReservationFailedEvent };
+	{ event: "inventory.reserved"; data: InventoryReservedEvent } | { event: "inventory.reservationFailed"; data: InventoryReservationFailedEvent };
 
 /**
  * What inventory tells the order about its reservation, the same however often it is asked. Units held

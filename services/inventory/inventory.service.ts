@@ -298,9 +298,16 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 							const due = await this.repo.claimExpired(SWEEP_BATCH, t);
 							if (due.length === 0) return { expired: [], changed: [] };
 							const totals = totalsByProduct(due.map(r => r.items));
-							await this.repo.lockLevels(totals.map(l => l.productId), t);
+							await this.repo.lockLevels(
+								totals.map(l => l.productId),
+								t
+							);
 							const changed = await this.repo.changeReserved(totals, -1, t);
-							const expired = await this.repo.markReleased(due.map(r => r.orderId), "EXPIRED", t);
+							const expired = await this.repo.markReleased(
+								due.map(r => r.orderId),
+								"EXPIRED",
+								t
+							);
 							return { expired, changed };
 						});
 						this.announce(ctx, batch.changed, batch.expired);
@@ -401,7 +408,10 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 			},
 
 			async retakeReleased(this: InventoryThis, stored: StoredReservation, t: Transaction): Promise<Outcome> {
-				const levels = await this.repo.lockLevels(stored.items.map(l => l.productId), t);
+				const levels = await this.repo.lockLevels(
+					stored.items.map(l => l.productId),
+					t
+				);
 				const shortages = findShortages(stored.items, levels);
 				// never oversell: the event is retried, then dead-lettered for an operator
 				if (shortages.length > 0) throw new ReservationLapsedError(stored.orderId, stored.status as "RELEASED" | "EXPIRED", shortages);
@@ -410,7 +420,10 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 			},
 
 			async returnCommitted(this: InventoryThis, stored: StoredReservation, t: Transaction): Promise<Outcome> {
-				const levels = await this.repo.lockOrCreateLevels(stored.items.map(l => l.productId), t);
+				const levels = await this.repo.lockOrCreateLevels(
+					stored.items.map(l => l.productId),
+					t
+				);
 				const over = findOverLimit(stored.items, levels);
 				// clamping would silently lose units from the books: an operator decides instead
 				if (over) throw new StockLimitError(over.level, over.quantity, MAX_ON_HAND);

@@ -174,7 +174,11 @@ export class NotificationRepository {
 	async listForUser(userId: string | undefined, limit: number, offset: number): Promise<{ items: StoredNotification[]; total: number }> {
 		const where = `($1::uuid IS NULL OR user_id = $1)`;
 		const [rows, [count]] = await Promise.all([
-			this.db.query<NotificationRow>(`SELECT ${COLUMNS} FROM notifications WHERE ${where} ORDER BY seq DESC LIMIT $2 OFFSET $3`, [userId ?? null, limit, offset]),
+			this.db.query<NotificationRow>(`SELECT ${COLUMNS} FROM notifications WHERE ${where} ORDER BY seq DESC LIMIT $2 OFFSET $3`, [
+				userId ?? null,
+				limit,
+				offset
+			]),
 			this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM notifications WHERE ${where}`, [userId ?? null])
 		]);
 		return { items: rows.map(toStored), total: count.total };

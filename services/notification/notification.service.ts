@@ -7,15 +7,36 @@ import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { EventEnvelope } from "../../lib/events";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin } from "../../mixins/reliable-events.mixin";
-import { holds, type CallerMeta, type EmailVerificationRequestedEvent, type EmailVerifiedEvent, type PasswordResetRequestedEvent } from "../identity/identity.types";
+import {
+	holds,
+	type CallerMeta,
+	type EmailVerificationRequestedEvent,
+	type EmailVerifiedEvent,
+	type PasswordResetRequestedEvent
+} from "../identity/identity.types";
 import type { OrderCancelledEvent, OrderConfirmedEvent, OrderRefundedEvent } from "../order/order.types";
 import { createMailer, createSmsSender, describeSmtpUrl, type Mailer, type SmsSender, type TwilioHttpClient } from "./notification.channels";
 import { notificationMigrations } from "./notification.migrations";
-import { orderCancelledNotice, orderConfirmedNotice, paymentRefundedNotice, resetPasswordNotice, verifyEmailNotice, welcomeNotice } from "./notification.notices";
+import {
+	orderCancelledNotice,
+	orderConfirmedNotice,
+	paymentRefundedNotice,
+	resetPasswordNotice,
+	verifyEmailNotice,
+	welcomeNotice
+} from "./notification.notices";
 import { NotificationRepository, publicNotification, type NewNotification, type StoredNotification } from "./notification.repository";
 import { afterAttempt, emailSkipReason, missingTemplateFields, recordKey, smsSkipReason } from "./notification.rules";
 import { LINK_TOKEN_MASK, render, reveal } from "./notification.templates";
-import { CANCELLABLE_ORDER_STATUSES, TEMPLATES, type ListNotificationsParams, type NotificationPage, type RetryResult, type SendParams, type SendResult } from "./notification.types";
+import {
+	CANCELLABLE_ORDER_STATUSES,
+	TEMPLATES,
+	type ListNotificationsParams,
+	type NotificationPage,
+	type RetryResult,
+	type SendParams,
+	type SendResult
+} from "./notification.types";
 
 interface NotificationSettings extends ServiceSettingSchema {
 	rest: string;
@@ -92,7 +113,10 @@ function errorText(err: unknown): string {
 	return message || "Unknown delivery error";
 }
 
-export function createNotificationService(config: AppConfig, deps: NotificationDeps = {}): ServiceSchema<NotificationSettings, NotificationMethods, NotificationVars> {
+export function createNotificationService(
+	config: AppConfig,
+	deps: NotificationDeps = {}
+): ServiceSchema<NotificationSettings, NotificationMethods, NotificationVars> {
 	const c = config.notification;
 	return {
 		name: "notification",
@@ -142,7 +166,9 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 					const { userId, template, data, email, phone, dedupeKey } = ctx.params;
 					const missing = missingTemplateFields(template, data);
 					if (missing.length > 0) {
-						throw new InvalidInputError(missing.map(field => ({ field: `data.${field}`, message: `The '${template}' template needs 'data.${field}'.`, type: "required" })));
+						throw new InvalidInputError(
+							missing.map(field => ({ field: `data.${field}`, message: `The '${template}' template needs 'data.${field}'.`, type: "required" }))
+						);
 					}
 					// a link's token is not rendered into what is stored: the text keeps a mask, the token waits apart
 					const secret = "linkToken" in data ? data.linkToken : undefined;
@@ -216,7 +242,8 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 						}
 						if (batch.length < RETRY_BATCH) break;
 					}
-					if (result.attempted > 0) this.logger.info(`Retried ${result.attempted} notification(s): ${result.sent} sent, ${result.failed} failed for good`);
+					if (result.attempted > 0)
+						this.logger.info(`Retried ${result.attempted} notification(s): ${result.sent} sent, ${result.failed} failed for good`);
 					return result;
 				}
 			},
@@ -234,7 +261,8 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 					const user = ctx.meta.user;
 					if (!user) throw new UnauthenticatedError();
 					const everyone = holds(user, "notification.view");
-					if (ctx.params.userId && !everyone && ctx.params.userId !== user.id) throw new ForbiddenError("This needs the notification.view permission", { permission: "notification.view" });
+					if (ctx.params.userId && !everyone && ctx.params.userId !== user.id)
+						throw new ForbiddenError("This needs the notification.view permission", { permission: "notification.view" });
 					const { page, pageSize, offset } = pageOf(ctx.params);
 					const { items, total } = await this.repo.listForUser(everyone ? ctx.params.userId : user.id, pageSize, offset);
 					return { items: items.map(publicNotification), total, page, pageSize };
@@ -304,7 +332,9 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 				if (outcome.status === "FAILED") {
 					this.logger.error(`Notification ${n.id} (${n.channel} ${n.template}) failed after ${outcome.attempts} attempt(s): ${outcome.error}`);
 				} else if (outcome.status === "PENDING") {
-					this.logger.warn(`Notification ${n.id} (${n.channel} ${n.template}) attempt ${outcome.attempts} failed, retrying in ${outcome.retryInSeconds}s: ${outcome.error}`);
+					this.logger.warn(
+						`Notification ${n.id} (${n.channel} ${n.template}) attempt ${outcome.attempts} failed, retrying in ${outcome.retryInSeconds}s: ${outcome.error}`
+					);
 				}
 				return this.repo.recordAttempt(n.id, outcome, t);
 			},
@@ -325,7 +355,11 @@ export function createNotificationService(config: AppConfig, deps: NotificationD
 			const mailOff = !c.smtpUrl && config.env === "production";
 			this.mailer = mailOff ? undefined : createMailer(c, msg => this.logger.info(msg));
 			this.sms = c.twilio && createSmsSender(c.twilio, deps.twilioHttpClient);
-			const mail = c.smtpUrl ? `through ${describeSmtpUrl(c.smtpUrl)}` : mailOff ? "OFF: SMTP_URL is unset, e-mails are SKIPPED" : "to the log (SMTP_URL is unset)";
+			const mail = c.smtpUrl
+				? `through ${describeSmtpUrl(c.smtpUrl)}`
+				: mailOff
+					? "OFF: SMTP_URL is unset, e-mails are SKIPPED"
+					: "to the log (SMTP_URL is unset)";
 			(mailOff ? this.logger.warn : this.logger.info).call(this.logger, `E-mail ${mail}; SMS ${c.twilio ? "through Twilio" : "off (TWILIO_* unset)"}`);
 			this.retryTimer = setInterval(() => this.runRetry(), this.settings.retryIntervalSeconds * 1000);
 		},

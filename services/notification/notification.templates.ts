@@ -131,7 +131,9 @@ export function orderConfirmedEmail(d: OrderData): EmailContent {
 	const total = formatMoney(d.totalCents, d.currency);
 	return {
 		subject: `Your order ${d.orderId} is confirmed`,
-		text: [`Hi ${d.name},`, "", `Your order ${d.orderId} is confirmed.`, "", ...itemLines(d), "", `Total: ${total}`, "", "The Momentum team", ""].join("\n"),
+		text: [`Hi ${d.name},`, "", `Your order ${d.orderId} is confirmed.`, "", ...itemLines(d), "", `Total: ${total}`, "", "The Momentum team", ""].join(
+			"\n"
+		),
 		html: page(
 			"Order confirmed",
 			`<p>Hi ${escapeHtml(d.name)},</p><p>Your order <strong>${escapeHtml(d.orderId)}</strong> is confirmed.</p>${itemTable(d)}`
@@ -143,7 +145,9 @@ export function paymentRefundedEmail(d: OrderData): EmailContent {
 	const total = formatMoney(d.totalCents, d.currency);
 	return {
 		subject: `Your payment for order ${d.orderId} was refunded`,
-		text: [`Hi ${d.name},`, "", `We have refunded ${total} for your cancelled order ${d.orderId}.`, "", ...itemLines(d), "", "The Momentum team", ""].join("\n"),
+		text: [`Hi ${d.name},`, "", `We have refunded ${total} for your cancelled order ${d.orderId}.`, "", ...itemLines(d), "", "The Momentum team", ""].join(
+			"\n"
+		),
 		html: page(
 			"Payment refunded",
 			`<p>Hi ${escapeHtml(d.name)},</p><p>We have refunded <strong>${escapeHtml(total)}</strong> for your cancelled order <strong>${escapeHtml(d.orderId)}</strong>.</p>${itemTable(d)}`

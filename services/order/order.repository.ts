@@ -1,15 +1,6 @@
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "../../lib/database";
-import type {
-	CancelReason,
-	OrderCustomer,
-	OrderDto,
-	OrderHistoryEntry,
-	OrderLine,
-	OrderPaymentStatus,
-	OrderStatus,
-	ShippingAddress
-} from "./order.types";
+import type { CancelReason, OrderCustomer, OrderDto, OrderHistoryEntry, OrderLine, OrderPaymentStatus, OrderStatus, ShippingAddress } from "./order.types";
 
 /** The only code that touches the `order` schema. Answers plain objects. */
 

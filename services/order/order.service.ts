@@ -14,7 +14,14 @@ import type { CartDto, RemoveOrderedParams, UserRef } from "../cart/cart.types";
 import { holds, type AuthUser, type CallerMeta, type GetUserParams, type UserDto } from "../identity/identity.types";
 import type { InventoryReservationFailedEvent, InventoryReservedEvent } from "../inventory/inventory.types";
 import { MAX_CHARGE_CENTS, type PaymentFailedEvent, type PaymentRefundedEvent, type PaymentSucceededEvent } from "../payment/payment.types";
-import { EmailNotVerifiedError, EmptyCartError, IdempotencyKeyReusedError, OrderNotCancellableError, OrdersBusyError, OrderTotalNotPayableError } from "./order.errors";
+import {
+	EmailNotVerifiedError,
+	EmptyCartError,
+	IdempotencyKeyReusedError,
+	OrderNotCancellableError,
+	OrdersBusyError,
+	OrderTotalNotPayableError
+} from "./order.errors";
 import { orderMigrations } from "./order.migrations";
 import { OrderRepository, publicOrder, type StoredOrder } from "./order.repository";
 import { decide, historyEntry, pendingStep, type SagaInput } from "./order.saga";
@@ -95,7 +102,11 @@ const addressParam = {
 		city: text(100),
 		region: text(100, true),
 		postalCode: text(20),
-		country: { type: "string", pattern: /^[A-Z]{2}$/, messages: { stringPattern: "The 'shippingAddress.country' field must be an ISO 3166-1 alpha-2 code such as 'BR'." } }
+		country: {
+			type: "string",
+			pattern: /^[A-Z]{2}$/,
+			messages: { stringPattern: "The 'shippingAddress.country' field must be an ISO 3166-1 alpha-2 code such as 'BR'." }
+		}
 	}
 } as const;
 
@@ -105,21 +116,24 @@ function caller(ctx: Ctx<unknown>): AuthUser {
 	return user;
 }
 
-
 /**
  * The card token is checked here rather than by the validator, whose errors carry the value they
  * rejected: a token must never travel in an error, and errors get logged.
  */
 function checkToken(token: unknown): asserts token is string {
 	if (typeof token !== "string" || token.trim().length === 0 || token.length > MAX_TOKEN_LENGTH) {
-		throw new InvalidInputError([{ field: "paymentToken", message: `The 'paymentToken' field must be a card token of 1 to ${MAX_TOKEN_LENGTH} characters.`, type: "string" }]);
+		throw new InvalidInputError([
+			{ field: "paymentToken", message: `The 'paymentToken' field must be a card token of 1 to ${MAX_TOKEN_LENGTH} characters.`, type: "string" }
+		]);
 	}
 }
 
 function checkKey(key: unknown): string | undefined {
 	if (key === undefined) return undefined;
 	if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key)) {
-		throw new InvalidInputError([{ field: "Idempotency-Key", message: "The Idempotency-Key header must be 1 to 255 printable ASCII characters without spaces.", type: "header" }]);
+		throw new InvalidInputError([
+			{ field: "Idempotency-Key", message: "The Idempotency-Key header must be 1 to 255 printable ASCII characters without spaces.", type: "header" }
+		]);
 	}
 	return key;
 }
@@ -349,7 +363,13 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 		},
 
 		methods: {
-			async takeOutOfCart(this: OrderThis, ctx: Ctx<unknown>, userId: string, orderId: string, items: readonly { productId: string; quantity: number }[]): Promise<void> {
+			async takeOutOfCart(
+				this: OrderThis,
+				ctx: Ctx<unknown>,
+				userId: string,
+				orderId: string,
+				items: readonly { productId: string; quantity: number }[]
+			): Promise<void> {
 				await ctx.call<{ removed: boolean }, RemoveOrderedParams>("cart.removeOrdered", {
 					userId,
 					orderId,
@@ -487,7 +507,11 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 		started(this: OrderThis) {
 			this.repo = new OrderRepository(this.db);
 			this.busySince = 0;
-			this.watchdog = new Pump(stopping => this.watch(stopping), c.watchdogIntervalSeconds * 1000, err => this.logger.warn("Saga watchdog pass failed; will try again:", err));
+			this.watchdog = new Pump(
+				stopping => this.watch(stopping),
+				c.watchdogIntervalSeconds * 1000,
+				err => this.logger.warn("Saga watchdog pass failed; will try again:", err)
+			);
 			this.watchdog.start();
 		},
 

@@ -173,7 +173,9 @@ export class SimulatedProvider implements PaymentProvider {
 }
 
 function publicCharge(c: ChargeOutcome): ChargeOutcome {
-	return c.declineCode === undefined ? { providerRef: c.providerRef, status: c.status } : { providerRef: c.providerRef, status: c.status, declineCode: c.declineCode };
+	return c.declineCode === undefined
+		? { providerRef: c.providerRef, status: c.status }
+		: { providerRef: c.providerRef, status: c.status, declineCode: c.declineCode };
 }
 
 /** The provider the configuration names; the simulated one keeps its records in `ledger`. */

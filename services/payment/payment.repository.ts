@@ -117,7 +117,11 @@ export class PaymentRepository {
 
 	/** Marks an order never to be charged. Answers false when it already was. */
 	async markVoided(orderId: string, reason: string | null, t?: Transaction): Promise<boolean> {
-		const rows = await this.db.execute(`INSERT INTO voided_orders (order_id, reason) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING RETURNING 1`, [orderId, reason], t);
+		const rows = await this.db.execute(
+			`INSERT INTO voided_orders (order_id, reason) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING RETURNING 1`,
+			[orderId, reason],
+			t
+		);
 		return rows.length > 0;
 	}
 

@@ -131,7 +131,12 @@ export function parsePaymentRequest(data: unknown): Parsed<PaymentRequest> {
 	const bad = paymentToken === undefined ? undefined : tokenProblem(paymentToken);
 	if (bad) problems.push(bad);
 	if (problems.length > 0) return { ok: false, problems };
-	const value: PaymentRequest = { orderId: f.orderId as string, userId: f.userId as string, amountCents: amountCents as number, currency: currency as string };
+	const value: PaymentRequest = {
+		orderId: f.orderId as string,
+		userId: f.userId as string,
+		amountCents: amountCents as number,
+		currency: currency as string
+	};
 	if (paymentToken !== undefined) value.paymentToken = paymentToken as string;
 	return { ok: true, value };
 }

@@ -7,7 +7,13 @@ import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
 import { holds, type CallerMeta } from "../identity/identity.types";
-import { OrderVoidedError, PaymentEventMalformedError, PaymentNotFoundError, PaymentNotRefundableError, PaymentProviderUnavailableError } from "./payment.errors";
+import {
+	OrderVoidedError,
+	PaymentEventMalformedError,
+	PaymentNotFoundError,
+	PaymentNotRefundableError,
+	PaymentProviderUnavailableError
+} from "./payment.errors";
 import { paymentMigrations } from "./payment.migrations";
 import { ProviderUnavailableError, createProvider, type PaymentProvider } from "./payment.provider";
 import { PgSimulatedLedger } from "./payment.simulated-ledger";
@@ -264,7 +270,8 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 						await this.refundPayment(existing!, t);
 						return;
 					case "void":
-						if (await this.repo.markVoided(orderId, reason, t)) this.logger.info(`Payment for order ${orderId}: voided before any charge (${reason ?? "no reason given"})`);
+						if (await this.repo.markVoided(orderId, reason, t))
+							this.logger.info(`Payment for order ${orderId}: voided before any charge (${reason ?? "no reason given"})`);
 						return;
 					case "nothing":
 						return;

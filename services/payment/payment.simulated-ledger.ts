@@ -22,7 +22,13 @@ export class PgSimulatedLedger implements SimulatedLedger {
 			[key, charge.providerRef, charge.status, charge.declineCode ?? null, charge.amountCents]
 		);
 		// a twin request inserted between the two halves: read what it recorded
-		const stored = row ?? (await this.db.query<ChargeRow>(`SELECT provider_ref, status, decline_code, amount_cents FROM simulated_charges WHERE idempotency_key = $1`, [key]))[0];
+		const stored =
+			row ??
+			(
+				await this.db.query<ChargeRow>(`SELECT provider_ref, status, decline_code, amount_cents FROM simulated_charges WHERE idempotency_key = $1`, [
+					key
+				])
+			)[0];
 		return toCharge(stored);
 	}
 
@@ -37,7 +43,8 @@ export class PgSimulatedLedger implements SimulatedLedger {
 			const [done] = await this.db.query<{ refund_ref: string }>(`SELECT refund_ref FROM simulated_refunds WHERE idempotency_key = $1`, [key], t);
 			if (done) return { refundRef: done.refund_ref };
 			if (!charge || charge.status !== "SUCCEEDED") throw new RefundRefusedError(`No succeeded charge ${providerRef} to refund`);
-			if (Number(charge.refunded_cents) + amountCents > Number(charge.amount_cents)) throw new RefundRefusedError(`Refund exceeds what charge ${providerRef} took`);
+			if (Number(charge.refunded_cents) + amountCents > Number(charge.amount_cents))
+				throw new RefundRefusedError(`Refund exceeds what charge ${providerRef} took`);
 			await this.db.execute(
 				`INSERT INTO simulated_refunds (idempotency_key, refund_ref, provider_ref, amount_cents) VALUES ($1, $2, $3, $4)`,
 				[key, refundRef, providerRef, amountCents],

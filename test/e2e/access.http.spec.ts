@@ -55,7 +55,20 @@ describe("roles and permissions over REST", function () {
 	it("seeds the Go service's permissions, the shop's, and the admin and customer roles", async () => {
 		const perms = await request("GET", "/api/admin/permissions", { token: admin });
 		const names = (perms.body.items as { name: string; builtin: boolean }[]).map(p => p.name);
-		for (const n of ["profile.view", "profile.edit", "user.view", "user.store", "user.update", "user.delete", "role.delete", "permission.store", "product.store", "inventory.update", "order.view", "deadletter.update"]) {
+		for (const n of [
+			"profile.view",
+			"profile.edit",
+			"user.view",
+			"user.store",
+			"user.update",
+			"user.delete",
+			"role.delete",
+			"permission.store",
+			"product.store",
+			"inventory.update",
+			"order.view",
+			"deadletter.update"
+		]) {
 			expect(names).to.include(n);
 		}
 		const roles = await request("GET", "/api/admin/roles", { token: admin });
@@ -77,7 +90,10 @@ describe("roles and permissions over REST", function () {
 
 		const adjusted = await request("POST", `/api/inventory/${product}/adjustments`, { token: keeper.token, body: { delta: 3, reason: "recount" } });
 		expect(adjusted.status, JSON.stringify(adjusted.body)).to.equal(200);
-		const created = await request("POST", "/api/products", { token: keeper.token, body: { sku: "KEEPER-1", name: "Not mine", priceCents: 100, category: "Test" } });
+		const created = await request("POST", "/api/products", {
+			token: keeper.token,
+			body: { sku: "KEEPER-1", name: "Not mine", priceCents: 100, category: "Test" }
+		});
 		expect(created.status).to.equal(403);
 		expect(created.body).to.include({ type: "FORBIDDEN" });
 		expect(created.body.data).to.deep.equal({ permission: "product.store" });
@@ -90,7 +106,10 @@ describe("roles and permissions over REST", function () {
 		const auditor = await newUser(role.id);
 		expect((await request("GET", "/api/admin/roles", { token: auditor.token })).status).to.equal(403);
 		// the gateway has kept the auditor's answer; the change reaches it by broadcast
-		const granted = await request("PATCH", `/api/admin/roles/${role.id}`, { token: admin, body: { permissionIds: await permissionIds("user.view", "role.view") } });
+		const granted = await request("PATCH", `/api/admin/roles/${role.id}`, {
+			token: admin,
+			body: { permissionIds: await permissionIds("user.view", "role.view") }
+		});
 		expect(granted.status, JSON.stringify(granted.body)).to.equal(200);
 		await eventually(async () => expect((await request("GET", "/api/admin/roles", { token: auditor.token })).status).to.equal(200), 5000, 50);
 
@@ -103,7 +122,10 @@ describe("roles and permissions over REST", function () {
 	it("lists users with search and pages, and reads one with their permissions", async () => {
 		const tag = `needle${Date.now()}`;
 		for (let i = 0; i < 3; i++) {
-			const res = await request("POST", "/api/admin/users", { token: admin, body: { email: `${tag}.${i}@example.com`, password: PASSWORD, name: `Person ${i}` } });
+			const res = await request("POST", "/api/admin/users", {
+				token: admin,
+				body: { email: `${tag}.${i}@example.com`, password: PASSWORD, name: `Person ${i}` }
+			});
 			expect(res.status).to.equal(201);
 		}
 		const page1 = await request("GET", `/api/admin/users?search=${tag}&pageSize=2`, { token: admin });
@@ -127,12 +149,18 @@ describe("roles and permissions over REST", function () {
 		const manager = await newUser((await newRole("User manager", ["user.view", "user.store", "user.update", "role.store", "role.update"])).id);
 		const adminRole = await roleIdOf("admin");
 
-		const makeAdmin = await request("POST", "/api/admin/users", { token: manager.token, body: { email: uniqueEmail(), password: PASSWORD, name: "Sneaky", roleId: adminRole } });
+		const makeAdmin = await request("POST", "/api/admin/users", {
+			token: manager.token,
+			body: { email: uniqueEmail(), password: PASSWORD, name: "Sneaky", roleId: adminRole }
+		});
 		expect(makeAdmin.status).to.equal(403);
 		expect(makeAdmin.body.type).to.equal("PERMISSION_NOT_HELD");
 		const selfPromote = await request("PATCH", `/api/admin/users/${manager.id}`, { token: manager.token, body: { roleId: adminRole } });
 		expect(selfPromote.status).to.equal(403);
-		const widerRole = await request("POST", "/api/admin/roles", { token: manager.token, body: { name: "Wider", permissionIds: await permissionIds("user.delete") } });
+		const widerRole = await request("POST", "/api/admin/roles", {
+			token: manager.token,
+			body: { name: "Wider", permissionIds: await permissionIds("user.delete") }
+		});
 		expect(widerRole.status).to.equal(403);
 		expect(widerRole.body.data.missing).to.deep.equal(["user.delete"]);
 		// and nobody changes an account that holds more than they do (e.g. the admin's e-mail, then a reset)
@@ -141,9 +169,15 @@ describe("roles and permissions over REST", function () {
 		expect(takeover.status).to.equal(403);
 
 		// within what they hold, it works
-		const narrow = await request("POST", "/api/admin/roles", { token: manager.token, body: { name: "Viewer", permissionIds: await permissionIds("user.view") } });
+		const narrow = await request("POST", "/api/admin/roles", {
+			token: manager.token,
+			body: { name: "Viewer", permissionIds: await permissionIds("user.view") }
+		});
 		expect(narrow.status).to.equal(201);
-		const hire = await request("POST", "/api/admin/users", { token: manager.token, body: { email: uniqueEmail(), password: PASSWORD, name: "Hire", roleId: narrow.body.role.id } });
+		const hire = await request("POST", "/api/admin/users", {
+			token: manager.token,
+			body: { email: uniqueEmail(), password: PASSWORD, name: "Hire", roleId: narrow.body.role.id }
+		});
 		expect(hire.status).to.equal(201);
 		expect(hire.body.user).to.include({ role: "Viewer" });
 	});
@@ -178,7 +212,9 @@ describe("roles and permissions over REST", function () {
 
 		const [productStore] = await permissionIds("product.store");
 		expect((await request("DELETE", `/api/admin/permissions/${productStore}`, { token: admin })).body.type).to.equal("PERMISSION_PROTECTED");
-		expect((await request("PATCH", `/api/admin/permissions/${productStore}`, { token: admin, body: { name: "product.view" } })).body.type).to.equal("PERMISSION_PROTECTED");
+		expect((await request("PATCH", `/api/admin/permissions/${productStore}`, { token: admin, body: { name: "product.view" } })).body.type).to.equal(
+			"PERMISSION_PROTECTED"
+		);
 	});
 
 	it("creates, renames and deletes a permission of the operator's own, which admin holds at once", async () => {
@@ -191,7 +227,11 @@ describe("roles and permissions over REST", function () {
 			const res = await request("POST", "/api/admin/permissions", { token: admin, body: { name: bad } });
 			expect(res.status, bad).to.equal(422);
 		}
-		await eventually(async () => expect((await request("GET", "/api/auth/me", { token: admin })).body.user.permissions).to.include("report.view"), 5000, 50);
+		await eventually(
+			async () => expect((await request("GET", "/api/auth/me", { token: admin })).body.user.permissions).to.include("report.view"),
+			5000,
+			50
+		);
 		const renamed = await request("PATCH", `/api/admin/permissions/${id}`, { token: admin, body: { name: "report.store" } });
 		expect(renamed.body.permission).to.include({ name: "report.store" });
 		expect((await request("DELETE", `/api/admin/permissions/${id}`, { token: admin })).status).to.equal(204);
@@ -201,7 +241,10 @@ describe("roles and permissions over REST", function () {
 
 	it("answers clear 4xx for unknown ids, taken names and bad input", async () => {
 		const ghost = "00000000-0000-4000-8000-000000000000";
-		const unknownRole = await request("POST", "/api/admin/users", { token: admin, body: { email: uniqueEmail(), password: PASSWORD, name: "X", roleId: ghost } });
+		const unknownRole = await request("POST", "/api/admin/users", {
+			token: admin,
+			body: { email: uniqueEmail(), password: PASSWORD, name: "X", roleId: ghost }
+		});
 		expect(unknownRole.status).to.equal(422);
 		const unknownPermission = await request("POST", "/api/admin/roles", { token: admin, body: { name: "Ghostly", permissionIds: [987654321] } });
 		expect(unknownPermission.status).to.equal(422);

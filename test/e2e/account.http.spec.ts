@@ -290,7 +290,10 @@ describe("account lifecycle through the gateway", () => {
 			const old = await reset(first, "another password");
 			expect(old.status).to.equal(400);
 			expect(old.body.data).to.deep.equal({ reason: "used" });
-			await db.query(`UPDATE identity.account_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = 'resetPassword' AND used_at IS NULL`, [user.id]);
+			await db.query(
+				`UPDATE identity.account_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = 'resetPassword' AND used_at IS NULL`,
+				[user.id]
+			);
 			const expired = await reset(second, "another password");
 			expect(expired.status).to.equal(400);
 			expect(expired.body.data).to.deep.equal({ reason: "expired" });
@@ -312,7 +315,9 @@ describe("account lifecycle through the gateway", () => {
 			expect(wrong.status).to.equal(403);
 			expect(wrong.body.type).to.equal("INVALID_CURRENT_PASSWORD");
 			expect((await change(PASSWORD, "é".repeat(40))).status, "over 72 bytes").to.equal(422);
-			expect((await request("POST", "/api/auth/change-password", { body: { currentPassword: PASSWORD, newPassword: "a changed password" } })).status).to.equal(401);
+			expect(
+				(await request("POST", "/api/auth/change-password", { body: { currentPassword: PASSWORD, newPassword: "a changed password" } })).status
+			).to.equal(401);
 
 			expect((await change(PASSWORD, "a changed password")).status).to.equal(204);
 			expect((await me(mine.accessToken)).status, "the caller's session goes on").to.equal(200);
@@ -326,7 +331,8 @@ describe("account lifecycle through the gateway", () => {
 		it("counts wrong current passwords against the login throttle", async () => {
 			const user = await register();
 			const { accessToken } = await session(user.email);
-			const change = () => request("POST", "/api/auth/change-password", { token: accessToken, body: { currentPassword: "guess", newPassword: "a changed password" } });
+			const change = () =>
+				request("POST", "/api/auth/change-password", { token: accessToken, body: { currentPassword: "guess", newPassword: "a changed password" } });
 			for (let i = 0; i < 3; i++) expect((await change()).status).to.equal(403);
 			const blocked = await change();
 			expect(blocked.status).to.equal(429);
@@ -453,7 +459,10 @@ describe("account lifecycle through the gateway", () => {
 				const r = await rows<{ template: string; status: string; body: string; html: string | null; secret: string | null }>(
 					"SELECT template, status, body, html, secret FROM notification.notifications WHERE template IN ('verifyEmail', 'resetPassword')"
 				);
-				expect(r.filter(n => n.status !== "SENT" || n.secret !== null), "messages not sent, or keeping a token").to.deep.equal([]);
+				expect(
+					r.filter(n => n.status !== "SENT" || n.secret !== null),
+					"messages not sent, or keeping a token"
+				).to.deep.equal([]);
 				return r;
 			});
 			expect(stored.length).to.be.above(10);
@@ -472,7 +481,13 @@ describe("account lifecycle through the gateway", () => {
 				event: "identity.passwordResetRequested",
 				source: "identity",
 				occurredAt: new Date().toISOString(),
-				data: { userId: crypto.randomUUID(), email: "not an address", tokenId: crypto.randomUUID(), linkToken, expiresAt: new Date(Date.now() + 60_000).toISOString() }
+				data: {
+					userId: crypto.randomUUID(),
+					email: "not an address",
+					tokenId: crypto.randomUUID(),
+					linkToken,
+					expiresAt: new Date(Date.now() + 60_000).toISOString()
+				}
 			};
 			await shop.broker.call("notification.receiveEvent", envelope);
 			const letter = await eventually(async () => {

@@ -15,7 +15,9 @@ describe("REST auth through the gateway", () => {
 
 	before(async () => {
 		db = await createTestDatabase();
-		shop = await startShop(testConfig(db, { SERVICES: "gateway,identity", LOGIN_MAX_FAILURES: "3", ADMIN_EMAIL: "root@example.com", ADMIN_PASSWORD: "root-password" }));
+		shop = await startShop(
+			testConfig(db, { SERVICES: "gateway,identity", LOGIN_MAX_FAILURES: "3", ADMIN_EMAIL: "root@example.com", ADMIN_PASSWORD: "root-password" })
+		);
 		request = httpClient(shop.baseUrl);
 	});
 	after(async () => {
@@ -34,7 +36,13 @@ describe("REST auth through the gateway", () => {
 		});
 
 		it("ignores roles sent by the client: nobody makes themselves admin", async () => {
-			const res = await register({ email: email(), password: "password123", name: "Mallory", roles: ["admin"], id: "00000000-0000-0000-0000-000000000000" });
+			const res = await register({
+				email: email(),
+				password: "password123",
+				name: "Mallory",
+				roles: ["admin"],
+				id: "00000000-0000-0000-0000-000000000000"
+			});
 			expect(res.status).to.equal(201);
 			expect(res.body.user.role).to.equal("customer");
 			expect(res.body.user.id).not.to.equal("00000000-0000-0000-0000-000000000000");

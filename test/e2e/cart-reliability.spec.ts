@@ -26,8 +26,10 @@ describe("an order's lines leave the cart, whatever fails", function () {
 	// the order service's direct call, and the relay's hand-off of order.created to cart, fail while asked to
 	const faults = {
 		call: (next: Call) => (action: unknown, params: unknown, opts: unknown) => {
-			if (action === "cart.removeOrdered" && failing.removeOrdered) return Promise.reject(new Errors.ServiceNotAvailableError({ action: "cart.removeOrdered" }));
-			if (action === "cart.receiveEvent" && failing.handOffToCart) return Promise.reject(new Errors.ServiceNotAvailableError({ action: "cart.receiveEvent" }));
+			if (action === "cart.removeOrdered" && failing.removeOrdered)
+				return Promise.reject(new Errors.ServiceNotAvailableError({ action: "cart.removeOrdered" }));
+			if (action === "cart.receiveEvent" && failing.handOffToCart)
+				return Promise.reject(new Errors.ServiceNotAvailableError({ action: "cart.receiveEvent" }));
 			return next(action, params, opts);
 		}
 	} as unknown as Middleware;
@@ -88,7 +90,9 @@ describe("an order's lines leave the cart, whatever fails", function () {
 		await pg.connect();
 		try {
 			await eventually(async () => {
-				const { rows } = await pg.query(`SELECT status FROM cart.inbox WHERE event = 'order.created' AND payload->'data'->>'orderId' = $1`, [a.body.order.id]);
+				const { rows } = await pg.query(`SELECT status FROM cart.inbox WHERE event = 'order.created' AND payload->'data'->>'orderId' = $1`, [
+					a.body.order.id
+				]);
 				expect(rows).to.deep.equal([{ status: "HANDLED" }]);
 			}, 20_000);
 		} finally {

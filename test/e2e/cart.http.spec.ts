@@ -21,7 +21,10 @@ describe("REST cart through the gateway", () => {
 		});
 		expect(created.status, JSON.stringify(created.body)).to.equal(201);
 		if (stock > 0) {
-			const adjusted = await request("POST", `/api/inventory/${created.body.id}/adjustments`, { token: admin, body: { delta: stock, reason: "test stock" } });
+			const adjusted = await request("POST", `/api/inventory/${created.body.id}/adjustments`, {
+				token: admin,
+				body: { delta: stock, reason: "test stock" }
+			});
 			expect(adjusted.status, JSON.stringify(adjusted.body)).to.equal(200);
 		}
 		return created.body.id;
@@ -56,7 +59,9 @@ describe("REST cart through the gateway", () => {
 			["DELETE", `/api/cart/items/${id}`],
 			["DELETE", "/api/cart"]
 		]) {
-			expect((await request(method, path, { body: method === "GET" ? undefined : { productId: id, quantity: 1 } })).status, `${method} ${path}`).to.equal(401);
+			expect((await request(method, path, { body: method === "GET" ? undefined : { productId: id, quantity: 1 } })).status, `${method} ${path}`).to.equal(
+				401
+			);
 		}
 	});
 

@@ -95,7 +95,14 @@ describe("REST catalog through the gateway", () => {
 		it("answers 422 naming every field at fault", async () => {
 			const res = await request("POST", "/api/products", {
 				token: admin,
-				body: { sku: "has space", name: "", priceCents: -1, category: "x".repeat(101), description: "d".repeat(5001), imageUrl: "ftp://example.com/x.png" }
+				body: {
+					sku: "has space",
+					name: "",
+					priceCents: -1,
+					category: "x".repeat(101),
+					description: "d".repeat(5001),
+					imageUrl: "ftp://example.com/x.png"
+				}
 			});
 			expect(res.status).to.equal(422);
 			expect(res.body.type).to.equal("VALIDATION_ERROR");
@@ -125,7 +132,13 @@ describe("REST catalog through the gateway", () => {
 		it("accepts the edges: a free product, 64-char SKU, 200-char name, 5000-char description", async () => {
 			const res = await request("POST", "/api/products", {
 				token: admin,
-				body: { sku: "E".repeat(60) + String(++seq).padStart(4, "0"), name: "n".repeat(200), description: "d".repeat(5000), priceCents: 0, category: "C" }
+				body: {
+					sku: "E".repeat(60) + String(++seq).padStart(4, "0"),
+					name: "n".repeat(200),
+					description: "d".repeat(5000),
+					priceCents: 0,
+					category: "C"
+				}
 			});
 			expect(res.status, JSON.stringify(res.body)).to.equal(201);
 		});
@@ -241,7 +254,19 @@ describe("REST catalog through the gateway", () => {
 			expect(res.status).to.equal(200);
 			expect(res.body).to.include({ total: 22, page: 1, pageSize: 20 });
 			expect(res.body.items).to.have.length(20);
-			expect(res.body.items[0]).to.have.all.keys("id", "sku", "name", "description", "priceCents", "currency", "category", "imageUrl", "active", "createdAt", "updatedAt");
+			expect(res.body.items[0]).to.have.all.keys(
+				"id",
+				"sku",
+				"name",
+				"description",
+				"priceCents",
+				"currency",
+				"category",
+				"imageUrl",
+				"active",
+				"createdAt",
+				"updatedAt"
+			);
 		});
 
 		it("pages with the right total, and answers an empty page past the end", async () => {

@@ -93,7 +93,10 @@ describe("checkout reliability", function () {
 			const second = await s.order(ana);
 			const letter = await eventually(async () => {
 				const res = await s.request("GET", "/api/admin/dead-letters", { token: s.admin });
-				const found = res.body.items.find((d: { event: string; payload: EventEnvelope<{ orderId: string }> }) => d.event === "order.paymentRequested" && d.payload.data.orderId === second.order.id);
+				const found = res.body.items.find(
+					(d: { event: string; payload: EventEnvelope<{ orderId: string }> }) =>
+						d.event === "order.paymentRequested" && d.payload.data.orderId === second.order.id
+				);
 				expect(found, "dead letter").to.not.equal(undefined);
 				return found;
 			});

@@ -50,7 +50,12 @@ describe("checkout through the gateway", () => {
 		await steps.addToCart(ana.token, mug, 2);
 		await steps.addToCart(ana.token, pen, 1);
 
-		const placed = await steps.placeOrder(ana.token, "tok_visa", {}, { shippingAddress: { name: "Ana", line1: "Rua A, 1", city: "São Paulo", postalCode: "01000-000", country: "BR" } });
+		const placed = await steps.placeOrder(
+			ana.token,
+			"tok_visa",
+			{},
+			{ shippingAddress: { name: "Ana", line1: "Rua A, 1", city: "São Paulo", postalCode: "01000-000", country: "BR" } }
+		);
 		expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
 		const order: OrderDto = placed.body.order;
 		expect(placed.headers.get("location")).to.equal(`/api/orders/${order.id}`);
@@ -85,7 +90,9 @@ describe("checkout through the gateway", () => {
 			return m!;
 		});
 		expect(mail.subject).to.equal(`Your order ${order.id} is confirmed`);
-		expect(mail.text).to.include(order.id).and.to.match(/2 x Mug/);
+		expect(mail.text)
+			.to.include(order.id)
+			.and.to.match(/2 x Mug/);
 	});
 
 	it("cancels a declined order and gives its stock back", async () => {

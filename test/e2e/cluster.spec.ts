@@ -47,7 +47,15 @@ describe("multi-node cluster over NATS", function () {
 
 	/** Waits until the gateway routes every domain (a route it does not know yet answers 404). */
 	async function routesKnown(): Promise<void> {
-		const probes = ["/api/products", "/api/cart", "/api/orders", "/api/payments", "/api/notifications", `/api/inventory/${crypto.randomUUID()}`, "/api/auth/me"];
+		const probes = [
+			"/api/products",
+			"/api/cart",
+			"/api/orders",
+			"/api/payments",
+			"/api/notifications",
+			`/api/inventory/${crypto.randomUUID()}`,
+			"/api/auth/me"
+		];
 		await eventually(
 			async () => {
 				for (const path of probes) expect((await request("GET", path)).status, path).to.be.oneOf([200, 401]);
@@ -120,7 +128,14 @@ describe("multi-node cluster over NATS", function () {
 			const role = await request("POST", "/api/admin/roles", { token: admin, body: { name: `Ledger reader ${Date.now()}` } });
 			expect(role.status, JSON.stringify(role.body)).to.equal(201);
 			const email = `reader.${Date.now()}@example.com`;
-			expect((await request("POST", "/api/admin/users", { token: admin, body: { email, password: "password123", name: "Reader", roleId: role.body.role.id } })).status).to.equal(201);
+			expect(
+				(
+					await request("POST", "/api/admin/users", {
+						token: admin,
+						body: { email, password: "password123", name: "Reader", roleId: role.body.role.id }
+					})
+				).status
+			).to.equal(201);
 			const reader = (await other("POST", "/api/auth/login", { body: { email, password: "password123" } })).body.accessToken as string;
 			const ledger = `/api/inventory/${crypto.randomUUID()}/adjustments`;
 			// the second gateway resolves the reader's token now and keeps the answer (up to a minute)
@@ -130,10 +145,14 @@ describe("multi-node cluster over NATS", function () {
 			const view = permissions.find(p => p.name === "inventory.view")!.id;
 			expect((await request("PATCH", `/api/admin/roles/${role.body.role.id}`, { token: admin, body: { permissionIds: [view] } })).status).to.equal(200);
 			// within seconds: the broadcast, not the minute the kept answer would otherwise last
-			await eventually(async () => {
-				const res = await other("GET", ledger, { token: reader });
-				expect(res.status, JSON.stringify(res.body)).to.equal(200);
-			}, 5_000, 100);
+			await eventually(
+				async () => {
+					const res = await other("GET", ledger, { token: reader });
+					expect(res.status, JSON.stringify(res.body)).to.equal(200);
+				},
+				5_000,
+				100
+			);
 		} finally {
 			await second.stop();
 			nodes.delete("gw2");
@@ -162,12 +181,23 @@ describe("multi-node cluster over NATS", function () {
 		}
 
 		// a node with the credentials, to look at the cluster from inside
-		const insider = new ServiceBroker({ namespace: "momentum", nodeID: `insider-${process.pid}`, transporter: { type: "NATS", options: { url: nats.url } }, logger: false });
+		const insider = new ServiceBroker({
+			namespace: "momentum",
+			nodeID: `insider-${process.pid}`,
+			transporter: { type: "NATS", options: { url: nats.url } },
+			logger: false
+		});
 		await insider.start();
 		const rogues = Object.entries(strangers).map(([who, url]) => {
 			// a single attempt: Moleculer 0.15.2 keeps retrying after stop() when no attempt ever succeeded,
 			// and every retry is refused the same way
-			const broker = new ServiceBroker({ namespace: "momentum", nodeID: `rogue-${who}-${process.pid}`, transporter: { type: "NATS", options: { url } }, logger: false, transit: { disableReconnect: true } });
+			const broker = new ServiceBroker({
+				namespace: "momentum",
+				nodeID: `rogue-${who}-${process.pid}`,
+				transporter: { type: "NATS", options: { url } },
+				logger: false,
+				transit: { disableReconnect: true }
+			});
 			const failures: Error[] = [];
 			broker.localBus.on("$transporter.error", (e: { error: Error }) => failures.push(e.error));
 			// never settles: start() waits for a connection that is refused
@@ -191,7 +221,10 @@ describe("multi-node cluster over NATS", function () {
 					(e: Error) => e
 				);
 				expect(refund, `${r.who}: payment.refund`).to.be.instanceOf(Errors.ServiceNotFoundError);
-				expect(r.broker.registry.nodes.list({}).map(n => n.id), `${r.who} knows no other node`).to.deep.equal([r.broker.nodeID]);
+				expect(
+					r.broker.registry.nodes.list({}).map(n => n.id),
+					`${r.who} knows no other node`
+				).to.deep.equal([r.broker.nodeID]);
 			}
 			// nor does the cluster know them
 			const known = (await insider.call<{ id: string }[], { onlyAvailable: boolean }>("$node.list", { onlyAvailable: false })).map(n => n.id);
@@ -229,11 +262,16 @@ describe("multi-node cluster over NATS", function () {
 		expect(reservations.map(r => r.handled_by).sort(), "inventory nodes").to.deep.equal(["cat", "cat2"]);
 
 		// once: one payment and one stock movement per order, whatever node did it
-		const charged = await sql<{ order_id: string; n: number }>(`SELECT order_id, count(*)::int AS n FROM payment.payments WHERE order_id = ANY($1) GROUP BY 1`, [ids]);
+		const charged = await sql<{ order_id: string; n: number }>(
+			`SELECT order_id, count(*)::int AS n FROM payment.payments WHERE order_id = ANY($1) GROUP BY 1`,
+			[ids]
+		);
 		expect(charged).to.have.length(ids.length);
 		expect(charged.every(r => r.n === 1)).to.equal(true);
 		await eventually(async () => expect(await steps.stock(productId)).to.deep.include({ onHand: 100 - ids.length, reserved: 0 }));
-		const moved = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM inventory.adjustments WHERE product_id = $1 AND reason LIKE 'order %'`, [productId]);
+		const moved = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM inventory.adjustments WHERE product_id = $1 AND reason LIKE 'order %'`, [
+			productId
+		]);
 		expect(moved[0].n).to.equal(ids.length);
 	});
 
@@ -343,7 +381,10 @@ describe("multi-node cluster over NATS", function () {
 
 		expect(accepted.length).to.be.greaterThan(0);
 		const done = await Promise.all(accepted.map(a => steps.settled(a.token, a.id, undefined, 90_000)));
-		expect(done.every(o => o.status === "CONFIRMED"), JSON.stringify(done.filter(o => o.status !== "CONFIRMED"))).to.equal(true);
+		expect(
+			done.every(o => o.status === "CONFIRMED"),
+			JSON.stringify(done.filter(o => o.status !== "CONFIRMED"))
+		).to.equal(true);
 		const after = await placeOne(productId);
 		expect((await steps.settled(after.token, after.order.id, undefined, 30_000)).status).to.equal("CONFIRMED");
 	});

@@ -75,11 +75,15 @@ describe("a PostgreSQL crash under a running shop", function () {
 		await pg.crash();
 		await eventually(async () => expect(await ready()).to.equal(503), 15_000, 100);
 		// a read the caches cannot answer, and a write
-		const read = await eventually(async () => {
-			const res = await request("GET", `/api/products?search=outage${crypto.randomUUID().slice(0, 8)}`);
-			expect(res.status, JSON.stringify(res.body)).to.equal(503);
-			return res;
-		}, 15_000, 100);
+		const read = await eventually(
+			async () => {
+				const res = await request("GET", `/api/products?search=outage${crypto.randomUUID().slice(0, 8)}`);
+				expect(res.status, JSON.stringify(res.body)).to.equal(503);
+				return res;
+			},
+			15_000,
+			100
+		);
 		expect(read.body).to.include({ type: "DATABASE_UNAVAILABLE", code: 503 });
 		expect(Number(read.headers.get("retry-after"))).to.be.greaterThan(0);
 		const write = await request("POST", "/api/cart/items", { token: customers[1].token, body: { productId, quantity: 1 } });

@@ -21,7 +21,9 @@ describe("REST dead letters (admin)", () => {
 	const consumer = (config: AppConfig): ServiceSchema =>
 		({
 			name: "order",
-			mixins: [ReliableEventsMixin({ service: "order", config: config.events, database: config.database, migrations: [], handlers: { [EVENT]: "onWanted" } })],
+			mixins: [
+				ReliableEventsMixin({ service: "order", config: config.events, database: config.database, migrations: [], handlers: { [EVENT]: "onWanted" } })
+			],
 			methods: {
 				async onWanted(this: Service, event: EventEnvelope<{ n: number }>) {
 					if (broken) throw new Error("the handler is broken");
@@ -32,7 +34,13 @@ describe("REST dead letters (admin)", () => {
 
 	before(async () => {
 		db = await createTestDatabase();
-		const config = testConfig(db, { SERVICES: "gateway,identity", EVENT_POLL_MS: "50", EVENT_MAX_ATTEMPTS: "2", EVENT_RETRY_BASE_MS: "10", EVENT_RETRY_MAX_MS: "20" });
+		const config = testConfig(db, {
+			SERVICES: "gateway,identity",
+			EVENT_POLL_MS: "50",
+			EVENT_MAX_ATTEMPTS: "2",
+			EVENT_RETRY_BASE_MS: "10",
+			EVENT_RETRY_MAX_MS: "20"
+		});
 		shop = await startShop(config, [consumer(config)]);
 		request = httpClient(shop.baseUrl);
 	});
@@ -42,7 +50,13 @@ describe("REST dead letters (admin)", () => {
 	});
 
 	it("lists dead letters for admins only, and replays one once the fault is fixed", async () => {
-		const envelope: EventEnvelope<{ n: number }> = { id: "7d4c1f0e-2b3a-4c5d-8e9f-0a1b2c3d4e5f", event: EVENT, source: "test", occurredAt: new Date().toISOString(), data: { n: 42 } };
+		const envelope: EventEnvelope<{ n: number }> = {
+			id: "7d4c1f0e-2b3a-4c5d-8e9f-0a1b2c3d4e5f",
+			event: EVENT,
+			source: "test",
+			occurredAt: new Date().toISOString(),
+			data: { n: 42 }
+		};
 		await shop.broker.emit(EVENT, envelope, { groups: ["order"] });
 
 		const admin = await adminToken(request);

@@ -84,7 +84,15 @@ describe("event retention", function () {
 	});
 
 	it("deletes released, expired, returned and failed reservations past the retention, and keeps committed and recent ones", async () => {
-		const ids = { released: crypto.randomUUID(), expired: crypto.randomUUID(), returned: crypto.randomUUID(), failed: crypto.randomUUID(), committed: crypto.randomUUID(), recent: crypto.randomUUID(), held: crypto.randomUUID() };
+		const ids = {
+			released: crypto.randomUUID(),
+			expired: crypto.randomUUID(),
+			returned: crypto.randomUUID(),
+			failed: crypto.randomUUID(),
+			committed: crypto.randomUUID(),
+			recent: crypto.randomUUID(),
+			held: crypto.randomUUID()
+		};
 		const insert = (orderId: string, status: string, age: string, released: boolean) =>
 			pg.query(
 				`INSERT INTO inventory.reservations (order_id, status, items, created_at, expires_at, committed_at, released_at)
@@ -99,7 +107,10 @@ describe("event retention", function () {
 		await insert(ids.committed, "COMMITTED", "30 days", false);
 		await insert(ids.recent, "RELEASED", "1 hour", true);
 		// past its expiry but not yet swept: it holds units, so it is never purged
-		await pg.query(`INSERT INTO inventory.reservations (order_id, status, items, created_at, expires_at) VALUES ($1, 'RESERVED', '[]'::jsonb, now() - interval '2 days', now() + interval '1 day')`, [ids.held]);
+		await pg.query(
+			`INSERT INTO inventory.reservations (order_id, status, items, created_at, expires_at) VALUES ($1, 'RESERVED', '[]'::jsonb, now() - interval '2 days', now() + interval '1 day')`,
+			[ids.held]
+		);
 
 		const remaining = async () => {
 			const { rows } = await pg.query(`SELECT order_id FROM inventory.reservations WHERE order_id = ANY($1::uuid[])`, [Object.values(ids)]);

@@ -59,7 +59,12 @@ function connect(port: number): { client: Client; close: () => void } {
 			new Promise((resolve, reject) => {
 				const metadata = new grpc.Metadata();
 				if (token) metadata.set("authorization", `Bearer ${token}`);
-				const fn = raw[method] as (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+				const fn = raw[method] as (
+					req: object,
+					md: grpc.Metadata,
+					opts: grpc.CallOptions,
+					cb: (err: grpc.ServiceError | null, res: unknown) => void
+				) => void;
 				fn.call(raw, req, metadata, { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res)));
 			});
 	}
@@ -188,7 +193,9 @@ describe("the Go identity service's contract over gRPC (shared.IdentityService)"
 
 		expect((await s(client.StoreUser({ name: "x", email: "not-an-email", password: PASSWORD }, admin))).code).to.equal("INVALID_ARGUMENT");
 		expect((await s(client.StoreUser({ name: "x", email: uniqueEmail(), password: "short" }, admin))).code).to.equal("INVALID_ARGUMENT");
-		expect((await s(client.StoreUser({ name: "x", email: uniqueEmail(), password: PASSWORD, role_id: "00000000-0000-4000-8000-000000000000" }, admin))).code).to.equal("INVALID_ARGUMENT");
+		expect(
+			(await s(client.StoreUser({ name: "x", email: uniqueEmail(), password: PASSWORD, role_id: "00000000-0000-4000-8000-000000000000" }, admin))).code
+		).to.equal("INVALID_ARGUMENT");
 		expect((await s(client.StoreRole({ name: "Ghost", permission_ids: ["987654321"] }, admin))).code).to.equal("INVALID_ARGUMENT");
 		expect((await s(client.StoreRole({ name: "Ghost", permission_ids: ["abc"] }, admin))).code).to.equal("INVALID_ARGUMENT");
 		expect((await s(client.StorePermission({ name: "not a name" }, admin))).code).to.equal("INVALID_ARGUMENT");
@@ -205,11 +212,17 @@ describe("the Go identity service's contract over gRPC (shared.IdentityService)"
 		const adminId = (await request("GET", "/api/auth/me", { token: admin })).body.user.id;
 		expect(await s(client.UpdateUser({ id: adminId, role_id: customerRole.id }, admin))).to.deep.equal({ code: "FAILED_PRECONDITION", type: "LAST_ADMIN" });
 		expect(await s(client.DeleteUser({ id: adminId }, admin))).to.deep.equal({ code: "FAILED_PRECONDITION", type: "LAST_ADMIN" });
-		expect(await s(client.DeletePermission({ id: await permissionId("product.store") }, admin))).to.deep.equal({ code: "FAILED_PRECONDITION", type: "PERMISSION_PROTECTED" });
+		expect(await s(client.DeletePermission({ id: await permissionId("product.store") }, admin))).to.deep.equal({
+			code: "FAILED_PRECONDITION",
+			type: "PERMISSION_PROTECTED"
+		});
 	});
 
 	it("refuses escalation: PERMISSION_DENIED for granting what the caller does not hold", async () => {
-		const { role } = await client.StoreRole({ name: "Hiring", permission_ids: [await permissionId("user.store"), await permissionId("role.store")] }, admin);
+		const { role } = await client.StoreRole(
+			{ name: "Hiring", permission_ids: [await permissionId("user.store"), await permissionId("role.store")] },
+			admin
+		);
 		const email = uniqueEmail("hr");
 		await client.StoreUser({ name: "HR", email, password: PASSWORD, role_id: role.id }, admin);
 		const hr = await loginAs(request, email, PASSWORD);
@@ -218,7 +231,9 @@ describe("the Go identity service's contract over gRPC (shared.IdentityService)"
 			code: "PERMISSION_DENIED",
 			type: "PERMISSION_NOT_HELD"
 		});
-		expect((await statusOf(client.StoreRole({ name: "Bigger", permission_ids: [await permissionId("user.delete")] }, hr))).code).to.equal("PERMISSION_DENIED");
+		expect((await statusOf(client.StoreRole({ name: "Bigger", permission_ids: [await permissionId("user.delete")] }, hr))).code).to.equal(
+			"PERMISSION_DENIED"
+		);
 		// within what they hold, it works
 		const ok = await client.StoreUser({ name: "Hire", email: uniqueEmail(), password: PASSWORD, role_id: role.id }, hr);
 		expect(ok.user.role).to.equal("Hiring");
@@ -229,7 +244,8 @@ describe("the Go identity service's contract over gRPC (shared.IdentityService)"
 		const email = uniqueEmail("editor");
 		await client.StoreUser({ name: "Editor", email, password: PASSWORD, role_id: role.id }, admin);
 		const editor = await loginAs(request, email, PASSWORD);
-		const create = (sku: string) => request("POST", "/api/products", { token: editor, body: { sku, name: "Made by an editor", priceCents: 500, category: "Test" } });
+		const create = (sku: string) =>
+			request("POST", "/api/products", { token: editor, body: { sku, name: "Made by an editor", priceCents: 500, category: "Test" } });
 		expect((await create("EDIT-0")).status).to.equal(403);
 
 		await client.UpdateRole({ id: role.id, permission_ids: [await permissionId("product.store")] }, admin);

@@ -46,7 +46,12 @@ function connect(port: number): { client: IdentityClient; close: () => void } {
 			new Promise((resolve, reject) => {
 				const metadata = new grpc.Metadata();
 				if (accessToken) metadata.set("authorization", `Bearer ${accessToken}`);
-				const raw4 = raw[method] as (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+				const raw4 = raw[method] as (
+					req: object,
+					md: grpc.Metadata,
+					opts: grpc.CallOptions,
+					cb: (err: grpc.ServiceError | null, res: unknown) => void
+				) => void;
 				raw4.call(raw, req, metadata, { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res)));
 			});
 	}

@@ -138,7 +138,10 @@ describe("REST inventory through the gateway", () => {
 			for (const [body, field] of bad) {
 				const res = await adjust(id, body);
 				expect(res.status, JSON.stringify(body)).to.equal(422);
-				expect(res.body.data.map((p: { field: string }) => p.field), JSON.stringify(body)).to.include(field);
+				expect(
+					res.body.data.map((p: { field: string }) => p.field),
+					JSON.stringify(body)
+				).to.include(field);
 			}
 			expect((await adjust("not-a-uuid", { delta: 1, reason: "x" })).status).to.equal(422);
 			expect((await adjust(id, { delta: 1_000_000, reason: "x".repeat(200) })).status).to.equal(200);

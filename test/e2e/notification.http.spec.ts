@@ -14,7 +14,8 @@ describe("REST notifications through the gateway", () => {
 	let ana: { token: string; id: string; email: string };
 	let bob: { token: string; id: string; email: string };
 
-	const list = (token: string | undefined, query = "") => request<{ items: NotificationDto[]; total: number; page: number; pageSize: number }>("GET", `/api/notifications${query}`, { token });
+	const list = (token: string | undefined, query = "") =>
+		request<{ items: NotificationDto[]; total: number; page: number; pageSize: number }>("GET", `/api/notifications${query}`, { token });
 
 	/** Waits for the verification e-mail of a new user (the registration event is handled in the background). */
 	async function asked(token: string): Promise<void> {
@@ -60,13 +61,26 @@ describe("REST notifications through the gateway", () => {
 			["verifyEmail", "email"]
 		]);
 		const email = res.body.items[1];
-		expect(Object.keys(email).sort()).to.deep.equal(["attempts", "channel", "createdAt", "id", "lastError", "recipient", "sentAt", "status", "subject", "template"]);
+		expect(Object.keys(email).sort()).to.deep.equal([
+			"attempts",
+			"channel",
+			"createdAt",
+			"id",
+			"lastError",
+			"recipient",
+			"sentAt",
+			"status",
+			"subject",
+			"template"
+		]);
 		expect(email).to.include({ recipient: ana.email, subject: `Your order ${orderId} is confirmed`, status: "SENT", attempts: 1, lastError: null });
 		expect(res.body.items.every(n => n.recipient === ana.email || n.recipient === null)).to.equal(true);
 
 		const bobs = await list(bob.token);
 		expect(bobs.body.total).to.equal(1);
-		expect(bobs.body.items.map(n => n.recipient)).to.include(bob.email).and.not.to.include(ana.email);
+		expect(bobs.body.items.map(n => n.recipient))
+			.to.include(bob.email)
+			.and.not.to.include(ana.email);
 
 		const second = await list(ana.token, "?page=2&pageSize=2");
 		expect(second.body).to.include({ total: 3, page: 2, pageSize: 2 });

@@ -126,7 +126,14 @@ describe("the shop process", function () {
 
 	it("runs only the services SERVICES names, stops cleanly on SIGTERM, and keeps users across a restart", async () => {
 		const port = await freePort();
-		const env = { SERVICES: "identity,gateway", PORT: String(port), IDENTITY_GRPC_PORT: String(await freePort()), DATA_DIR: dataDir, BCRYPT_ROUNDS: "4", JWT_SECRET: secret };
+		const env = {
+			SERVICES: "identity,gateway",
+			PORT: String(port),
+			IDENTITY_GRPC_PORT: String(await freePort()),
+			DATA_DIR: dataDir,
+			BCRYPT_ROUNDS: "4",
+			JWT_SECRET: secret
+		};
 
 		const first = launch(env);
 		running.push(first);
@@ -152,7 +159,14 @@ describe("the shop process", function () {
 
 	it("adopts the embedded server a killed process left behind instead of failing", async () => {
 		const port = await freePort();
-		const env = { SERVICES: "identity,gateway", PORT: String(port), IDENTITY_GRPC_PORT: String(await freePort()), DATA_DIR: dataDir, BCRYPT_ROUNDS: "4", JWT_SECRET: secret };
+		const env = {
+			SERVICES: "identity,gateway",
+			PORT: String(port),
+			IDENTITY_GRPC_PORT: String(await freePort()),
+			DATA_DIR: dataDir,
+			BCRYPT_ROUNDS: "4",
+			JWT_SECRET: secret
+		};
 		const killed = launch(env);
 		running.push(killed);
 		await waitReady(port, killed);
@@ -170,7 +184,14 @@ describe("the shop process", function () {
 
 	it("lets `npm run seed` use the database of a running shop on the same DATA_DIR without stopping it", async () => {
 		const port = await freePort();
-		const env = { SERVICES: "identity,gateway", PORT: String(port), IDENTITY_GRPC_PORT: String(await freePort()), DATA_DIR: dataDir, BCRYPT_ROUNDS: "4", JWT_SECRET: secret };
+		const env = {
+			SERVICES: "identity,gateway",
+			PORT: String(port),
+			IDENTITY_GRPC_PORT: String(await freePort()),
+			DATA_DIR: dataDir,
+			BCRYPT_ROUNDS: "4",
+			JWT_SECRET: secret
+		};
 		const shop = launch(env);
 		running.push(shop);
 		await waitReady(port, shop);

@@ -115,8 +115,9 @@ describe("security", function () {
 						{ length: 12 },
 						(_, i) =>
 							new Promise<string>(resolve =>
-								(client.Login as grpc.requestCallback<unknown> & ((...a: unknown[]) => void))({ email, password: `wrong-${i}` }, (err: grpc.ServiceError | null) =>
-									resolve(err ? grpc.status[err.code] : "OK")
+								(client.Login as grpc.requestCallback<unknown> & ((...a: unknown[]) => void))(
+									{ email, password: `wrong-${i}` },
+									(err: grpc.ServiceError | null) => resolve(err ? grpc.status[err.code] : "OK")
 								)
 							)
 					)
@@ -163,7 +164,12 @@ describe("security", function () {
 		it("answers 429 with Retry-After past the per-address limit on /api/auth/*, sign-ups included", async () => {
 			const signups = [];
 			for (let i = 0; i < 6; i++) {
-				signups.push(await request("POST", "/api/auth/register", { body: { email: uniqueEmail("bulk"), password: PASSWORD, name: "Bulk" }, headers: from("198.51.100.50") }));
+				signups.push(
+					await request("POST", "/api/auth/register", {
+						body: { email: uniqueEmail("bulk"), password: PASSWORD, name: "Bulk" },
+						headers: from("198.51.100.50")
+					})
+				);
 			}
 			expect(signups.map(r => r.status)).to.deep.equal([201, 201, 201, 201, 201, 429]);
 			const refused = signups[5];
@@ -293,7 +299,9 @@ describe("security", function () {
 
 		it("purges login counters past their window and refresh tokens past their expiry", async () => {
 			const { id } = await newCustomer(request);
-			await pg.query(`INSERT INTO identity.login_failures (key, failures, window_started_at) VALUES ('address:192.0.2.250', 3, now() - interval '2 days')`);
+			await pg.query(
+				`INSERT INTO identity.login_failures (key, failures, window_started_at) VALUES ('address:192.0.2.250', 3, now() - interval '2 days')`
+			);
 			await pg.query(`UPDATE identity.refresh_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = $1`, [id]);
 			await eventually(async () => {
 				const left = await pg.query(
@@ -345,7 +353,10 @@ describe("security", function () {
 				expect(res.status, JSON.stringify(name)).to.equal(422);
 				expect(res.body.type).to.equal("VALIDATION_ERROR");
 			}
-			const product = await request("POST", "/api/products", { token: admin, body: { sku: "CTRL-1", name: "Mug\r\nX-Injected: 1", priceCents: 100, category: "Test" } });
+			const product = await request("POST", "/api/products", {
+				token: admin,
+				body: { sku: "CTRL-1", name: "Mug\r\nX-Injected: 1", priceCents: 100, category: "Test" }
+			});
 			expect(product.status).to.equal(422);
 			// descriptions may span lines
 			const ok = await request("POST", "/api/products", {
@@ -411,7 +422,11 @@ describe("security", function () {
 		it("answers a preflight from an allowed origin, and only that exact origin", async () => {
 			const preflight = await fetch(`${shop!.baseUrl}/api/cart/items`, {
 				method: "OPTIONS",
-				headers: { origin: "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" }
+				headers: {
+					origin: "https://shop.example",
+					"access-control-request-method": "POST",
+					"access-control-request-headers": "authorization,content-type"
+				}
 			});
 			expect(preflight.status).to.equal(204);
 			expect(preflight.headers.get("access-control-allow-origin")).to.equal("https://shop.example");

@@ -74,7 +74,9 @@ describe("identity service (broker + real PostgreSQL)", () => {
 		try {
 			const { rows } = await pg.query("SELECT token_hash FROM identity.account_tokens WHERE id = $1", [asked.tokenId]);
 			expect(rows).to.have.length(1);
-			expect(rows[0].token_hash).to.match(/^[0-9a-f]{64}$/).and.not.to.equal(asked.linkToken);
+			expect(rows[0].token_hash)
+				.to.match(/^[0-9a-f]{64}$/)
+				.and.not.to.equal(asked.linkToken);
 		} finally {
 			await pg.end();
 		}
@@ -82,7 +84,9 @@ describe("identity service (broker + real PostgreSQL)", () => {
 
 	it("lets exactly one of many simultaneous registrations with one e-mail succeed", async () => {
 		const attempts = await Promise.allSettled(
-			Array.from({ length: 20 }, (_, i) => call("identity.register", { email: i % 2 ? "race@example.com" : "RACE@example.com", password: "password123", name: `Racer ${i}` }))
+			Array.from({ length: 20 }, (_, i) =>
+				call("identity.register", { email: i % 2 ? "race@example.com" : "RACE@example.com", password: "password123", name: `Racer ${i}` })
+			)
 		);
 		const won = attempts.filter(a => a.status === "fulfilled");
 		const lost = attempts.filter((a): a is PromiseRejectedResult => a.status === "rejected");
@@ -131,7 +135,17 @@ describe("identity service (broker + real PostgreSQL)", () => {
 		await pg.connect();
 		try {
 			const { rows } = await pg.query("SELECT name FROM identity.migrations");
-			expect(rows.map(r => r.name)).to.deep.equal(["0001-users-and-tokens", "0002-login-counters-and-addresses", "0003-roles-and-permissions", "0004-account-lifecycle", "events-0001-outbox-inbox", "events-0002-order-trail", "events-0003-handled-by", "events-0004-claim-order-indexes", "events-0005-retention-indexes"]);
+			expect(rows.map(r => r.name)).to.deep.equal([
+				"0001-users-and-tokens",
+				"0002-login-counters-and-addresses",
+				"0003-roles-and-permissions",
+				"0004-account-lifecycle",
+				"events-0001-outbox-inbox",
+				"events-0002-order-trail",
+				"events-0003-handled-by",
+				"events-0004-claim-order-indexes",
+				"events-0005-retention-indexes"
+			]);
 		} finally {
 			await pg.end();
 		}
@@ -175,9 +189,10 @@ describe("identity's account lifecycle data (broker + real PostgreSQL)", () => {
 			log: () => undefined
 		});
 		try {
-			await old.execute(`INSERT INTO users (email, name, password_hash, role_id) VALUES ('veteran@example.com', 'Veteran', $1, (SELECT id FROM roles WHERE name = 'customer'))`, [
-				await bcrypt.hash("password123", 4)
-			]);
+			await old.execute(
+				`INSERT INTO users (email, name, password_hash, role_id) VALUES ('veteran@example.com', 'Veteran', $1, (SELECT id FROM roles WHERE name = 'customer'))`,
+				[await bcrypt.hash("password123", 4)]
+			);
 		} finally {
 			await old.close();
 		}
@@ -191,7 +206,9 @@ describe("identity's account lifecycle data (broker + real PostgreSQL)", () => {
 	it("purges mailed link tokens once used or expired, but not before the mail limits stop counting them", async () => {
 		const ids: Record<string, string> = {};
 		for (const who of ["usedLongAgo", "expiredLongAgo", "usedJustNow", "liveFromLongAgo"]) {
-			ids[who] = (await call<{ user: UserDto }>("identity.register", { email: `${who.toLowerCase()}@example.com`, password: "password123", name: who })).user.id;
+			ids[who] = (
+				await call<{ user: UserDto }>("identity.register", { email: `${who.toLowerCase()}@example.com`, password: "password123", name: who })
+			).user.id;
 		}
 		const set = (who: string, assignments: string) => db.query(`UPDATE identity.account_tokens SET ${assignments} WHERE user_id = $1`, [ids[who]]);
 		await set("usedLongAgo", "created_at = now() - interval '2 hours', used_at = now() - interval '2 hours'");

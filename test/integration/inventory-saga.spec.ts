@@ -5,7 +5,13 @@ import { Client } from "pg";
 import type { DeadLetter } from "../../lib/inbox";
 import type { EventEnvelope } from "../../lib/events";
 import type { ReliableEventsThis } from "../../mixins/reliable-events.mixin";
-import type { AdjustmentPage, InventoryReservationFailedEvent, InventoryReservedEvent, StockLevel, SweepResult } from "../../services/inventory/inventory.types";
+import type {
+	AdjustmentPage,
+	InventoryReservationFailedEvent,
+	InventoryReservedEvent,
+	StockLevel,
+	SweepResult
+} from "../../services/inventory/inventory.types";
 import type { CancelReason, OrderCancelledEvent, OrderConfirmedEvent, OrderCreatedEvent, OrderLine, OrderStatus } from "../../services/order/order.types";
 import type { ProductDto } from "../../services/catalog/catalog.types";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -109,9 +115,21 @@ function fixture(env: Record<string, string> = {}) {
 			return f.send<OrderCreatedEvent>("order.created", { orderId, userId: USER_ID, items, totalCents: 1000, currency: "BRL" }, { id });
 		},
 		confirmed(orderId: string, items: Line[]): Promise<string> {
-			return f.send<OrderConfirmedEvent>("order.confirmed", { orderId, userId: USER_ID, customer, items: orderLines(items), totalCents: 1000, currency: "BRL" });
+			return f.send<OrderConfirmedEvent>("order.confirmed", {
+				orderId,
+				userId: USER_ID,
+				customer,
+				items: orderLines(items),
+				totalCents: 1000,
+				currency: "BRL"
+			});
 		},
-		cancelled(orderId: string, items: Line[], previousStatus: Exclude<OrderStatus, "CANCELLED">, reason: CancelReason = "customer_request"): Promise<string> {
+		cancelled(
+			orderId: string,
+			items: Line[],
+			previousStatus: Exclude<OrderStatus, "CANCELLED">,
+			reason: CancelReason = "customer_request"
+		): Promise<string> {
 			return f.send<OrderCancelledEvent>("order.cancelled", {
 				orderId,
 				userId: USER_ID,
@@ -223,7 +241,11 @@ describe("inventory in the checkout saga (integration)", function () {
 				// each node handles what it is sent (balanced events prefer a local handler): three at a time
 				await Promise.all(
 					orders.map((orderId, i) =>
-						f.send<OrderCreatedEvent>("order.created", { orderId, userId: USER_ID, items: [{ productId: a, quantity: 1 }], totalCents: 1000, currency: "BRL" }, { via: nodes[i % 3] })
+						f.send<OrderCreatedEvent>(
+							"order.created",
+							{ orderId, userId: USER_ID, items: [{ productId: a, quantity: 1 }], totalCents: 1000, currency: "BRL" },
+							{ via: nodes[i % 3] }
+						)
 					)
 				);
 				await eventually(() => expect(orders.filter(o => f.answersFor(o).length > 0)).to.have.length(30), 20_000);
@@ -231,7 +253,8 @@ describe("inventory in the checkout saga (integration)", function () {
 				expect(answers.filter(x => x.event === "inventory.reserved")).to.have.length(5);
 				const failed = answers.filter(x => x.event === "inventory.reservationFailed");
 				expect(failed).to.have.length(25);
-				for (const x of failed) expect((x.data as InventoryReservationFailedEvent).shortages).to.deep.equal([{ productId: a, requested: 1, available: 0 }]);
+				for (const x of failed)
+					expect((x.data as InventoryReservationFailedEvent).shortages).to.deep.equal([{ productId: a, requested: 1, available: 0 }]);
 				expect(await f.level(a)).to.deep.equal({ productId: a, onHand: 5, reserved: 5, available: 0 });
 			} finally {
 				await Promise.all(nodes.slice(1).map(n => n.stop()));

@@ -367,7 +367,9 @@ describe("inventory reservation expiry (integration)", () => {
 		await pastExpiry();
 		expect(await f.call<SweepResult>("inventory.sweepExpired", {})).to.deep.equal({ released: 2 });
 		expect(await f.level(a)).to.deep.equal({ productId: a, onHand: 4, reserved: 0, available: 4 });
-		expect(f.events.expired.filter(e => lapsed.includes(e.orderId))).to.have.deep.members(lapsed.map(orderId => ({ orderId, items: [{ productId: a, quantity: 2 }] })));
+		expect(f.events.expired.filter(e => lapsed.includes(e.orderId))).to.have.deep.members(
+			lapsed.map(orderId => ({ orderId, items: [{ productId: a, quantity: 2 }] }))
+		);
 
 		expect(await f.call<SweepResult>("inventory.sweepExpired", {})).to.deep.equal({ released: 0 });
 		const released = await f.call<Reservation>("inventory.release", { orderId: lapsed[0] });

@@ -82,8 +82,13 @@ describe("notification in the checkout saga", function () {
 		expect(await settled(e), `${e.event} ${e.id} handled`).to.equal("HANDLED");
 	};
 	const recordsOf = async (userId: string): Promise<NotificationDto[]> =>
-		(await shop.broker.call<NotificationPage, object>("notification.list", { pageSize: 100 }, { meta: { user: { id: userId, email: "x@example.com", role: "customer", permissions: [] } } }))
-			.items;
+		(
+			await shop.broker.call<NotificationPage, object>(
+				"notification.list",
+				{ pageSize: 100 },
+				{ meta: { user: { id: userId, email: "x@example.com", role: "customer", permissions: [] } } }
+			)
+		).items;
 	const smsTo = (phone: string) => twilioRequests.filter(r => r.form.get("To") === phone);
 
 	before(async () => {
@@ -180,7 +185,9 @@ describe("notification in the checkout saga", function () {
 		expect(mail.html).to.contain("Your payment will be refunded.");
 		expect(mail.text + mail.html).not.to.contain("not been charged");
 		const [sms] = smsTo(phone);
-		expect(sms.form.get("Body")).to.equal(`Momentum: your order ${order.orderId} was cancelled because you asked us to cancel it. Your payment will be refunded.`);
+		expect(sms.form.get("Body")).to.equal(
+			`Momentum: your order ${order.orderId} was cancelled because you asked us to cancel it. Your payment will be refunded.`
+		);
 	});
 
 	it("tells the customer of an order cancelled before payment that they were not charged", async () => {

@@ -51,7 +51,13 @@ describe("notification service", () => {
 	const send = (params: SendParams) => shop.broker.call<SendResult, SendParams>("notification.send", params);
 	const retryDue = () => shop.broker.call<RetryResult, object>("notification.retryDue", {});
 	const recordsOf = async (userId: string): Promise<NotificationDto[]> =>
-		(await shop.broker.call<NotificationPage, object>("notification.list", { pageSize: 100 }, { meta: { user: { id: userId, email: "x@example.com", role: "customer", permissions: [] } } })).items;
+		(
+			await shop.broker.call<NotificationPage, object>(
+				"notification.list",
+				{ pageSize: 100 },
+				{ meta: { user: { id: userId, email: "x@example.com", role: "customer", permissions: [] } } }
+			)
+		).items;
 	const byChannel = (records: NotificationDto[], channel: "email" | "sms") => records.find(r => r.channel === channel)!;
 
 	function orderNotice(overrides: Partial<SendParams> = {}): SendParams {
@@ -151,7 +157,12 @@ describe("notification service", () => {
 		expect(welcome.html).to.contain("Hi Bia &lt;b&gt;,");
 		const records = await eventually(async () => {
 			const r = await recordsOf(user.id);
-			expect(byChannel(r.filter(n => n.template === "welcome"), "email")?.status).to.equal("SENT");
+			expect(
+				byChannel(
+					r.filter(n => n.template === "welcome"),
+					"email"
+				)?.status
+			).to.equal("SENT");
 			return r;
 		});
 		expect(records.filter(n => n.template === "welcome").map(n => [n.channel, n.status])).to.have.deep.members([
@@ -166,7 +177,11 @@ describe("notification service", () => {
 			return {
 				userId: crypto.randomUUID(),
 				template: "resetPassword",
-				data: { url: "https://shop.example.com/reset-password", linkToken: crypto.randomBytes(32).toString("base64url"), expiresAt: new Date(Date.now() + 60_000).toISOString() },
+				data: {
+					url: "https://shop.example.com/reset-password",
+					linkToken: crypto.randomBytes(32).toString("base64url"),
+					expiresAt: new Date(Date.now() + 60_000).toISOString()
+				},
 				email,
 				dedupeKey: `resetPassword:${tokenId}`
 			};
@@ -325,11 +340,20 @@ describe("notification service", () => {
 
 		it("welcomes a verified user with a phone by e-mail and records the SMS SKIPPED with the reason", async () => {
 			const email = uniqueEmail("nosms");
-			const { user } = await shop2.broker.call<{ user: UserDto }, object>("identity.register", { email, password: "password123", name: "Caio", phone: "+5511900001111" });
+			const { user } = await shop2.broker.call<{ user: UserDto }, object>("identity.register", {
+				email,
+				password: "password123",
+				name: "Caio",
+				phone: "+5511900001111"
+			});
 			await shop2.broker.call("identity.verifyEmail", { token: await verificationToken(email) });
 			await eventually(async () => expect(smtp.to(email).map(m => m.subject)).to.include("Welcome to Momentum"));
 			const records = await eventually(async () => {
-				const page = await shop2.broker.call<NotificationPage, object>("notification.list", {}, { meta: { user: { id: user.id, email, role: "customer", permissions: [] } } });
+				const page = await shop2.broker.call<NotificationPage, object>(
+					"notification.list",
+					{},
+					{ meta: { user: { id: user.id, email, role: "customer", permissions: [] } } }
+				);
 				const welcome = page.items.filter(r => r.template === "welcome");
 				expect(welcome.find(r => r.channel === "email")?.status).to.equal("SENT");
 				return welcome;

@@ -22,7 +22,13 @@ describe("the simulated provider's records (payment's database)", function () {
 		return shop;
 	};
 	const charge = (shop: RunningShop, orderId: string, amountCents = 12_345) =>
-		shop.broker.call<PaymentResult, object>("payment.charge", { orderId, userId: crypto.randomUUID(), amountCents, currency: "BRL", paymentToken: "tok_visa" });
+		shop.broker.call<PaymentResult, object>("payment.charge", {
+			orderId,
+			userId: crypto.randomUUID(),
+			amountCents,
+			currency: "BRL",
+			paymentToken: "tok_visa"
+		});
 
 	before(async () => {
 		db = await createTestDatabase();

@@ -7,7 +7,13 @@ import brokerOptions from "../../moleculer.config";
 import type { EventEnvelope } from "../../lib/events";
 import type { DeadLetter } from "../../lib/inbox";
 import type { OrderCancelledEvent, OrderPaymentRequestedEvent } from "../../services/order/order.types";
-import { ProviderUnavailableError, SimulatedProvider, type ChargeRequest, type PaymentProvider, type RefundRequest } from "../../services/payment/payment.provider";
+import {
+	ProviderUnavailableError,
+	SimulatedProvider,
+	type ChargeRequest,
+	type PaymentProvider,
+	type RefundRequest
+} from "../../services/payment/payment.provider";
 import { chargeKey, refundKey } from "../../services/payment/payment.rules";
 import { createPaymentService } from "../../services/payment/payment.service";
 import type { PaymentEvents, PaymentResult } from "../../services/payment/payment.types";
@@ -116,15 +122,23 @@ describe("payment in the checkout saga (integration)", function () {
 	const userId = crypto.randomUUID();
 
 	const sql = async <T>(text: string, params: unknown[] = []): Promise<T[]> => (await sqlClient.query(text, params)).rows as T[];
-	const paymentsOf = (orderId: string) => sql<Record<string, unknown>>("SELECT row_to_json(p) AS row FROM payment.payments p WHERE order_id = $1", [orderId]).then(r => r.map(x => x.row as Record<string, unknown>));
-	const inboxRow = async (eventId: string) => (await sql<InboxRow>("SELECT status, attempts, last_error, payload FROM payment.inbox WHERE event_id = $1", [eventId]))[0];
+	const paymentsOf = (orderId: string) =>
+		sql<Record<string, unknown>>("SELECT row_to_json(p) AS row FROM payment.payments p WHERE order_id = $1", [orderId]).then(r =>
+			r.map(x => x.row as Record<string, unknown>)
+		);
+	const inboxRow = async (eventId: string) =>
+		(await sql<InboxRow>("SELECT status, attempts, last_error, payload FROM payment.inbox WHERE event_id = $1", [eventId]))[0];
 	const factsOf = (orderId: string) => facts.filter(f => f.data.orderId === orderId);
 
 	function envelope<T>(event: string, data: T, id: string = crypto.randomUUID()): EventEnvelope<T> {
 		return { id, event, source: "order", occurredAt: new Date().toISOString(), data };
 	}
 	const paymentRequested = (over: Partial<OrderPaymentRequestedEvent> = {}, id?: string) =>
-		envelope<OrderPaymentRequestedEvent>("order.paymentRequested", { orderId: crypto.randomUUID(), userId, amountCents: 25_990, currency: "BRL", paymentToken: "tok_visa", ...over }, id);
+		envelope<OrderPaymentRequestedEvent>(
+			"order.paymentRequested",
+			{ orderId: crypto.randomUUID(), userId, amountCents: 25_990, currency: "BRL", paymentToken: "tok_visa", ...over },
+			id
+		);
 	const cancelled = (orderId: string, id?: string) =>
 		envelope<OrderCancelledEvent>(
 			"order.cancelled",
@@ -143,17 +157,38 @@ describe("payment in the checkout saga (integration)", function () {
 	/** Hands an envelope to payment as the order's outbox relay would. */
 	const deliver = (e: EventEnvelope) => broker.emit(e.event, e, { groups: ["payment"] });
 
-	const handled = (e: EventEnvelope) => eventually(`${e.event} ${e.id} to be handled`, () => inboxRow(e.id), r => r?.status === "HANDLED");
+	const handled = (e: EventEnvelope) =>
+		eventually(
+			`${e.event} ${e.id} to be handled`,
+			() => inboxRow(e.id),
+			r => r?.status === "HANDLED"
+		);
 	/** Waits until every fact payment has written so far has been handed to "order". */
-	const published = () => eventually("the outbox to drain", () => broker.call<{ pending: number }>("payment.relayOutbox"), r => r.pending === 0);
-	const factsFor = (orderId: string, n: number) => eventually(`${n} fact(s) for order ${orderId}`, async () => factsOf(orderId), f => f.length >= n);
+	const published = () =>
+		eventually(
+			"the outbox to drain",
+			() => broker.call<{ pending: number }>("payment.relayOutbox"),
+			r => r.pending === 0
+		);
+	const factsFor = (orderId: string, n: number) =>
+		eventually(
+			`${n} fact(s) for order ${orderId}`,
+			async () => factsOf(orderId),
+			f => f.length >= n
+		);
 	const deadLetters = () => broker.call<DeadLetter[]>("payment.deadLetters");
 
 	before(async () => {
 		db = await createTestDatabase();
 		sqlClient = new Client({ connectionString: db.url });
 		await sqlClient.connect();
-		const config = testConfig(db, { SERVICES: "payment", EVENT_POLL_MS: "50", EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", EVENT_RETRY_MAX_MS: "100" });
+		const config = testConfig(db, {
+			SERVICES: "payment",
+			EVENT_POLL_MS: "50",
+			EVENT_MAX_ATTEMPTS: "3",
+			EVENT_RETRY_BASE_MS: "20",
+			EVENT_RETRY_MAX_MS: "100"
+		});
 		// built like startShop's broker, with a logger that keeps every line for the token check
 		broker = new ServiceBroker({ ...brokerOptions(config), nodeID: `payment-saga-${process.pid}-${crypto.randomBytes(3).toString("hex")}`, logger: logs });
 		broker.createService(createPaymentService(config, provider) as unknown as ServiceSchema);
@@ -296,7 +331,12 @@ describe("payment in the checkout saga (integration)", function () {
 			const [, refunded] = await factsFor(orderId, 2);
 			expect(refunded.event).to.equal("payment.refunded");
 			expect(refunded.data).to.include({ orderId, amountCents: 25_990 });
-			await eventually("every cancellation handled", () => sql<{ n: number }>("SELECT count(*)::int AS n FROM payment.inbox WHERE status = 'HANDLED' AND payload->'data'->>'orderId' = $1", [orderId]), r => r[0].n === 3);
+			await eventually(
+				"every cancellation handled",
+				() =>
+					sql<{ n: number }>("SELECT count(*)::int AS n FROM payment.inbox WHERE status = 'HANDLED' AND payload->'data'->>'orderId' = $1", [orderId]),
+				r => r[0].n === 3
+			);
 			await published();
 			expect(provider.asked("refund", orderId)).to.equal(1);
 			expect(factsOf(orderId).map(f => f.event)).to.deep.equal(["payment.succeeded", "payment.refunded"]);
@@ -344,7 +384,9 @@ describe("payment in the checkout saga (integration)", function () {
 			expect(await paymentsOf(orderId)).to.have.length(0);
 			expect(factsOf(orderId)).to.have.length(0);
 
-			const err = await failure(broker.call<PaymentResult, object>("payment.charge", { orderId, userId, amountCents: 100, currency: "BRL", paymentToken: "tok_visa" }));
+			const err = await failure(
+				broker.call<PaymentResult, object>("payment.charge", { orderId, userId, amountCents: 100, currency: "BRL", paymentToken: "tok_visa" })
+			);
 			expect(err).to.include({ code: 409, type: "ORDER_VOIDED" });
 			expect(provider.asked("charge", orderId)).to.equal(0);
 		});
@@ -368,10 +410,20 @@ describe("payment in the checkout saga (integration)", function () {
 			const orderId = crypto.randomUUID();
 			let release!: () => void;
 			provider.hold = new Promise<void>(resolve => (release = resolve));
-			const charging = broker.call<PaymentResult, object>("payment.charge", { orderId, userId, amountCents: 4_990, currency: "BRL", paymentToken: "tok_visa" });
+			const charging = broker.call<PaymentResult, object>("payment.charge", {
+				orderId,
+				userId,
+				amountCents: 4_990,
+				currency: "BRL",
+				paymentToken: "tok_visa"
+			});
 			const cancellation = cancelled(orderId);
 			try {
-				await eventually("the charge to reach the provider", async () => provider.asked("charge", orderId), n => n === 1);
+				await eventually(
+					"the charge to reach the provider",
+					async () => provider.asked("charge", orderId),
+					n => n === 1
+				);
 				await deliver(cancellation);
 				await new Promise(r => setTimeout(r, 300));
 				expect((await inboxRow(cancellation.id)).status, "the cancellation waits for the charge").to.equal("PENDING");

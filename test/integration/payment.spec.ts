@@ -4,7 +4,13 @@ import { Errors, type Context, type ServiceSchema } from "moleculer";
 import { Client } from "pg";
 import type { EventEnvelope } from "../../lib/events";
 import { createPaymentService } from "../../services/payment/payment.service";
-import { SimulatedProvider, ProviderUnavailableError, type ChargeRequest, type PaymentProvider, type RefundRequest } from "../../services/payment/payment.provider";
+import {
+	SimulatedProvider,
+	ProviderUnavailableError,
+	type ChargeRequest,
+	type PaymentProvider,
+	type RefundRequest
+} from "../../services/payment/payment.provider";
 import type { ChargeParams, PaymentEvents, PaymentResult } from "../../services/payment/payment.types";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
@@ -116,7 +122,14 @@ describe("payment (integration)", () => {
 			expect(result).to.deep.equal({ paymentId: result.paymentId, orderId: params.orderId, status: "SUCCEEDED" });
 			const rows = await rowsOf(db, params.orderId);
 			expect(rows).to.have.length(1);
-			expect(rows[0]).to.include({ id: result.paymentId, user_id: userId, amount_cents: 12_990, currency: "BRL", status: "SUCCEEDED", decline_code: null });
+			expect(rows[0]).to.include({
+				id: result.paymentId,
+				user_id: userId,
+				amount_cents: 12_990,
+				currency: "BRL",
+				status: "SUCCEEDED",
+				decline_code: null
+			});
 			expect(rows[0].provider_ref).to.match(/^ch_sim_/);
 			expect(JSON.stringify(rows[0])).to.not.include("tok_");
 			await delivered();
@@ -194,7 +207,14 @@ describe("payment (integration)", () => {
 			const err = await failure(charge(chargeParams({ paymentToken: secret })));
 			expect(err).to.include({ code: 422, type: "VALIDATION_ERROR" });
 			expect(JSON.stringify({ ...err, message: err.message })).to.not.include("sss");
-			for (const bad of [{ orderId: "nope" }, { userId: "nope" }, { amountCents: 0 }, { amountCents: 1.5 }, { currency: "brl" }, { paymentToken: 42 as unknown as string }]) {
+			for (const bad of [
+				{ orderId: "nope" },
+				{ userId: "nope" },
+				{ amountCents: 0 },
+				{ amountCents: 1.5 },
+				{ currency: "brl" },
+				{ paymentToken: 42 as unknown as string }
+			]) {
 				const e = await failure(charge(chargeParams(bad)));
 				expect(e.code, JSON.stringify(bad)).to.equal(422);
 			}
@@ -206,7 +226,10 @@ describe("payment (integration)", () => {
 			const params = chargeParams();
 			const paid = await charge(params);
 			const before = provider.network.stats.refunds;
-			const [first, second] = await Promise.all([call<PaymentResult>("payment.refund", { orderId: params.orderId }), call<PaymentResult>("payment.refund", { orderId: params.orderId })]);
+			const [first, second] = await Promise.all([
+				call<PaymentResult>("payment.refund", { orderId: params.orderId }),
+				call<PaymentResult>("payment.refund", { orderId: params.orderId })
+			]);
 			const third = await call<PaymentResult>("payment.refund", { orderId: params.orderId });
 			for (const r of [first, second, third]) expect(r).to.deep.equal({ paymentId: paid.paymentId, orderId: params.orderId, status: "REFUNDED" });
 			expect(provider.network.stats.refunds - before).to.equal(1);

@@ -102,11 +102,22 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 	let db: TestDatabase;
 	const running: RunningShop[] = [];
 	const config = (env: Record<string, string> = {}) =>
-		testConfig(db, { SERVICES: "", TRANSPORTER: "Fake", EVENT_POLL_MS: "50", EVENT_MAX_ATTEMPTS: "3", EVENT_RETRY_BASE_MS: "20", EVENT_RETRY_MAX_MS: "100", ...env });
+		testConfig(db, {
+			SERVICES: "",
+			TRANSPORTER: "Fake",
+			EVENT_POLL_MS: "50",
+			EVENT_MAX_ATTEMPTS: "3",
+			EVENT_RETRY_BASE_MS: "20",
+			EVENT_RETRY_MAX_MS: "100",
+			...env
+		});
 	const node = async (...schemas: ((c: AppConfig) => ServiceSchema)[]) => nodeWith({}, ...schemas);
 	const nodeWith = async (env: Record<string, string>, ...schemas: ((c: AppConfig) => ServiceSchema)[]) => {
 		const c = config(env);
-		const shop = await startShop(c, schemas.map(s => s(c)));
+		const shop = await startShop(
+			c,
+			schemas.map(s => s(c))
+		);
 		running.push(shop);
 		return shop;
 	};
@@ -128,7 +139,10 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		const shop = await node(producer, consumer);
 		await shop.broker.call("order.happen", { n: 1, rollback: true });
 		await shop.broker.call("order.happen", { n: 2 });
-		const rows = await eventually(() => effects(shop), r => r.length >= 1);
+		const rows = await eventually(
+			() => effects(shop),
+			r => r.length >= 1
+		);
 		await new Promise(r => setTimeout(r, 200));
 		expect((await effects(shop)).map(r => r.n)).to.deep.equal([2]);
 		expect(rows).to.have.length(1);
@@ -136,10 +150,19 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 
 	it("gives the same event delivered twice one effect", async () => {
 		const shop = await node(consumer);
-		const envelope: EventEnvelope<{ n: number }> = { id: "0b9f2c1e-6f2a-4c53-9d3e-2a4b5c6d7e80", event: EVENT, source: "test", occurredAt: new Date().toISOString(), data: { n: 3 } };
+		const envelope: EventEnvelope<{ n: number }> = {
+			id: "0b9f2c1e-6f2a-4c53-9d3e-2a4b5c6d7e80",
+			event: EVENT,
+			source: "test",
+			occurredAt: new Date().toISOString(),
+			data: { n: 3 }
+		};
 		await shop.broker.emit(EVENT, envelope);
 		await shop.broker.emit(EVENT, envelope);
-		await eventually(() => shop.broker.call("payment.inboxStatus", { eventId: envelope.id }), s => s === "HANDLED");
+		await eventually(
+			() => shop.broker.call("payment.inboxStatus", { eventId: envelope.id }),
+			s => s === "HANDLED"
+		);
 		await new Promise(r => setTimeout(r, 200));
 		expect((await effects(shop)).filter(r => r.n === 3)).to.have.length(1);
 	});
@@ -148,7 +171,10 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		failures.set(4, 2);
 		const shop = await node(producer, consumer);
 		await shop.broker.call("order.happen", { n: 4 });
-		const rows = await eventually(() => effects(shop), r => r.some(e => e.n === 4));
+		const rows = await eventually(
+			() => effects(shop),
+			r => r.some(e => e.n === 4)
+		);
 		expect(rows.filter(r => r.n === 4)).to.have.length(1);
 		expect(failures.get(4)).to.equal(0);
 	});
@@ -169,7 +195,10 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 
 		failures.delete(5); // the fault is fixed
 		expect(await shop.broker.call("payment.replayDeadLetter", { eventId: dead[0].eventId })).to.deep.equal({ replayed: true });
-		await eventually(() => effects(shop), r => r.some(e => e.n === 5));
+		await eventually(
+			() => effects(shop),
+			r => r.some(e => e.n === 5)
+		);
 		expect(await shop.broker.call("payment.deadLetters")).to.deep.equal([]);
 	});
 
@@ -185,7 +214,10 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 
 		const consumerNode = await node(consumer);
 		await node(producer);
-		const rows = await eventually(() => effects(consumerNode), r => r.some(e => e.n === 6));
+		const rows = await eventually(
+			() => effects(consumerNode),
+			r => r.some(e => e.n === 6)
+		);
 		expect(rows.filter(r => r.n === 6)).to.have.length(1);
 	});
 
@@ -197,9 +229,17 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		expect(await order.outbox.pending()).to.equal(1);
 
 		const consumerNode = await node(consumer);
-		const rows = await eventually(() => effects(consumerNode), r => r.some(e => e.n === 7));
+		const rows = await eventually(
+			() => effects(consumerNode),
+			r => r.some(e => e.n === 7)
+		);
 		expect(rows.filter(r => r.n === 7)).to.have.length(1);
-		expect(await eventually(() => order.outbox.pending(), n => n === 0)).to.equal(0);
+		expect(
+			await eventually(
+				() => order.outbox.pending(),
+				n => n === 0
+			)
+		).to.equal(0);
 	});
 
 	it("gives twenty events exactly one effect each when the consumer runs twice", async () => {
@@ -207,7 +247,10 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		const a = await node(consumer);
 		await node(consumer);
 		for (let n = 100; n < 120; n++) await producerNode.broker.call("order.happen", { n });
-		const rows = await eventually(() => effects(a), r => r.filter(e => e.n >= 100).length >= 20);
+		const rows = await eventually(
+			() => effects(a),
+			r => r.filter(e => e.n >= 100).length >= 20
+		);
 		await new Promise(r => setTimeout(r, 300));
 		const mine = (await effects(a)).filter(e => e.n >= 100);
 		expect(mine.map(e => e.n)).to.deep.equal(Array.from({ length: 20 }, (_, i) => 100 + i));
@@ -226,7 +269,10 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		// one handler at a time, so the order of the effects is the order of handling
 		const consumerNode = await nodeWith({ EVENT_CONCURRENCY: "1" }, consumer);
 		await node(producer);
-		await eventually(() => effects(consumerNode), r => r.filter(e => e.n >= 200).length >= 40);
+		await eventually(
+			() => effects(consumerNode),
+			r => r.filter(e => e.n >= 200).length >= 40
+		);
 		const handled = (await consumerNode.broker.call<number[]>("payment.effectsInOrder")).filter(n => n >= 200);
 		expect(handled).to.deep.equal(Array.from({ length: 40 }, (_, i) => 200 + i));
 	});

@@ -23,7 +23,10 @@ function problemsOf(env: Env): string[] {
 
 function expectProblem(env: Env, pattern: RegExp): void {
 	const problems = problemsOf(env);
-	expect(problems.some(p => pattern.test(p)), `no problem matching ${pattern} in ${JSON.stringify(problems)}`).to.equal(true);
+	expect(
+		problems.some(p => pattern.test(p)),
+		`no problem matching ${pattern} in ${JSON.stringify(problems)}`
+	).to.equal(true);
 }
 
 const strongSecret = () => crypto.randomBytes(32).toString("hex");
@@ -181,14 +184,19 @@ describe("loadConfig", () => {
 			expect(load({}).order.requireEmailVerification).to.equal(false);
 			expect(load({ NODE_ENV: "test" }).order.requireEmailVerification).to.equal(false);
 			expect(load({ NODE_ENV: "production", JWT_SECRET: strongSecret() }).order.requireEmailVerification).to.equal(true);
-			expect(load({ NODE_ENV: "production", JWT_SECRET: strongSecret(), REQUIRE_EMAIL_VERIFICATION: "false" }).order.requireEmailVerification).to.equal(false);
+			expect(load({ NODE_ENV: "production", JWT_SECRET: strongSecret(), REQUIRE_EMAIL_VERIFICATION: "false" }).order.requireEmailVerification).to.equal(
+				false
+			);
 			expect(load({ REQUIRE_EMAIL_VERIFICATION: "true" }).order.requireEmailVerification).to.equal(true);
 			expectProblem({ REQUIRE_EMAIL_VERIFICATION: "maybe" }, /REQUIRE_EMAIL_VERIFICATION/);
 		});
 
 		it("keeps verification links a day and reset links half an hour by default", () => {
 			expect(load({}).identity).to.include({ emailVerificationTtlSeconds: 86400, passwordResetTtlSeconds: 1800 });
-			expect(load({ EMAIL_VERIFICATION_TTL: "3600", PASSWORD_RESET_TTL: "600" }).identity).to.include({ emailVerificationTtlSeconds: 3600, passwordResetTtlSeconds: 600 });
+			expect(load({ EMAIL_VERIFICATION_TTL: "3600", PASSWORD_RESET_TTL: "600" }).identity).to.include({
+				emailVerificationTtlSeconds: 3600,
+				passwordResetTtlSeconds: 600
+			});
 			expectProblem({ PASSWORD_RESET_TTL: "5" }, /PASSWORD_RESET_TTL/);
 			expectProblem({ EMAIL_VERIFICATION_TTL: "forever" }, /EMAIL_VERIFICATION_TTL/);
 		});
@@ -204,7 +212,10 @@ describe("loadConfig", () => {
 		});
 		expect(problems).to.have.length(5);
 		for (const name of [/JWT_SECRET/, /^PORT\b/, /SERVICES/, /ADMIN_PASSWORD/, /DATABASE_URL/]) {
-			expect(problems.some(p => name.test(p)), `missing ${name}`).to.equal(true);
+			expect(
+				problems.some(p => name.test(p)),
+				`missing ${name}`
+			).to.equal(true);
 		}
 	});
 
@@ -214,7 +225,9 @@ describe("loadConfig", () => {
 			expect.fail("expected a ConfigError");
 		} catch (err) {
 			expect(err).to.be.instanceOf(ConfigError);
-			expect((err as Error).message).to.include("PORT").and.to.include("LOG_LEVEL");
+			expect((err as Error).message)
+				.to.include("PORT")
+				.and.to.include("LOG_LEVEL");
 		}
 	});
 });

@@ -9,7 +9,9 @@ describe("account lifecycle rules", () => {
 			const b = newLinkToken();
 			expect(a.token).to.match(/^[A-Za-z0-9_-]{43}$/);
 			expect(a.token).not.to.equal(b.token);
-			expect(a.hash).to.match(/^[0-9a-f]{64}$/).and.to.equal(hashLinkToken(a.token));
+			expect(a.hash)
+				.to.match(/^[0-9a-f]{64}$/)
+				.and.to.equal(hashLinkToken(a.token));
 			expect(a.hash).not.to.contain(a.token);
 		});
 

@@ -54,7 +54,12 @@ describe("access tokens", () => {
 
 	it("rejects a well-signed token without an expiry", () => {
 		const s = settings();
-		const token = jwt.sign({ sid: user.sessionId }, s.jwtSecret, { algorithm: "HS256", issuer: s.jwtIssuer, audience: s.jwtAudience, subject: user.userId });
+		const token = jwt.sign({ sid: user.sessionId }, s.jwtSecret, {
+			algorithm: "HS256",
+			issuer: s.jwtIssuer,
+			audience: s.jwtAudience,
+			subject: user.userId
+		});
 		expect(expectRejected(token, s)).to.equal("malformed");
 	});
 

@@ -1,5 +1,14 @@
 import { expect } from "chai";
-import { decideCommit, decideRelease, findShortages, judgeAdjustment, levelOf, MAX_ON_HAND, mergeLines, totalsByProduct } from "../../../services/inventory/inventory.rules";
+import {
+	decideCommit,
+	decideRelease,
+	findShortages,
+	judgeAdjustment,
+	levelOf,
+	MAX_ON_HAND,
+	mergeLines,
+	totalsByProduct
+} from "../../../services/inventory/inventory.rules";
 
 const A = "00000000-0000-4000-8000-00000000000a";
 const B = "00000000-0000-4000-8000-00000000000b";
@@ -11,7 +20,13 @@ describe("inventory rules", () => {
 	});
 
 	it("sums lines naming the same product, keeping first-seen order", () => {
-		expect(mergeLines([{ productId: B, quantity: 1 }, { productId: A, quantity: 2 }, { productId: B, quantity: 3 }])).to.deep.equal([
+		expect(
+			mergeLines([
+				{ productId: B, quantity: 1 },
+				{ productId: A, quantity: 2 },
+				{ productId: B, quantity: 3 }
+			])
+		).to.deep.equal([
 			{ productId: B, quantity: 4 },
 			{ productId: A, quantity: 2 }
 		]);
@@ -21,7 +36,15 @@ describe("inventory rules", () => {
 	it("reports every line that cannot be covered, treating unknown products as having nothing", () => {
 		const levels = new Map([[A, levelOf(A, 5, 2)]]);
 		expect(findShortages([{ productId: A, quantity: 3 }], levels)).to.deep.equal([]);
-		expect(findShortages([{ productId: A, quantity: 4 }, { productId: B, quantity: 1 }], levels)).to.deep.equal([
+		expect(
+			findShortages(
+				[
+					{ productId: A, quantity: 4 },
+					{ productId: B, quantity: 1 }
+				],
+				levels
+			)
+		).to.deep.equal([
 			{ productId: A, requested: 4, available: 3 },
 			{ productId: B, requested: 1, available: 0 }
 		]);

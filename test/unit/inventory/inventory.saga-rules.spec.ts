@@ -73,14 +73,35 @@ describe("inventory rules for the checkout saga", () => {
 			[A, levelOf(A, 10, 0)],
 			[B, levelOf(B, MAX_ON_HAND - 2, 0)]
 		]);
-		expect(findOverLimit([{ productId: A, quantity: 5 }, { productId: B, quantity: 2 }], levels)).to.equal(undefined);
-		expect(findOverLimit([{ productId: A, quantity: 5 }, { productId: B, quantity: 3 }], levels)).to.deep.equal({ level: levelOf(B, MAX_ON_HAND - 2, 0), quantity: 3 });
+		expect(
+			findOverLimit(
+				[
+					{ productId: A, quantity: 5 },
+					{ productId: B, quantity: 2 }
+				],
+				levels
+			)
+		).to.equal(undefined);
+		expect(
+			findOverLimit(
+				[
+					{ productId: A, quantity: 5 },
+					{ productId: B, quantity: 3 }
+				],
+				levels
+			)
+		).to.deep.equal({ level: levelOf(B, MAX_ON_HAND - 2, 0), quantity: 3 });
 		// a product without a level starts from zero
 		expect(findOverLimit([{ productId: "00000000-0000-4000-8000-00000000000c", quantity: 4 }], levels)).to.equal(undefined);
 	});
 
 	it("accepts only the lines the reserve action would accept", () => {
-		expect(validLines([{ productId: A, quantity: 1 }, { productId: B, quantity: MAX_LINE_QUANTITY }])).to.equal(true);
+		expect(
+			validLines([
+				{ productId: A, quantity: 1 },
+				{ productId: B, quantity: MAX_LINE_QUANTITY }
+			])
+		).to.equal(true);
 		const bad: unknown[] = [
 			undefined,
 			[],

@@ -5,7 +5,12 @@ const body = (s: string) => Buffer.from(s);
 const JSON_TYPE = "application/json; charset=utf-8";
 const MB = 1024 * 1024;
 /** A clock the test moves by hand (lru-cache treats a start time of 0 as "no lifetime": start later). */
-const fakeClock = () => ({ t: 1_000, now() { return this.t; } });
+const fakeClock = () => ({
+	t: 1_000,
+	now() {
+		return this.t;
+	}
+});
 
 describe("ResponseCache (the gateway's kept responses)", () => {
 	it("answers a kept response until its lifetime ends", () => {

@@ -48,7 +48,10 @@ describe("transporter options (lib/transporter.ts)", () => {
 	});
 
 	it("percent-decodes the user, the password and the token", () => {
-		expect(optionsFor({ TRANSPORTER: "nats://shop%40east:p%40ss%3Aw%2Fo%25rd%20x@127.0.0.1:4222" })).to.include({ user: "shop@east", pass: "p@ss:w/o%rd x" });
+		expect(optionsFor({ TRANSPORTER: "nats://shop%40east:p%40ss%3Aw%2Fo%25rd%20x@127.0.0.1:4222" })).to.include({
+			user: "shop@east",
+			pass: "p@ss:w/o%rd x"
+		});
 		expect(optionsFor({ TRANSPORTER: "nats://t%2Bk%3D@127.0.0.1:4222" }).token).to.equal("t+k=");
 	});
 
@@ -103,7 +106,9 @@ describe("transporter options (lib/transporter.ts)", () => {
 			}
 			return expect.fail("expected a ConfigError");
 		};
-		expect(problems({ TRANSPORTER: "nats://n:4222", NATS_CREDS_FILE: path.join(dir, "absent.creds") })[0]).to.match(/^NATS_CREDS_FILE: cannot read .*absent\.creds \(ENOENT\)/);
+		expect(problems({ TRANSPORTER: "nats://n:4222", NATS_CREDS_FILE: path.join(dir, "absent.creds") })[0]).to.match(
+			/^NATS_CREDS_FILE: cannot read .*absent\.creds \(ENOENT\)/
+		);
 		expect(problems({ TRANSPORTER: "nats://n:4222", NATS_CREDS_FILE: garbage })[0]).to.match(/^NATS_CREDS_FILE: .* is not a NATS credentials file/);
 		expect(problems({ TRANSPORTER: "nats://n:4222", NATS_NKEY_SEED_FILE: garbage })[0]).to.match(/^NATS_NKEY_SEED_FILE: .* is not an nkey seed/);
 		expect(problems({ TRANSPORTER: "nats://n:4222", NATS_TLS_CA: path.join(dir, "absent-ca.pem") })[0]).to.match(/^NATS_TLS_CA: cannot read/);

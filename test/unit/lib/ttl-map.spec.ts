@@ -2,7 +2,12 @@ import { expect } from "chai";
 import { TtlMap } from "../../../lib/ttl-map";
 
 /** A clock the test moves by hand (lru-cache treats a start time of 0 as "no lifetime": start later). */
-const fakeClock = () => ({ t: 1_000, now() { return this.t; } });
+const fakeClock = () => ({
+	t: 1_000,
+	now() {
+		return this.t;
+	}
+});
 const MB = 1024 * 1024;
 
 describe("TtlMap (the gateway's kept access tokens)", () => {

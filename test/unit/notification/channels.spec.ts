@@ -7,7 +7,13 @@ describe("notification channels", () => {
 		const mailer = createMailer({ mailFrom: "Shop <shop@example.com>" }, msg => logged.push(msg));
 		const token = "AbC_123-xyzAbC_123-xyzAbC_123-xyzAbC_123-x";
 		const link = `https://shop.example.com/reset-password?token=${token}`;
-		await mailer.send({ to: "ana@example.com", subject: "Reset your Momentum password", text: `Open ${link}`, html: `<a href="${link}">link</a>`, secrets: [token] });
+		await mailer.send({
+			to: "ana@example.com",
+			subject: "Reset your Momentum password",
+			text: `Open ${link}`,
+			html: `<a href="${link}">link</a>`,
+			secrets: [token]
+		});
 		mailer.close();
 		expect(logged).to.have.length(1);
 		expect(logged[0]).to.contain("Reset your Momentum password");

@@ -1,6 +1,12 @@
 import { expect } from "chai";
 import type { EmailVerificationRequestedEvent } from "../../../services/identity/identity.types";
-import { orderCancelledNotice, orderConfirmedNotice, resetPasswordNotice, verifyEmailNotice, welcomeNotice } from "../../../services/notification/notification.notices";
+import {
+	orderCancelledNotice,
+	orderConfirmedNotice,
+	resetPasswordNotice,
+	verifyEmailNotice,
+	welcomeNotice
+} from "../../../services/notification/notification.notices";
 import type { OrderCancelledEvent, OrderConfirmedEvent } from "../../../services/order/order.types";
 
 const confirmed: OrderConfirmedEvent = {
@@ -37,7 +43,12 @@ describe("notification notices (what each saga fact tells the customer)", () => 
 	});
 
 	it("passes the reason and the status the order left for a cancellation, under its own key", () => {
-		const cancelled: OrderCancelledEvent = { ...confirmed, customer: { ...confirmed.customer, phone: null }, reason: "customer_request", previousStatus: "CONFIRMED" };
+		const cancelled: OrderCancelledEvent = {
+			...confirmed,
+			customer: { ...confirmed.customer, phone: null },
+			reason: "customer_request",
+			previousStatus: "CONFIRMED"
+		};
 		const notice = orderCancelledNotice(cancelled);
 		expect(notice).to.include({ template: "orderCancelled", dedupeKey: `orderCancelled:${confirmed.orderId}`, phone: null });
 		expect(notice.data).to.include({ cancelReason: "customer_request", previousStatus: "CONFIRMED", orderId: confirmed.orderId });
@@ -72,9 +83,30 @@ describe("notification notices (what each saga fact tells the customer)", () => 
 		});
 
 		it("welcomes a verified user once per account, whichever address they verify", () => {
-			const welcome = welcomeNotice({ userId: asked.userId, email: "a@example.com", name: "Ana", phone: null, previousEmail: null, verifiedAt: asked.expiresAt });
-			expect(welcome).to.deep.equal({ userId: asked.userId, template: "welcome", data: { name: "Ana" }, email: "a@example.com", phone: null, dedupeKey: `welcome:${asked.userId}` });
-			const later = welcomeNotice({ userId: asked.userId, email: "b@example.com", name: "Ana", phone: null, previousEmail: "a@example.com", verifiedAt: asked.expiresAt });
+			const welcome = welcomeNotice({
+				userId: asked.userId,
+				email: "a@example.com",
+				name: "Ana",
+				phone: null,
+				previousEmail: null,
+				verifiedAt: asked.expiresAt
+			});
+			expect(welcome).to.deep.equal({
+				userId: asked.userId,
+				template: "welcome",
+				data: { name: "Ana" },
+				email: "a@example.com",
+				phone: null,
+				dedupeKey: `welcome:${asked.userId}`
+			});
+			const later = welcomeNotice({
+				userId: asked.userId,
+				email: "b@example.com",
+				name: "Ana",
+				phone: null,
+				previousEmail: "a@example.com",
+				verifiedAt: asked.expiresAt
+			});
 			expect(later.dedupeKey).to.equal(welcome.dedupeKey);
 		});
 	});

@@ -1,5 +1,14 @@
 import { expect } from "chai";
-import { MAX_BACKOFF_SECONDS, afterAttempt, backoffSeconds, emailSkipReason, missingOrderFields, missingTemplateFields, recordKey, smsSkipReason } from "../../../services/notification/notification.rules";
+import {
+	MAX_BACKOFF_SECONDS,
+	afterAttempt,
+	backoffSeconds,
+	emailSkipReason,
+	missingOrderFields,
+	missingTemplateFields,
+	recordKey,
+	smsSkipReason
+} from "../../../services/notification/notification.rules";
 
 describe("notification rules", () => {
 	const policy = { maxAttempts: 3, retryBaseSeconds: 30 };
@@ -53,6 +62,8 @@ describe("notification rules", () => {
 		expect(missingTemplateFields("welcome", {})).to.deep.equal(["name"]);
 		expect(missingTemplateFields("orderConfirmed", { orderId: "o" })).to.deep.equal(["name", "items", "totalCents", "currency"]);
 		expect(missingTemplateFields("verifyEmail", { name: "Ana" })).to.deep.equal(["url", "linkToken", "expiresAt"]);
-		expect(missingTemplateFields("resetPassword", { url: "https://x.test/r", linkToken: "t".repeat(43), expiresAt: "2030-01-01T00:00:00.000Z" })).to.deep.equal([]);
+		expect(
+			missingTemplateFields("resetPassword", { url: "https://x.test/r", linkToken: "t".repeat(43), expiresAt: "2030-01-01T00:00:00.000Z" })
+		).to.deep.equal([]);
 	});
 });

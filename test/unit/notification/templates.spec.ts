@@ -165,7 +165,11 @@ describe("notification templates", () => {
 	});
 
 	describe("mailed links", () => {
-		const link = { url: "https://shop.example.com/verify-email", linkToken: "AbC_123-xyzAbC_123-xyzAbC_123-xyzAbC_123-x", expiresAt: "2030-01-02T03:04:05.678Z" };
+		const link = {
+			url: "https://shop.example.com/verify-email",
+			linkToken: "AbC_123-xyzAbC_123-xyzAbC_123-xyzAbC_123-x",
+			expiresAt: "2030-01-02T03:04:05.678Z"
+		};
 
 		it("asks to confirm an address with a link to the page, its expiry, and nothing else to say about the user", () => {
 			const { email, sms } = render("verifyEmail", link);

@@ -30,16 +30,24 @@ describe("order saga rules", () => {
 	});
 
 	it("confirms a free order as soon as its stock is held", () => {
-		expect(decide(order("PENDING", { totalCents: 0 }), { type: "stockReserved", expiresAt: LATER }, NOW)).to.include({ to: "CONFIRMED", emit: "order.confirmed" });
+		expect(decide(order("PENDING", { totalCents: 0 }), { type: "stockReserved", expiresAt: LATER }, NOW)).to.include({
+			to: "CONFIRMED",
+			emit: "order.confirmed"
+		});
 	});
 
 	it("cancels with the reason that fits: out of stock, declined, the customer, the clock", () => {
 		expect(decide(order("PENDING"), { type: "stockUnavailable" }, NOW)).to.include({ to: "CANCELLED", reason: "out_of_stock", emit: "order.cancelled" });
-		expect(decide(order("STOCK_RESERVED"), { type: "paymentDeclined" }, NOW)).to.include({ to: "CANCELLED", reason: "payment_declined", paymentStatus: "DECLINED" });
+		expect(decide(order("STOCK_RESERVED"), { type: "paymentDeclined" }, NOW)).to.include({
+			to: "CANCELLED",
+			reason: "payment_declined",
+			paymentStatus: "DECLINED"
+		});
 		for (const s of ["PENDING", "STOCK_RESERVED", "CONFIRMED"] as const) {
 			expect(decide(order(s), { type: "customerCancelled" }, NOW), s).to.include({ to: "CANCELLED", reason: "customer_request" });
 		}
-		for (const s of ["PENDING", "STOCK_RESERVED"] as const) expect(decide(order(s), { type: "gaveUp" }, NOW), s).to.include({ to: "CANCELLED", reason: "timeout" });
+		for (const s of ["PENDING", "STOCK_RESERVED"] as const)
+			expect(decide(order(s), { type: "gaveUp" }, NOW), s).to.include({ to: "CANCELLED", reason: "timeout" });
 	});
 
 	it("does not confirm a payment that arrives after the stock hold ran out", () => {
@@ -62,12 +70,16 @@ describe("order saga rules", () => {
 			["CONFIRMED", { type: "gaveUp" }],
 			["CANCELLED", { type: "gaveUp" }]
 		];
-		for (const [status, input] of late) expect(decide(order(status, { paymentStatus: "SUCCEEDED" }), input, NOW).kind, `${status} + ${input.type}`).to.equal("ignore");
+		for (const [status, input] of late)
+			expect(decide(order(status, { paymentStatus: "SUCCEEDED" }), input, NOW).kind, `${status} + ${input.type}`).to.equal("ignore");
 	});
 
 	it("records a charge that reached an order already cancelled (payment refunds it itself)", () => {
 		expect(decide(order("CANCELLED"), { type: "paymentSucceeded" }, NOW)).to.deep.equal({ kind: "ignore", paymentStatus: "SUCCEEDED" });
-		expect(decide(order("CANCELLED", { paymentStatus: "SUCCEEDED" }), { type: "paymentRefunded" }, NOW)).to.deep.equal({ kind: "ignore", paymentStatus: "REFUNDED" });
+		expect(decide(order("CANCELLED", { paymentStatus: "SUCCEEDED" }), { type: "paymentRefunded" }, NOW)).to.deep.equal({
+			kind: "ignore",
+			paymentStatus: "REFUNDED"
+		});
 	});
 
 	it("refuses to cancel a cancelled order", () => {

@@ -43,7 +43,10 @@ describe("payment rules", () => {
 	it("announces each state as its past-tense fact", () => {
 		const base = { paymentId: "p1", orderId: "o1", userId: "u1", amountCents: 1990, currency: "BRL" };
 		expect(factOf(payment())).to.deep.equal({ event: "payment.succeeded", payload: base });
-		expect(factOf(payment({ status: "DECLINED", declineCode: "card_declined" }))).to.deep.equal({ event: "payment.failed", payload: { ...base, declineCode: "card_declined" } });
+		expect(factOf(payment({ status: "DECLINED", declineCode: "card_declined" }))).to.deep.equal({
+			event: "payment.failed",
+			payload: { ...base, declineCode: "card_declined" }
+		});
 		expect(factOf(payment({ status: "REFUNDED" }))).to.deep.equal({ event: "payment.refunded", payload: base });
 	});
 });

@@ -24,7 +24,14 @@ const payment = (over: Partial<PaymentFacts> = {}): PaymentFacts => ({
 	...over
 });
 
-const request = (over: Record<string, unknown> = {}) => ({ orderId: ORDER, userId: USER, amountCents: 1990, currency: "BRL", paymentToken: "tok_visa", ...over });
+const request = (over: Record<string, unknown> = {}) => ({
+	orderId: ORDER,
+	userId: USER,
+	amountCents: 1990,
+	currency: "BRL",
+	paymentToken: "tok_visa",
+	...over
+});
 
 function problemsOf(data: unknown): string[] {
 	const parsed = parsePaymentRequest(data);
@@ -58,9 +65,11 @@ describe("payment saga rules", () => {
 		it("names every malformed field: ids, amount, currency, token", () => {
 			expect(problemsOf(request({ orderId: "nope" }))).to.deep.equal(["orderId"]);
 			expect(problemsOf(request({ userId: 42 }))).to.deep.equal(["userId"]);
-			for (const amountCents of [0, -5, 1.5, "100", null, 1_000_000_001]) expect(problemsOf(request({ amountCents })), String(amountCents)).to.deep.equal(["amountCents"]);
+			for (const amountCents of [0, -5, 1.5, "100", null, 1_000_000_001])
+				expect(problemsOf(request({ amountCents })), String(amountCents)).to.deep.equal(["amountCents"]);
 			for (const currency of ["brl", "BR", "BRLX", 986]) expect(problemsOf(request({ currency })), String(currency)).to.deep.equal(["currency"]);
-			for (const paymentToken of ["", 42, "t".repeat(MAX_TOKEN_LENGTH + 1)]) expect(problemsOf(request({ paymentToken }))).to.deep.equal(["paymentToken"]);
+			for (const paymentToken of ["", 42, "t".repeat(MAX_TOKEN_LENGTH + 1)])
+				expect(problemsOf(request({ paymentToken }))).to.deep.equal(["paymentToken"]);
 			expect(problemsOf({ orderId: "x" })).to.deep.equal(["orderId", "userId", "amountCents", "currency"]);
 			for (const data of [null, undefined, "order", [request()]]) expect(problemsOf(data)).to.deep.equal(["data"]);
 		});
@@ -84,8 +93,14 @@ describe("payment saga rules", () => {
 		});
 
 		it("needs only the order id: an unknown reason never blocks a refund", () => {
-			expect(parseCancellation({ orderId: ORDER, reason: "customer_request", items: [] })).to.deep.equal({ ok: true, value: { orderId: ORDER, reason: "customer_request" } });
-			expect(parseCancellation({ orderId: ORDER, reason: "a_reason_added_later" })).to.deep.equal({ ok: true, value: { orderId: ORDER, reason: "a_reason_added_later" } });
+			expect(parseCancellation({ orderId: ORDER, reason: "customer_request", items: [] })).to.deep.equal({
+				ok: true,
+				value: { orderId: ORDER, reason: "customer_request" }
+			});
+			expect(parseCancellation({ orderId: ORDER, reason: "a_reason_added_later" })).to.deep.equal({
+				ok: true,
+				value: { orderId: ORDER, reason: "a_reason_added_later" }
+			});
 			expect(parseCancellation({ orderId: ORDER, reason: 7 })).to.deep.equal({ ok: true, value: { orderId: ORDER, reason: null } });
 			const long = parseCancellation({ orderId: ORDER, reason: "r".repeat(500) });
 			expect(long.ok && long.value.reason).to.have.length(100);
