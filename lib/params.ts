@@ -14,6 +14,14 @@ export const pageParams = {
 	pageSize: { type: "number", integer: true, min: 1, max: MAX_PAGE_SIZE, optional: true, convert: true }
 } as const;
 
+/** One page of a listing: the items, how many there are in all, and which page of what size this is. */
+export interface Page<T> {
+	items: T[];
+	total: number;
+	page: number;
+	pageSize: number;
+}
+
 export function pageOf(params: { page?: number; pageSize?: number }): { page: number; pageSize: number; offset: number } {
 	const page = params.page ?? 1;
 	const pageSize = params.pageSize ?? DEFAULT_PAGE_SIZE;

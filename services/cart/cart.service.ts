@@ -1,6 +1,6 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { AppConfig } from "../../lib/config";
-import { InvalidInputError, NotFoundError, UnauthenticatedError } from "../../lib/errors";
+import { InvalidInputError, NotFoundError } from "../../lib/errors";
 import { uuidParam } from "../../lib/params";
 import type { Transaction } from "sequelize";
 import type { EventEnvelope } from "../../lib/events";
@@ -8,7 +8,7 @@ import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
 import type { OrderCreatedEvent } from "../order/order.types";
 import type { GetManyProductsParams, GetProductParams, ProductArchivedEvent, ProductDto } from "../catalog/catalog.types";
-import type { CallerMeta } from "../identity/identity.types";
+import { callerOf, type CallerMeta } from "../identity/identity.types";
 import type { StockLevel } from "../inventory/inventory.types";
 import { CartStockError } from "./cart.errors";
 import { cartMigrations } from "./cart.migrations";
@@ -41,11 +41,7 @@ type CartThis = Service<CartSettings> & CartVars & CartMethods;
 type Ctx<P> = Context<P, CallerMeta>;
 
 /** The signed-in caller's id; every cart route needs one (the gateway enforces it, this is the backstop). */
-function callerId(ctx: Ctx<unknown>): string {
-	const id = ctx.meta.user?.id;
-	if (!id) throw new UnauthenticatedError();
-	return id;
-}
+const callerId = (ctx: Ctx<unknown>): string => callerOf(ctx).id;
 
 export function createCartService(config: AppConfig): ServiceSchema<CartSettings, CartMethods, CartVars> {
 	const max = config.cart.maxQuantityPerLine;

@@ -29,12 +29,7 @@ export interface ListProductsParams {
 	pageSize?: number;
 }
 
-export interface Page<T> {
-	items: T[];
-	total: number;
-	page: number;
-	pageSize: number;
-}
+export type { Page } from "../../lib/params";
 
 export interface CategoryCount {
 	category: string;

@@ -2,6 +2,7 @@ import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "../../lib/database";
 import { ROLE_PERMISSION_NAMES, toUser, USER_COLUMNS, USERS_WITH_ROLE, type UserRow } from "./identity.repository";
 import { ADMIN_ROLE, CUSTOMER_PERMISSIONS, CUSTOMER_ROLE, PERMISSIONS, type PermissionDto, type RoleDto, type UserDto } from "./identity.types";
+import type { Page } from "../../lib/params";
 
 /** The SQL behind roles, permissions and the admin's view of users. Answers plain objects. */
 
@@ -38,12 +39,7 @@ const ROLE_SELECT = `SELECT r.id, r.name, r.builtin, r.all_permissions,
 /** `%` and `_` in a search are the characters themselves. */
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, c => `\\${c}`)}%`;
 
-export interface UserPage {
-	items: UserDto[];
-	total: number;
-	page: number;
-	pageSize: number;
-}
+export type UserPage = Page<UserDto>;
 
 export class AccessRepository {
 	constructor(private readonly db: ServiceDatabase) {}

@@ -20,9 +20,9 @@ import {
 } from "./identity.errors";
 import type { IdentityRepository } from "./identity.repository";
 import { loginCounters, type LoginThrottleRules } from "./identity.tokens";
+import { callerOf } from "./identity.types";
 import type {
 	AccountDto,
-	AuthUser,
 	CallerMeta,
 	ChangePasswordParams,
 	EmailVerificationRequestedEvent,
@@ -80,12 +80,6 @@ function checkPasswordBytes(password: string, field: string): void {
 	if (Buffer.byteLength(password) > PASSWORD_MAX_BYTES) {
 		throw new InvalidInputError([{ field, message: `The '${field}' field must be at most ${PASSWORD_MAX_BYTES} bytes.`, type: "stringMax" }]);
 	}
-}
-
-function caller(ctx: Ctx<unknown>): AuthUser {
-	const user = ctx.meta.user;
-	if (!user) throw new UnauthenticatedError();
-	return user;
 }
 
 function tooMany(ctx: Ctx<unknown>, message: string, retryAfter: number): TooManyRequestsError {
@@ -197,7 +191,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 			params: { $$strict: "remove" },
 			async handler(this: AccountHost, ctx: Ctx<Record<string, never>>): Promise<{ email: string }> {
 				const accounts = new AccountRepository(this.db);
-				const me = caller(ctx);
+				const me = callerOf(ctx);
 				const outcome = await this.db.transaction(async t => {
 					const user = await lockCaller(accounts, me.id, t);
 					const email = (await accounts.pendingEmail(user.id, t)) ?? (user.emailVerified ? undefined : user.email);
@@ -299,7 +293,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 			auth: "required",
 			params: { $$strict: "remove", currentPassword: { type: "string", min: 1, max: 1024 }, newPassword: passwordParam },
 			async handler(this: AccountHost, ctx: Ctx<ChangePasswordParams>): Promise<null> {
-				const me = caller(ctx);
+				const me = callerOf(ctx);
 				const { currentPassword, newPassword } = ctx.params;
 				checkPasswordBytes(newPassword, "newPassword");
 				const accounts = new AccountRepository(this.db);
@@ -338,7 +332,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 			visibility: "published",
 			auth: "required",
 			async handler(this: AccountHost, ctx: Ctx<Record<string, never>>): Promise<{ items: SessionDto[] }> {
-				const me = caller(ctx);
+				const me = callerOf(ctx);
 				const sessions = await new AccountRepository(this.db).listSessions(me.id, MAX_SESSIONS_LISTED);
 				return { items: sessions.map(s => ({ ...s, current: s.id === me.sessionId })) };
 			}
@@ -354,7 +348,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 			auth: "required",
 			params: { $$strict: "remove", id: uuidParam },
 			async handler(this: AccountHost, ctx: Ctx<SessionIdParams>): Promise<null> {
-				const me = caller(ctx);
+				const me = callerOf(ctx);
 				const ended = await new AccountRepository(this.db).revokeSession(me.id, ctx.params.id);
 				if (!ended) throw new NotFoundError("Session", ctx.params.id);
 				await this.endSessions(ctx, { userId: me.id, sessionIds: [ctx.params.id] });
@@ -382,7 +376,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 				email: { type: "email", normalize: true, max: 254, optional: true }
 			},
 			async handler(this: AccountHost, ctx: Ctx<UpdateMeParams>): Promise<{ user: AccountDto }> {
-				const me = caller(ctx);
+				const me = callerOf(ctx);
 				const { name, phone, email } = ctx.params;
 				const accounts = new AccountRepository(this.db);
 				await this.db.transaction(async t => {

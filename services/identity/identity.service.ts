@@ -40,7 +40,7 @@ import type {
 	UserDto,
 	UserWithPermissions
 } from "./identity.types";
-import { ADMIN_ROLE, CUSTOMER_ROLE } from "./identity.types";
+import { ADMIN_ROLE, callerOf, CUSTOMER_ROLE } from "./identity.types";
 
 interface IdentitySettings extends ServiceSettingSchema {
 	rest: string;
@@ -236,8 +236,7 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 				auth: "required",
 				params: { $$strict: "remove", refreshToken: { type: "string", min: 1, max: 512 } },
 				async handler(this: IdentityThis, ctx: Ctx<RefreshParams>): Promise<null> {
-					const caller = ctx.meta.user;
-					if (!caller) throw new UnauthenticatedError();
+					const caller = callerOf(ctx);
 					const ended = await this.db.transaction(async t => {
 						const families = caller.sessionId ? [caller.sessionId] : [];
 						const stored = await this.repo.lockRefreshToken(hashRefreshToken(ctx.params.refreshToken), t);

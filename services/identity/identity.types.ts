@@ -1,3 +1,5 @@
+import { UnauthenticatedError } from "../../lib/errors";
+
 /** The public contract of the identity domain: what other services and clients may rely on. */
 
 /**
@@ -92,6 +94,16 @@ export interface AuthUser {
 	sessionId?: string;
 	/** The e-mail address is verified, read from identity's current data when the token is resolved. */
 	emailVerified?: boolean;
+}
+
+/**
+ * The signed-in caller of an action, or UNAUTHENTICATED (401). The entry points check access before a call
+ * gets here; this is the backstop, and gives handlers a caller that is never null.
+ */
+export function callerOf(ctx: { meta: CallerMeta }): AuthUser {
+	const user = ctx.meta.user;
+	if (!user) throw new UnauthenticatedError();
+	return user;
 }
 
 /** Whether the caller holds `permission` (no caller: no). */

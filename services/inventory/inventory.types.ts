@@ -1,3 +1,5 @@
+import type { Page } from "../../lib/params";
+
 /** The public contract of the inventory domain. */
 
 export interface StockLevel {
@@ -100,12 +102,7 @@ export interface ListAdjustmentsParams {
 }
 
 /** The ledger of one product, newest first. */
-export interface AdjustmentPage {
-	items: Adjustment[];
-	total: number;
-	page: number;
-	pageSize: number;
-}
+export type AdjustmentPage = Page<Adjustment>;
 
 /** What `inventory.sweepExpired` answers: how many reservations it released. */
 export interface SweepResult {

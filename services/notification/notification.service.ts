@@ -2,12 +2,13 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { Transaction } from "sequelize";
 import "../../lib/action-access";
 import type { AppConfig } from "../../lib/config";
-import { ForbiddenError, InvalidInputError, UnauthenticatedError } from "../../lib/errors";
+import { ForbiddenError, InvalidInputError } from "../../lib/errors";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { EventEnvelope } from "../../lib/events";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin } from "../../mixins/reliable-events.mixin";
 import {
+	callerOf,
 	holds,
 	type CallerMeta,
 	type EmailVerificationRequestedEvent,
@@ -258,8 +259,7 @@ export function createNotificationService(
 				auth: "required",
 				params: { $$strict: "remove", userId: { type: "uuid", optional: true }, ...pageParams },
 				async handler(this: NotificationThis, ctx: Ctx<ListNotificationsParams>): Promise<NotificationPage> {
-					const user = ctx.meta.user;
-					if (!user) throw new UnauthenticatedError();
+					const user = callerOf(ctx);
 					const everyone = holds(user, "notification.view");
 					if (ctx.params.userId && !everyone && ctx.params.userId !== user.id)
 						throw new ForbiddenError("This needs the notification.view permission", { permission: "notification.view" });

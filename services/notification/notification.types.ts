@@ -1,4 +1,5 @@
 import type { OrderStatus } from "../order/order.types";
+import type { Page } from "../../lib/params";
 
 /** The public contract of the notification domain. */
 
@@ -101,12 +102,7 @@ export interface ListNotificationsParams {
 	pageSize?: number;
 }
 
-export interface NotificationPage {
-	items: NotificationDto[];
-	total: number;
-	page: number;
-	pageSize: number;
-}
+export type NotificationPage = Page<NotificationDto>;
 
 export interface RetryResult {
 	/** Notifications attempted in this pass. */

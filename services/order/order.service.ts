@@ -3,7 +3,7 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { Transaction } from "sequelize";
 import "../../lib/action-access";
 import type { AppConfig } from "../../lib/config";
-import { InvalidInputError, NotFoundError, UnauthenticatedError } from "../../lib/errors";
+import { InvalidInputError, NotFoundError } from "../../lib/errors";
 import type { EventEnvelope } from "../../lib/events";
 import type { TrailEntry } from "../../lib/outbox";
 import { lineParam, pageOf, pageParams, uuidParam } from "../../lib/params";
@@ -11,7 +11,7 @@ import { Pump } from "../../lib/pump";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
 import type { CartDto, RemoveOrderedParams, UserRef } from "../cart/cart.types";
-import { holds, type AuthUser, type CallerMeta, type GetUserParams, type UserDto } from "../identity/identity.types";
+import { callerOf, holds, type CallerMeta, type GetUserParams, type UserDto } from "../identity/identity.types";
 import type { InventoryReservationFailedEvent, InventoryReservedEvent } from "../inventory/inventory.types";
 import { MAX_CHARGE_CENTS, type PaymentFailedEvent, type PaymentRefundedEvent, type PaymentSucceededEvent } from "../payment/payment.types";
 import {
@@ -110,12 +110,6 @@ const addressParam = {
 	}
 } as const;
 
-function caller(ctx: Ctx<unknown>): AuthUser {
-	const user = ctx.meta.user;
-	if (!user) throw new UnauthenticatedError();
-	return user;
-}
-
 /**
  * The card token is checked here rather than by the validator, whose errors carry the value they
  * rejected: a token must never travel in an error, and errors get logged.
@@ -181,7 +175,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 				auth: "required",
 				params: { $$strict: "remove", paymentToken: { type: "any" }, shippingAddress: addressParam },
 				async handler(this: OrderThis, ctx: Ctx<PlaceOrderParams>): Promise<{ order: OrderDto }> {
-					const user = caller(ctx);
+					const user = callerOf(ctx);
 					// identity fills emailVerified from its current data when it resolves the caller's token
 					if (c.requireEmailVerification && user.emailVerified !== true) throw new EmailNotVerifiedError();
 					const { paymentToken } = ctx.params;
@@ -285,7 +279,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 				auth: "required",
 				params: { $$strict: "remove", status: { type: "enum", values: ORDER_STATUSES, optional: true }, ...pageParams },
 				async handler(this: OrderThis, ctx: Ctx<ListOrdersParams>): Promise<OrderPage> {
-					const user = caller(ctx);
+					const user = callerOf(ctx);
 					const { page, pageSize, offset } = pageOf(ctx.params);
 					const filter = { userId: holds(user, "order.view") ? undefined : user.id, status: ctx.params.status };
 					const { items, total } = await this.repo.list(filter, pageSize, offset);
@@ -300,7 +294,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 				auth: "required",
 				params: { $$strict: "remove", id: uuidParam },
 				async handler(this: OrderThis, ctx: Ctx<OrderIdParams>): Promise<{ order: OrderDto }> {
-					const user = caller(ctx);
+					const user = callerOf(ctx);
 					const order = await this.repo.byId(ctx.params.id);
 					// someone else's order is "not found", not "forbidden": its existence is not the caller's business
 					if (!order || (order.userId !== user.id && !holds(user, "order.view"))) throw new NotFoundError("Order", ctx.params.id);
@@ -319,7 +313,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 				auth: "required",
 				params: { $$strict: "remove", id: uuidParam },
 				async handler(this: OrderThis, ctx: Ctx<OrderIdParams>): Promise<{ order: OrderDto }> {
-					const user = caller(ctx);
+					const user = callerOf(ctx);
 					const order = await this.db.transaction(async t => {
 						const current = await this.repo.lock(ctx.params.id, t);
 						if (!current || (current.userId !== user.id && !holds(user, "order.update"))) throw new NotFoundError("Order", ctx.params.id);

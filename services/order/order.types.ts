@@ -1,3 +1,5 @@
+import type { Page } from "../../lib/params";
+
 /** The public contract of the order domain: what clients see and the events the checkout saga runs on. */
 
 /** One closed union: PENDING -> STOCK_RESERVED -> CONFIRMED, and CANCELLED from any non-terminal state. */
@@ -70,12 +72,7 @@ export interface ListOrdersParams {
 	pageSize?: number;
 }
 
-export interface OrderPage {
-	items: OrderDto[];
-	total: number;
-	page: number;
-	pageSize: number;
-}
+export type OrderPage = Page<OrderDto>;
 
 export interface OrderIdParams {
 	id: string;

@@ -1,12 +1,12 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { AppConfig } from "../../lib/config";
-import { InvalidInputError, UnauthenticatedError, type FieldProblem } from "../../lib/errors";
+import { InvalidInputError, type FieldProblem } from "../../lib/errors";
 import type { EventEnvelope } from "../../lib/events";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
-import { holds, type CallerMeta } from "../identity/identity.types";
+import { callerOf, holds, type CallerMeta } from "../identity/identity.types";
 import {
 	OrderVoidedError,
 	PaymentEventMalformedError,
@@ -157,8 +157,7 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 				auth: "required",
 				params: { $$strict: "remove", orderId: { ...uuidParam, optional: true }, ...pageParams },
 				async handler(this: PaymentThis, ctx: Ctx<ListPaymentsParams>): Promise<PaymentPage> {
-					const user = ctx.meta.user;
-					if (!user) throw new UnauthenticatedError();
+					const user = callerOf(ctx);
 					const { page, pageSize, offset } = pageOf(ctx.params);
 					const userId = holds(user, "payment.view") ? undefined : user.id;
 					const { items, total } = await this.repo.list({ userId, orderId: ctx.params.orderId }, pageSize, offset);

@@ -1,3 +1,5 @@
+import type { Page } from "../../lib/params";
+
 /** The public contract of the payment domain. */
 
 /** The most one charge may be, in minor units; an order above it cannot be paid and is refused when placed. */
@@ -49,12 +51,7 @@ export interface ListPaymentsParams {
 	pageSize?: number;
 }
 
-export interface PaymentPage {
-	items: PaymentDto[];
-	total: number;
-	page: number;
-	pageSize: number;
-}
+export type PaymentPage = Page<PaymentDto>;
 
 /** `payment.succeeded`: an order's charge went through. */
 export interface PaymentSucceededEvent {
