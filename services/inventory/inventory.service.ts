@@ -66,9 +66,8 @@ interface InventorySettings extends ServiceSettingSchema {
 
 interface InventoryVars extends DbThis, ReliableEventsThis {
 	repo: InventoryRepository;
-	sweepTimer?: NodeJS.Timeout;
-	/** The sweep in progress, awaited on stop so the pool is not closed under it. */
-	sweeping?: Promise<void>;
+	/** Releases reservations past their expiry, every RESERVATION_SWEEP_INTERVAL; one pass at a time, awaited on stop. */
+	sweep?: Pump;
 	/** Deletes finished reservations past EVENT_RETENTION_DAYS. */
 	reservationRetention?: Pump;
 }
@@ -85,7 +84,6 @@ interface Outcome {
  * saga's handlers (the inbox's transaction, with the answer in the outbox) share one implementation.
  */
 interface InventoryMethods {
-	runSweep(): void;
 	/** Announces levels and expiries; from a handler (no context) through the broker. */
 	announce(ctx: Context | undefined, changed: readonly StockLevel[], expired?: readonly StoredReservation[]): void;
 	/** Announces an outcome once the whole transaction has committed. Call it last, when nothing can fail any more. */
@@ -502,21 +500,17 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 				}
 				await this.repo.markCancelled(orderId, t);
 				if (outcome) this.announceAfterCommit(t, outcome);
-			},
-
-			/** One sweep at a time per instance; a failure is logged and the next tick tries again. */
-			runSweep(this: InventoryThis): void {
-				if (this.sweeping) return;
-				this.sweeping = (this.actions.sweepExpired({}) as Promise<SweepResult>)
-					.then(() => undefined)
-					.catch(err => this.logger.error("Reservation sweep failed:", err))
-					.finally(() => (this.sweeping = undefined));
 			}
 		},
 
 		async started(this: InventoryThis) {
 			this.repo = new InventoryRepository(this.db);
-			this.sweepTimer = setInterval(() => this.runSweep(), this.settings.sweepIntervalSeconds * 1000);
+			this.sweep = new Pump(
+				() => this.actions.sweepExpired({}) as Promise<SweepResult>,
+				this.settings.sweepIntervalSeconds * 1000,
+				err => this.logger.error("Reservation sweep failed; will try again:", err)
+			);
+			this.sweep.start();
 			this.reservationRetention = new Pump(
 				() => this.actions.purgeFinished({}),
 				config.events.retentionIntervalSeconds * 1000,
@@ -526,9 +520,7 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 		},
 
 		async stopped(this: InventoryThis) {
-			clearInterval(this.sweepTimer);
-			this.sweepTimer = undefined;
-			await Promise.all([this.sweeping, this.reservationRetention?.stop()]);
+			await Promise.all([this.sweep?.stop(), this.reservationRetention?.stop()]);
 		}
 	};
 }

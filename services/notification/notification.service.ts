@@ -3,6 +3,7 @@ import type { Transaction } from "sequelize";
 import "../../lib/action-access";
 import type { AppConfig } from "../../lib/config";
 import { ForbiddenError, InvalidInputError } from "../../lib/errors";
+import { Pump } from "../../lib/pump";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { EventEnvelope } from "../../lib/events";
 import type { DbThis } from "../../mixins/db.mixin";
@@ -52,9 +53,8 @@ interface NotificationVars extends DbThis {
 	mailer?: Mailer;
 	/** Undefined when SMS is not configured: SMS notifications are then SKIPPED. */
 	sms?: SmsSender;
-	retryTimer?: NodeJS.Timeout;
-	/** The retry pass in progress, awaited on stop so the pool is not closed under it. */
-	retrying?: Promise<void>;
+	/** Delivers what is due again, every NOTIFICATION_RETRY_INTERVAL; one pass at a time, awaited on stop. */
+	retry?: Pump;
 }
 
 interface NotificationMethods {
@@ -62,7 +62,6 @@ interface NotificationMethods {
 	deliver(id: string): Promise<void>;
 	/** One attempt on a claimed notification; records the outcome in the claiming transaction. */
 	attempt(n: StoredNotification, transaction: Transaction): Promise<StoredNotification>;
-	runRetry(): void;
 }
 
 type NotificationThis = Service<NotificationSettings> & NotificationVars & NotificationMethods;
@@ -337,15 +336,6 @@ export function createNotificationService(
 					);
 				}
 				return this.repo.recordAttempt(n.id, outcome, t);
-			},
-
-			/** One retry pass at a time per instance; a failure is logged and the next tick tries again. */
-			runRetry(this: NotificationThis): void {
-				if (this.retrying) return;
-				this.retrying = (this.actions.retryDue({}) as Promise<RetryResult>)
-					.then(() => undefined)
-					.catch(err => this.logger.error("Notification retry pass failed:", err))
-					.finally(() => (this.retrying = undefined));
 			}
 		},
 
@@ -361,13 +351,16 @@ export function createNotificationService(
 					? "OFF: SMTP_URL is unset, e-mails are SKIPPED"
 					: "to the log (SMTP_URL is unset)";
 			(mailOff ? this.logger.warn : this.logger.info).call(this.logger, `E-mail ${mail}; SMS ${c.twilio ? "through Twilio" : "off (TWILIO_* unset)"}`);
-			this.retryTimer = setInterval(() => this.runRetry(), this.settings.retryIntervalSeconds * 1000);
+			this.retry = new Pump(
+				() => this.actions.retryDue({}) as Promise<RetryResult>,
+				this.settings.retryIntervalSeconds * 1000,
+				err => this.logger.error("Notification retry pass failed; will try again:", err)
+			);
+			this.retry.start();
 		},
 
 		async stopped(this: NotificationThis) {
-			clearInterval(this.retryTimer);
-			this.retryTimer = undefined;
-			await this.retrying;
+			await this.retry?.stop();
 			this.mailer?.close();
 		}
 	};
