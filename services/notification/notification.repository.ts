@@ -169,7 +169,6 @@ export class NotificationRepository {
 		return toStored(row);
 	}
 
-	/** One user's notifications, newest first. */
 	/** A page of one user's notifications, newest first; everyone's when `userId` is undefined. */
 	async listForUser(userId: string | undefined, limit: number, offset: number): Promise<{ items: StoredNotification[]; total: number }> {
 		const where = `($1::uuid IS NULL OR user_id = $1)`;
