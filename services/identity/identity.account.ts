@@ -5,8 +5,9 @@ import "../../lib/action-access";
 import type { Bulkhead } from "../../lib/bulkhead";
 import { addressKey } from "../../lib/client-address";
 import type { AppConfig } from "../../lib/config";
-import { InvalidInputError, NotFoundError, TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
-import { lineParam, uuidParam } from "../../lib/params";
+import { NotFoundError, TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
+import { uuidParam } from "../../lib/params";
+import { checkPasswordBytes, newPasswordParam, personNameParam, phoneParam } from "./identity.params";
 import type { DbThis } from "../../mixins/db.mixin";
 import type { ReliableEventsThis } from "../../mixins/reliable-events.mixin";
 import { AccountRepository, type AccountUser } from "./identity.account-repository";
@@ -55,18 +56,10 @@ export type AccountHost = DbThis &
 
 type Ctx<P> = Context<P, CallerMeta>;
 
-/** bcrypt looks at the first 72 bytes only (as for register): a longer password would silently be truncated. */
-const PASSWORD_MAX_BYTES = 72;
 /** Sessions one listing shows, most recently used first. */
 const MAX_SESSIONS_LISTED = 100;
 
-const passwordParam = { type: "string", min: 8, max: 1024 } as const;
 const linkTokenParam = { type: "string", min: 1, max: 512 } as const;
-const phoneParam = {
-	type: "string",
-	pattern: /^\+[1-9]\d{6,14}$/,
-	messages: { stringPattern: "The 'phone' field must be an E.164 number such as +5511987654321." }
-} as const;
 
 /** The same answer whoever asks: nobody learns from it whether an address has an account. */
 const FORGOT_PASSWORD_ANSWER = Object.freeze({ message: "If an account uses this address, a link to reset its password is on its way." });
@@ -75,12 +68,6 @@ const EVENT_OF: Record<LinkPurpose, string> = {
 	verifyEmail: "identity.emailVerificationRequested",
 	resetPassword: "identity.passwordResetRequested"
 };
-
-function checkPasswordBytes(password: string, field: string): void {
-	if (Buffer.byteLength(password) > PASSWORD_MAX_BYTES) {
-		throw new InvalidInputError([{ field, message: `The '${field}' field must be at most ${PASSWORD_MAX_BYTES} bytes.`, type: "stringMax" }]);
-	}
-}
 
 function tooMany(ctx: Ctx<unknown>, message: string, retryAfter: number): TooManyRequestsError {
 	ctx.meta.$responseHeaders = { "Retry-After": String(retryAfter) };
@@ -238,7 +225,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 			rest: "POST /auth/reset-password",
 			visibility: "published",
 			auth: "public",
-			params: { $$strict: "remove", token: linkTokenParam, password: passwordParam },
+			params: { $$strict: "remove", token: linkTokenParam, password: newPasswordParam },
 			async handler(this: AccountHost, ctx: Ctx<ResetPasswordParams>): Promise<null> {
 				const { token, password } = ctx.params;
 				checkPasswordBytes(password, "password");
@@ -291,7 +278,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 			rest: "POST /auth/change-password",
 			visibility: "published",
 			auth: "required",
-			params: { $$strict: "remove", currentPassword: { type: "string", min: 1, max: 1024 }, newPassword: passwordParam },
+			params: { $$strict: "remove", currentPassword: { type: "string", min: 1, max: 1024 }, newPassword: newPasswordParam },
 			async handler(this: AccountHost, ctx: Ctx<ChangePasswordParams>): Promise<null> {
 				const me = callerOf(ctx);
 				const { currentPassword, newPassword } = ctx.params;
@@ -371,7 +358,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 			permission: "profile.edit",
 			params: {
 				$$strict: "remove",
-				name: { ...lineParam(1, 100), optional: true },
+				name: { ...personNameParam, optional: true },
 				phone: { ...phoneParam, optional: true, nullable: true },
 				email: { type: "email", normalize: true, max: 254, optional: true }
 			},

@@ -3,6 +3,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import "../../lib/action-access";
 import { InvalidInputError, NotFoundError, UnauthenticatedError } from "../../lib/errors";
 import { lineParam, pageOf, pageParams } from "../../lib/params";
+import { checkPasswordBytes, emailParam, newPasswordParam, personNameParam, phoneParam } from "./identity.params";
 import {
 	EmailTakenError,
 	LastAdminError,
@@ -58,8 +59,6 @@ export interface AdminThis {
 
 type Ctx<P> = Context<P, CallerMeta>;
 
-/** bcrypt looks at the first 72 bytes only: a longer password would silently be truncated. */
-const BCRYPT_MAX_BYTES = 72;
 /** The most rows a list without pages answers (roles, permissions; the Go contract's GetUsers). */
 export const MAX_LISTED = 1000;
 
@@ -73,15 +72,7 @@ const permissionName = {
 	pattern: PERMISSION_NAME,
 	messages: { stringPattern: "The 'name' field must be '<resource>.<verb>': lower case, with a verb of view, store, update or delete (e.g. 'report.view')." }
 } as const;
-const userFields = {
-	email: { type: "email", normalize: true, max: 254 },
-	name: lineParam(1, 100),
-	phone: {
-		type: "string",
-		pattern: /^\+[1-9]\d{6,14}$/,
-		messages: { stringPattern: "The 'phone' field must be an E.164 number such as +5511987654321." }
-	}
-} as const;
+const userFields = { email: emailParam, name: personNameParam, phone: phoneParam } as const;
 
 /** The caller as they are now (their role's permissions read again, not taken from a kept answer). */
 async function currentCaller(self: AdminThis, ctx: Ctx<unknown>): Promise<UserWithPermissions> {
@@ -105,12 +96,6 @@ async function broadcast(self: AdminThis, event: "identity.accessChanged", data:
 async function broadcast(self: AdminThis, event: "identity.sessionsEnded", data: SessionsEndedEvent): Promise<void>;
 async function broadcast(self: AdminThis, event: string, data: unknown): Promise<void> {
 	await self.broker.broadcast(event, data);
-}
-
-function checkPasswordBytes(password: string): void {
-	if (Buffer.byteLength(password) > BCRYPT_MAX_BYTES) {
-		throw new InvalidInputError([{ field: "password", message: `The 'password' field must be at most ${BCRYPT_MAX_BYTES} bytes.`, type: "stringMax" }]);
-	}
 }
 
 /** The permissions with these ids, or VALIDATION_ERROR (422) naming the unknown ones. */
@@ -195,7 +180,7 @@ const actions = {
 			$$strict: "remove",
 			...userFields,
 			phone: { ...userFields.phone, optional: true },
-			password: { type: "string", min: 8, max: 1024 },
+			password: newPasswordParam,
 			roleId: { type: "uuid", optional: true }
 		},
 		async handler(

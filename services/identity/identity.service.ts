@@ -4,8 +4,8 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { AppConfig } from "../../lib/config";
 import { Bulkhead } from "../../lib/bulkhead";
 import { addressKey } from "../../lib/client-address";
-import { InvalidInputError, NotFoundError, TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
-import { lineParam } from "../../lib/params";
+import { NotFoundError, TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
+import { checkPasswordBytes, newPasswordParam, personNameParam, phoneParam } from "./identity.params";
 import { Pump } from "../../lib/pump";
 import type { DbThis } from "../../mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
@@ -70,9 +70,6 @@ type IdentityThis = Service<IdentitySettings> & IdentityVars & IdentityMethods;
 
 type Ctx<P> = Context<P, CallerMeta>;
 
-/** bcrypt looks at the first 72 bytes only: a longer password would silently be truncated. */
-const BCRYPT_MAX_BYTES = 72;
-
 const credentials = {
 	email: { type: "email", normalize: true, max: 254 },
 	password: { type: "string", min: 1, max: 1024 }
@@ -117,22 +114,13 @@ export function createIdentityService(config: AppConfig): ServiceSchema<Identity
 				params: {
 					$$strict: "remove",
 					email: credentials.email,
-					password: { type: "string", min: 8, max: 1024 },
-					name: lineParam(1, 100),
-					phone: {
-						type: "string",
-						optional: true,
-						pattern: /^\+[1-9]\d{6,14}$/,
-						messages: { stringPattern: "The 'phone' field must be an E.164 number such as +5511987654321." }
-					}
+					password: newPasswordParam,
+					name: personNameParam,
+					phone: { ...phoneParam, optional: true }
 				},
 				async handler(this: IdentityThis, ctx: Ctx<RegisterParams>): Promise<{ user: UserDto }> {
 					const { email, password, name, phone } = ctx.params;
-					if (Buffer.byteLength(password) > BCRYPT_MAX_BYTES) {
-						throw new InvalidInputError([
-							{ field: "password", message: `The 'password' field must be at most ${BCRYPT_MAX_BYTES} bytes.`, type: "stringMax" }
-						]);
-					}
+					checkPasswordBytes(password);
 					const passwordHash = await this.bcrypt.run(() => bcrypt.hash(password, this.settings.bcryptRounds));
 					// the account and its verification link commit together: the link is never lost
 					const user = await this.db.transaction(async t => {
