@@ -15,7 +15,7 @@ import { TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
 import { readiness } from "../../lib/health";
 import { Pump } from "../../lib/pump";
 import { RateLimiter } from "../../lib/rate-limit";
-import type { AccessChangedEvent, AuthUser, CallerMeta, SessionsEndedEvent, UserChangedEvent } from "../identity/identity.types";
+import type { AccessChangedEvent, AuthUser, CallerMeta, SessionsEndedEvent } from "../identity/identity.types";
 import { gatewayMigrations } from "./gateway.migrations";
 import { PgRateStore } from "./gateway.rate-limits";
 
@@ -318,16 +318,11 @@ export function createGatewayService(
 					(user: AuthUser) => user.id === userId && (!sessionIds || (user.sessionId !== undefined && sessionIds.includes(user.sessionId)))
 				);
 			},
-			/** What some callers may do changed (a role, its permissions, a user's role): their kept answers go now. */
+			/** What identity says about some callers changed (a role, its permissions, a user's role or address): their kept answers go now. */
 			"identity.accessChanged"(this: GatewayThis, ctx: Context<AccessChangedEvent>) {
 				const { userIds } = ctx.params ?? {};
 				if (!userIds) this.tokens.clear();
 				else this.tokens.deleteWhere((user: AuthUser) => userIds.includes(user.id));
-			},
-			/** What identity says about a user changed (their address, its being verified): their tokens are resolved again. */
-			"identity.userChanged"(this: GatewayThis, ctx: Context<UserChangedEvent>) {
-				const { userId } = ctx.params;
-				this.tokens.deleteWhere((user: AuthUser) => user.id === userId);
 			},
 			// moleculer-web regenerates routes 500 ms after services change; do it at once when this node has
 			// started, so no request that arrives after start-up meets a 404 for a route that exists.

@@ -36,7 +36,7 @@ import type {
 	SessionIdParams,
 	SessionsEndedEvent,
 	UpdateMeParams,
-	UserChangedEvent
+	AccessChangedEvent
 } from "./identity.types";
 
 /**
@@ -161,7 +161,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 					return { userId: user.id, email: link.email, verified };
 				});
 				// gateways drop the access tokens they resolved before: the address (and its being verified) changed
-				if (outcome.verified) await ctx.broadcast<UserChangedEvent>("identity.userChanged", { userId: outcome.userId });
+				if (outcome.verified) await ctx.broadcast<AccessChangedEvent>("identity.accessChanged", { userIds: [outcome.userId] });
 				return { email: outcome.email, emailVerified: true };
 			}
 		},

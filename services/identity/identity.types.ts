@@ -168,19 +168,12 @@ export interface SessionsEndedEvent {
 }
 
 /**
- * `identity.accessChanged` (broadcast): what these users may do changed (their role, or their role's
- * permissions); omitted: anyone's may have. Gateways drop what they kept about those callers.
+ * `identity.accessChanged` (broadcast): what identity says about these users changed (their role, their
+ * role's permissions, their address or its being verified); omitted: anyone's may have. Gateways drop what
+ * they kept about those callers.
  */
 export interface AccessChangedEvent {
 	userIds?: string[];
-}
-
-/**
- * `identity.userChanged` (broadcast): what identity says about this user changed (the e-mail address or
- * whether it is verified); whoever keeps resolved access tokens of theirs drops them.
- */
-export interface UserChangedEvent {
-	userId: string;
 }
 
 /**
