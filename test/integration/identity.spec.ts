@@ -162,15 +162,7 @@ describe("identity's account lifecycle data (broker + real PostgreSQL)", () => {
 	let shop: RunningShop | undefined;
 	const config = () => testConfig(db, { SERVICES: "identity", IDENTITY_PURGE_INTERVAL: "1" });
 	const call = <T>(action: string, params: object) => shop!.broker.call<T, object>(action, params);
-	async function rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-		const pg = new Client({ connectionString: db.url });
-		await pg.connect();
-		try {
-			return (await pg.query(sql, params)).rows as T[];
-		} finally {
-			await pg.end();
-		}
-	}
+	const rows = <T>(sql: string, params: unknown[] = []) => db.query<T>(sql, params);
 
 	before(async () => {
 		db = await createTestDatabase();

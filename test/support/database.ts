@@ -34,8 +34,8 @@ function withDatabase(url: string, database: string): string {
 export interface TestDatabase {
 	url: string;
 	name: string;
-	/** Runs one statement on its own connection (to change rows behind a service's back). */
-	query: (statement: string, params?: unknown[]) => Promise<void>;
+	/** Runs one statement on its own connection (to look at or change rows behind a service's back); answers its rows. */
+	query: <T = Record<string, unknown>>(statement: string, params?: unknown[]) => Promise<T[]>;
 	drop: () => Promise<void>;
 }
 
@@ -52,11 +52,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 	return {
 		url: withDatabase(admin, name),
 		name,
-		query: async (statement, params = []) => {
+		query: async <T>(statement: string, params: unknown[] = []) => {
 			const c = new Client({ connectionString: withDatabase(admin, name) });
 			await c.connect();
 			try {
-				await c.query(statement, params);
+				return (await c.query(statement, params)).rows as T[];
 			} finally {
 				await c.end();
 			}
