@@ -10,7 +10,7 @@ RUN npm ci
 COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
 COPY lib ./lib
 COPY services ./services
-COPY mixins ./mixins
+COPY app ./app
 RUN npm run build
 
 # --- runtime: production dependencies and the compiled code only ---
@@ -37,4 +37,4 @@ EXPOSE 3000 3001 50051
 # What `npm run start:prod` runs, without npm in between: node is the process that gets SIGTERM (under
 # `init: true` in compose) and stops gracefully; NODE_ENV is set above, and there is no .env in the
 # image (.dockerignore): configuration comes from the container's environment.
-CMD ["node", "dist/lib/main.js"]
+CMD ["node", "dist/app/main.js"]

@@ -1,10 +1,10 @@
 import os from "node:os";
 import { Errors, type BrokerOptions } from "moleculer";
 import { BoundedCacher } from "./lib/bounded-cacher";
-import type { AppConfig } from "./lib/config";
+import type { AppConfig } from "./app/config";
 import { MomentumRegenerator } from "./lib/errors";
 import { AnnouncedMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, RejectNulMiddleware } from "./lib/middlewares";
-import { replCommands } from "./lib/repl-commands";
+import { replCommands } from "./app/repl-commands";
 import { transporterOptions } from "./lib/transporter";
 
 /**

@@ -114,7 +114,7 @@ async function main(): Promise<void> {
 		});
 	}
 	const start = (n: Node) => {
-		n.proc = startProc(n.name, process.execPath, ["--import", "tsx", "lib/main.ts"], {
+		n.proc = startProc(n.name, process.execPath, ["--import", "tsx", "app/main.ts"], {
 			cwd: ROOT,
 			env: { ...env, SERVICES: n.services, NODE_ID: n.name, HEALTH_PORT: String(n.healthPort), PORT: String(n.httpPort ?? 0) },
 			logFile: path.join(work, `${n.name}.log`)

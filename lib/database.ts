@@ -3,7 +3,7 @@ import { Client, type QueryResult } from "pg";
 import { Sequelize, Transaction } from "sequelize";
 import { Umzug } from "umzug";
 import { InvalidInputError } from "./errors";
-import { databaseUrlFor, type DatabaseConfig, type ServiceName } from "./config";
+import { databaseUrlFor, type DatabaseConfig } from "./config";
 import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres";
 
 export const EMBEDDED_DATABASE = "momentum";
@@ -56,7 +56,7 @@ export class ServiceDatabase {
 		private readonly releaseServer: () => Promise<void>
 	) {}
 
-	static async open(opts: { service: ServiceName; config: DatabaseConfig; migrations: Migration[]; log: Log }): Promise<ServiceDatabase> {
+	static async open(opts: { service: string; config: DatabaseConfig; migrations: Migration[]; log: Log }): Promise<ServiceDatabase> {
 		const { service, config, log } = opts;
 		const schema = service;
 		let url = databaseUrlFor(config, service);

@@ -1,5 +1,3 @@
-import type { ServiceName } from "./config";
-
 /**
  * Facts that must not be lost travel as envelopes: written to the producer's outbox in the same
  * transaction as the change they describe, relayed with Moleculer balanced events, and recorded by each
@@ -20,7 +18,7 @@ export interface EventEnvelope<T = unknown> {
  * here has taken it (one instance each), so a consumer that is down gets it when it comes back.
  * An event not listed goes to whoever listens at the time.
  */
-export const EVENT_ROUTES: Record<string, readonly ServiceName[]> = {
+export const EVENT_ROUTES: Record<string, readonly string[]> = {
 	// account mails; the link requests carry a secret token (`linkToken`) and go to notification only
 	"identity.emailVerificationRequested": ["notification"],
 	"identity.passwordResetRequested": ["notification"],
@@ -41,7 +39,7 @@ export const EVENT_ROUTES: Record<string, readonly ServiceName[]> = {
 /** The action through which a service with an inbox takes events (`<service>.receiveEvent`), acknowledging each. */
 export const RECEIVE_ACTION = "receiveEvent";
 
-export function routesOf(event: string): readonly ServiceName[] | undefined {
+export function routesOf(event: string): readonly string[] | undefined {
 	return EVENT_ROUTES[event];
 }
 

@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ServiceBroker } from "moleculer";
-import type { HealthCheckable } from "../mixins/db.mixin";
+import type { HealthCheckable } from "./mixins/db.mixin";
 
 export type ServiceHealth = "up" | "down" | "starting" | "stopping";
 

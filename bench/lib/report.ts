@@ -37,7 +37,7 @@ const cell = (s: string) => s.replace(/\|/g, "\\|");
 
 const METHOD = `## Method
 
-- **Processes.** The shop runs as users run it: \`node --import tsx lib/main.ts\` child processes with
+- **Processes.** The shop runs as users run it: \`node --import tsx app/main.ts\` child processes with
   \`NODE_ENV=production\`, a random 64-hex \`JWT_SECRET\`, \`LOG_LEVEL=warn\`, \`BCRYPT_ROUNDS=10\`, the demo catalog
   seeded, saga and event settings at their defaults, per-client rate limits off (every client is 127.0.0.1). Without \`BENCH_DATABASE_URL\` the single process starts its
   own embedded PostgreSQL in a fresh temporary \`DATA_DIR\`; the cluster gets one embedded server started by the

@@ -5,10 +5,10 @@ import { startEmbeddedPostgres, type EmbeddedServer } from "../../lib/embedded-p
 import { DEMO_PRODUCTS } from "../../services/catalog/catalog.demo-data";
 import { client, type Client } from "./http";
 import { freePort, onCleanUp, portOpen, rssBytes, sleep, startProc, type Proc } from "./proc";
-import { CLUSTER_GROUPS } from "../../lib/cluster-groups";
+import { CLUSTER_GROUPS } from "../../app/cluster-groups";
 import { privateNatsConfig } from "../../lib/nats-config";
 
-/** The shop as users run it: real `node --import tsx lib/main.ts` processes, configured by environment. */
+/** The shop as users run it: real `node --import tsx app/main.ts` processes, configured by environment. */
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -98,12 +98,12 @@ async function stopOrphanedEmbedded(dataDir: string): Promise<void> {
 	await server.stop();
 }
 
-/** One process running every service: `node --import tsx lib/main.ts`, as `npm start` does. */
+/** One process running every service: `node --import tsx app/main.ts`, as `npm start` does. */
 export async function startSingle(o: ShopOptions): Promise<Shop> {
 	const port = await freePort();
 	const grpcPort = await freePort();
 	const env = shopEnv(o, { PORT: String(port), IDENTITY_GRPC_PORT: String(grpcPort) });
-	const proc = startProc("shop", process.execPath, [...(o.nodeArgs ?? []), "--import", "tsx", "lib/main.ts"], {
+	const proc = startProc("shop", process.execPath, [...(o.nodeArgs ?? []), "--import", "tsx", "app/main.ts"], {
 		cwd: ROOT,
 		env,
 		logFile: o.logDir && path.join(o.logDir, `${path.basename(o.dataDir)}.log`),
@@ -190,7 +190,7 @@ export async function startCluster(o: ShopOptions & { natsUrl: string }): Promis
 			SEED_DEMO_DATA: group.node === "catalog" ? "true" : "false"
 		});
 		procs.push(
-			startProc(`cluster-${group.node}`, process.execPath, [...(o.nodeArgs ?? []), "--import", "tsx", "lib/main.ts"], {
+			startProc(`cluster-${group.node}`, process.execPath, [...(o.nodeArgs ?? []), "--import", "tsx", "app/main.ts"], {
 				cwd: ROOT,
 				env,
 				logFile: o.logDir && path.join(o.logDir, `cluster-${group.node}.log`)

@@ -1,11 +1,11 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { AppConfig } from "../../lib/config";
+import type { AppConfig } from "../../app/config";
 import { InvalidInputError, NotFoundError } from "../../lib/errors";
 import { uuidParam } from "../../lib/params";
 import type { Transaction } from "sequelize";
 import type { EventEnvelope } from "../../lib/events";
-import type { DbThis } from "../../mixins/db.mixin";
-import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import type { DbThis } from "../../lib/mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import type { OrderCreatedEvent } from "../order/order.types";
 import type { GetManyProductsParams, GetProductParams, ProductArchivedEvent, ProductDto } from "../catalog/catalog.types";
 import { callerOf, type CallerMeta } from "../identity/identity.types";

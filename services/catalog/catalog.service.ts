@@ -1,9 +1,9 @@
 import crypto from "node:crypto";
 import type { ActionCacheOptions, Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { AppConfig } from "../../lib/config";
+import type { AppConfig } from "../../app/config";
 import { InvalidInputError, NotFoundError } from "../../lib/errors";
 import { centsParam, lineParam, pageOf, pageParams, uuidParam } from "../../lib/params";
-import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import { DbMixin, type DbThis } from "../../lib/mixins/db.mixin";
 import type { CallerMeta } from "../identity/identity.types";
 import { SkuTakenError } from "./catalog.errors";
 import { catalogMigrations } from "./catalog.migrations";

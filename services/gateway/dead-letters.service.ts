@@ -1,6 +1,6 @@
 import type { Context, ServiceSchema } from "moleculer";
-import "../../lib/action-access";
-import type { AppConfig } from "../../lib/config";
+import "../identity/identity.access";
+import type { AppConfig } from "../../app/config";
 import { collectDeadLetters, DEAD_LETTER_ID, replayDeadLetter, type ShopDeadLetter } from "../../lib/dead-letters";
 import { NotFoundError } from "../../lib/errors";
 

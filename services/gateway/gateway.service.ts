@@ -3,12 +3,12 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
-import { checkAccess, isPublic, type ActionAccess } from "../../lib/action-access";
+import { checkAccess, isPublic, type ActionAccess } from "../identity/identity.access";
 import jwt from "jsonwebtoken";
 import { deepFreeze, jsonOf } from "../../lib/cache";
 import { ResponseCache } from "../../lib/response-cache";
 import { TtlMap } from "../../lib/ttl-map";
-import type { AppConfig } from "../../lib/config";
+import type { AppConfig } from "../../app/config";
 import { addressKey, ClientAddresses } from "../../lib/client-address";
 import { ServiceDatabase } from "../../lib/database";
 import { TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
@@ -350,7 +350,7 @@ export function createGatewayService(
 				return user;
 			},
 
-			/** Enforces the access an action declares (`auth`, `permission`, `self`; lib/action-access.ts); secure by default. */
+			/** Enforces the access an action declares (`auth`, `permission`, `self`; services/identity/identity.access.ts); secure by default. */
 			authorize(this: GatewayThis, ctx: Context<unknown, CallerMeta>, _route: unknown, req: Req): void {
 				checkAccess(req.$action ?? {}, ctx.meta.user, req.$params);
 			},

@@ -3,10 +3,10 @@ import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { AppConfig } from "../../lib/config";
+import type { AppConfig } from "../../app/config";
 import { projectRoot } from "../../lib/paths";
 import { UnauthenticatedError } from "../../lib/errors";
-import { checkAccess, declaredAccess } from "../../lib/action-access";
+import { checkAccess, declaredAccess } from "./identity.access";
 import { FAILED_PRECONDITION_TYPES } from "./identity.errors";
 import type { AuthUser, CallerMeta, LoginResult, PermissionDto, RoleDto, TokenPair, UserDto, UserWithPermissions } from "./identity.types";
 
@@ -14,7 +14,7 @@ import type { AuthUser, CallerMeta, LoginResult, PermissionDto, RoleDto, TokenPa
  * Serves two contracts over gRPC on one port, both by calling the identity actions, so each has one
  * implementation: Momentum's own (`proto/identity.proto`, package momentum.identity.v1) and the Go identity
  * service's it replaces (`proto/shared-identity.proto`, package shared). Access is checked as the REST
- * gateway checks it: the permission the action declares (lib/action-access.ts), for the caller the
+ * gateway checks it: the permission the action declares (services/identity/identity.access.ts), for the caller the
  * `authorization: Bearer` metadata names. Runs wherever identity runs; starts and stops with the broker.
  */
 

@@ -1,15 +1,15 @@
 import bcrypt from "bcrypt";
 import type { ActionSchema, Context } from "moleculer";
 import type { Transaction } from "sequelize";
-import "../../lib/action-access";
+import "./identity.access";
 import type { Bulkhead } from "../../lib/bulkhead";
 import { addressKey } from "../../lib/client-address";
-import type { AppConfig } from "../../lib/config";
+import type { AppConfig } from "../../app/config";
 import { NotFoundError, TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
 import { uuidParam } from "../../lib/params";
 import { checkPasswordBytes, newPasswordParam, personNameParam, phoneParam } from "./identity.params";
-import type { DbThis } from "../../mixins/db.mixin";
-import type { ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import type { DbThis } from "../../lib/mixins/db.mixin";
+import type { ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { AccountRepository, type AccountUser } from "./identity.account-repository";
 import { hashLinkToken, judgeLinkToken, MAIL_LIMITS, mailRetryAfter, newLinkToken, sameEmail, type LinkPurpose } from "./identity.account-rules";
 import {

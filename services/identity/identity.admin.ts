@@ -1,6 +1,6 @@
 import bcrypt from "bcrypt";
 import type { Context, ServiceSchema } from "moleculer";
-import "../../lib/action-access";
+import "./identity.access";
 import { InvalidInputError, NotFoundError, UnauthenticatedError } from "../../lib/errors";
 import { lineParam, pageOf, pageParams } from "../../lib/params";
 import { checkPasswordBytes, emailParam, newPasswordParam, personNameParam, phoneParam } from "./identity.params";

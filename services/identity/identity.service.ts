@@ -1,14 +1,14 @@
 import crypto from "node:crypto";
 import bcrypt from "bcrypt";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { AppConfig } from "../../lib/config";
+import type { AppConfig } from "../../app/config";
 import { Bulkhead } from "../../lib/bulkhead";
 import { addressKey } from "../../lib/client-address";
 import { NotFoundError, TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
 import { checkPasswordBytes, newPasswordParam, personNameParam, phoneParam } from "./identity.params";
 import { Pump } from "../../lib/pump";
-import type { DbThis } from "../../mixins/db.mixin";
-import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import type { DbThis } from "../../lib/mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { accountActions, mailVerificationLink } from "./identity.account";
 import { AccountRepository } from "./identity.account-repository";
 import { EmailTakenError, InvalidCredentialsError, InvalidRefreshTokenError, InvalidTokenError } from "./identity.errors";

@@ -1,12 +1,12 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Transaction } from "sequelize";
-import "../../lib/action-access";
-import type { AppConfig } from "../../lib/config";
+import "../identity/identity.access";
+import type { AppConfig } from "../../app/config";
 import { InvalidInputError } from "../../lib/errors";
 import type { EventEnvelope } from "../../lib/events";
 import { lineParam as oneLine, pageOf, pageParams, uuidParam } from "../../lib/params";
-import type { DbThis } from "../../mixins/db.mixin";
-import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import type { DbThis } from "../../lib/mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { Pump } from "../../lib/pump";
 import type { GetProductParams, ProductDto } from "../catalog/catalog.types";
 import type { CallerMeta } from "../identity/identity.types";

@@ -1,6 +1,6 @@
 import nodemailer from "nodemailer";
 import twilio from "twilio";
-import type { NotificationConfig, TwilioConfig } from "../../lib/config";
+import type { NotificationConfig, TwilioConfig } from "../../app/config";
 
 /** The ways out of the shop: e-mail and SMS, each behind a small interface the service depends on. */
 

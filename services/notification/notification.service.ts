@@ -1,13 +1,13 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Transaction } from "sequelize";
-import "../../lib/action-access";
-import type { AppConfig } from "../../lib/config";
+import "../identity/identity.access";
+import type { AppConfig } from "../../app/config";
 import { ForbiddenError, InvalidInputError } from "../../lib/errors";
 import { Pump } from "../../lib/pump";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { EventEnvelope } from "../../lib/events";
-import type { DbThis } from "../../mixins/db.mixin";
-import { ReliableEventsMixin } from "../../mixins/reliable-events.mixin";
+import type { DbThis } from "../../lib/mixins/db.mixin";
+import { ReliableEventsMixin } from "../../lib/mixins/reliable-events.mixin";
 import {
 	callerOf,
 	holds,

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { PaymentConfig } from "../../lib/config";
+import type { PaymentConfig } from "../../app/config";
 
 /**
  * The seam to a card processor. The simulated provider is the default; a real gateway is added behind

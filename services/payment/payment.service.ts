@@ -1,11 +1,11 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Transaction } from "sequelize";
-import type { AppConfig } from "../../lib/config";
+import type { AppConfig } from "../../app/config";
 import { InvalidInputError, type FieldProblem } from "../../lib/errors";
 import type { EventEnvelope } from "../../lib/events";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
-import type { DbThis } from "../../mixins/db.mixin";
-import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import type { DbThis } from "../../lib/mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { callerOf, holds, type CallerMeta } from "../identity/identity.types";
 import {
 	OrderVoidedError,

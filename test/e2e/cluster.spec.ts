@@ -460,7 +460,7 @@ describe("npm run cluster", function () {
 		const db = await createTestDatabase();
 		const port = await freePort();
 		const nodeId = `launch-${crypto.randomBytes(4).toString("hex")}`;
-		const launcher = spawn(process.execPath, ["--import", "tsx", "lib/cluster.ts"], {
+		const launcher = spawn(process.execPath, ["--import", "tsx", "app/cluster.ts"], {
 			cwd: projectRoot(),
 			env: {
 				...process.env,

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import type { Service, ServiceSchema } from "moleculer";
-import type { AppConfig } from "../../lib/config";
+import type { AppConfig } from "../../app/config";
 import type { EventEnvelope } from "../../lib/events";
-import { ReliableEventsMixin } from "../../mixins/reliable-events.mixin";
+import { ReliableEventsMixin } from "../../lib/mixins/reliable-events.mixin";
 import { adminToken, newCustomer } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { httpClient } from "../support/http";

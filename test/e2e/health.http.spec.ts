@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { Service } from "moleculer";
-import type { DbThis } from "../../mixins/db.mixin";
+import type { DbThis } from "../../lib/mixins/db.mixin";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { httpClient } from "../support/http";
 import { startShop, testConfig, type RunningShop } from "../support/shop";

@@ -15,7 +15,7 @@ interface Started {
 	exited: Promise<number | null>;
 }
 
-function launch(env: Record<string, string | undefined>, script = "lib/main.ts"): Started {
+function launch(env: Record<string, string | undefined>, script = "app/main.ts"): Started {
 	const cleanEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: undefined, LOG_LEVEL: "info", ...env };
 	for (const k of Object.keys(cleanEnv)) if (cleanEnv[k] === undefined) delete cleanEnv[k];
 	const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: projectRoot(), env: cleanEnv, stdio: ["ignore", "pipe", "pipe"] });
@@ -196,7 +196,7 @@ describe("the shop process", function () {
 		running.push(shop);
 		await waitReady(port, shop);
 
-		const seed = launch({ DATA_DIR: dataDir, JWT_SECRET: secret }, "lib/seed.ts");
+		const seed = launch({ DATA_DIR: dataDir, JWT_SECRET: secret }, "app/seed.ts");
 		running.push(seed);
 		expect(await seed.exited, seed.output()).to.equal(0);
 		expect(seed.output()).to.match(/Using the embedded PostgreSQL of process \d+/);

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { expect } from "chai";
-import { publishedRoutes } from "../../lib/services";
+import { publishedRoutes } from "../../app/services";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { httpClient } from "../support/http";
 import { startShop, testConfig, type RunningShop } from "../support/shop";

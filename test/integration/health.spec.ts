@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { startHealthServer, type HealthServer } from "../../lib/health";
-import { readConfig } from "../../lib/read-config";
+import { readConfig } from "../../app/read-config";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 

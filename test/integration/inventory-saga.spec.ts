@@ -4,7 +4,7 @@ import type { Context, Service, ServiceSchema } from "moleculer";
 import { Client } from "pg";
 import type { DeadLetter } from "../../lib/inbox";
 import type { EventEnvelope } from "../../lib/events";
-import type { ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import type { ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import type {
 	AdjustmentPage,
 	InventoryReservationFailedEvent,

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import type { Service, ServiceSchema } from "moleculer";
 import twilio from "twilio";
 import type { EventEnvelope } from "../../lib/events";
-import type { ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import type { ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { createNotificationService } from "../../services/notification/notification.service";
 import type { NotificationDto, NotificationPage, RetryResult } from "../../services/notification/notification.types";
 import type { CancelReason, OrderCancelledEvent, OrderConfirmedEvent } from "../../services/order/order.types";

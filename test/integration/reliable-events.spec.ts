@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import type { Transaction } from "sequelize";
-import type { AppConfig } from "../../lib/config";
+import type { AppConfig } from "../../app/config";
 import { EVENT_ROUTES, type EventEnvelope } from "../../lib/events";
-import type { DbThis } from "../../mixins/db.mixin";
-import { ReliableEventsMixin, type ReliableEventsThis } from "../../mixins/reliable-events.mixin";
+import type { DbThis } from "../../lib/mixins/db.mixin";
+import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 

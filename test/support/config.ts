@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, type AppConfig, type Env } from "../../lib/config";
+import { loadConfig, type AppConfig } from "../../app/config";
+import { ConfigError, type Env } from "../../lib/config";
 
 /** loadConfig for a test environment with a valid secret; `env` adds or overrides variables. */
 export const loadTestConfig = (env: Env): AppConfig => loadConfig({ NODE_ENV: "test", JWT_SECRET: "x".repeat(40), ...env });

@@ -127,7 +127,7 @@ export async function startNode(name: string, services: string, env: Record<stri
 		...env
 	};
 	for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
-	const proc = track(spawn(process.execPath, ["--import", "tsx", "lib/main.ts"], { cwd: projectRoot(), env: full, stdio: ["ignore", "pipe", "pipe"] }));
+	const proc = track(spawn(process.execPath, ["--import", "tsx", "app/main.ts"], { cwd: projectRoot(), env: full, stdio: ["ignore", "pipe", "pipe"] }));
 	const node: NodeProc = {
 		...proc,
 		name,

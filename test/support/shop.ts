@@ -1,8 +1,9 @@
 import crypto from "node:crypto";
 import { ServiceBroker, type Service } from "moleculer";
 import brokerOptions from "../../moleculer.config";
-import { loadConfig, type AppConfig, type Env } from "../../lib/config";
-import { schemasFor } from "../../lib/services";
+import { loadConfig, type AppConfig } from "../../app/config";
+import { type Env } from "../../lib/config";
+import { schemasFor } from "../../app/services";
 import { gatewayPort } from "../../services/gateway/gateway.service";
 import { TEST_ADMIN } from "./auth";
 import type { TestDatabase } from "./database";

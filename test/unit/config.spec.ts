@@ -1,7 +1,8 @@
 import crypto from "node:crypto";
 import path from "node:path";
 import { expect } from "chai";
-import { ConfigError, SERVICE_NAMES, databaseUrlFor, loadConfig, type AppConfig, type Env } from "../../lib/config";
+import { SERVICE_NAMES, loadConfig, type AppConfig } from "../../app/config";
+import { ConfigError, databaseUrlFor, type Env } from "../../lib/config";
 
 const CWD = path.resolve("/srv/momentum");
 const DEV_SECRET = "dev-" + crypto.randomBytes(16).toString("hex");

@@ -5,7 +5,8 @@ import path from "node:path";
 import { expect } from "chai";
 import { Transporters } from "moleculer";
 import { nkeys } from "nats";
-import { ConfigError, loadClusterConfig, loadConfig, type Env, type TransportConfig } from "../../../lib/config";
+import { loadClusterConfig, loadConfig } from "../../../app/config";
+import { ConfigError, type Env, type TransportConfig } from "../../../lib/config";
 import { natsOptions, transporterOptions, type NatsConnectOptions } from "../../../lib/transporter";
 
 function transportOf(env: Env): TransportConfig {

@@ -2,12 +2,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
-import { ConfigError, loadClusterConfig, redactUrl } from "./config";
-import { EMBEDDED_DATABASE } from "./database";
+import { loadClusterConfig } from "./config";
+import { ConfigError, redactUrl } from "../lib/config";
+import { EMBEDDED_DATABASE } from "../lib/database";
 import { CLUSTER_GROUPS } from "./cluster-groups";
-import { freePort, portOpen, startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres";
-import { privateNatsConfig } from "./nats-config";
-import { projectRoot } from "./paths";
+import { freePort, portOpen, startEmbeddedPostgres, type EmbeddedServer } from "../lib/embedded-postgres";
+import { privateNatsConfig } from "../lib/nats-config";
+import { projectRoot } from "../lib/paths";
 
 /**
  * `npm run cluster`: the shop as a small cluster on this machine, one process per service group joined
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
 	CLUSTER_GROUPS.forEach((group, i) => {
 		const color = process.stdout.isTTY ? (s: string) => `\u001b[${COLORS[i % COLORS.length]}m${s}\u001b[0m` : (s: string) => s;
 		const prefix = color(`[${group.node.padEnd(width)}]`);
-		const child = spawn(process.execPath, ["--env-file-if-exists=.env", "--import", "tsx", "lib/main.ts"], {
+		const child = spawn(process.execPath, ["--env-file-if-exists=.env", "--import", "tsx", "app/main.ts"], {
 			cwd: projectRoot(),
 			// own process group: a terminal's Ctrl-C reaches the launcher, which stops the nodes in order
 			detached: true,

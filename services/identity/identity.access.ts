@@ -1,6 +1,6 @@
 import { Errors } from "moleculer";
-import type { AuthUser, Permission } from "../services/identity/identity.types";
-import { ForbiddenError, UnauthenticatedError } from "./errors";
+import type { AuthUser, Permission } from "./identity.types";
+import { ForbiddenError, UnauthenticatedError } from "../../lib/errors";
 
 /**
  * Who may call a published action through an entry point (the REST gateway, the gRPC adapter). Declared on

@@ -1,4 +1,4 @@
-/** The node groups of `npm run cluster` (lib/cluster.ts), the same split as the docker-compose containers. */
+/** The node groups of `npm run cluster` (app/cluster.ts), the same split as the docker-compose containers. */
 export const CLUSTER_GROUPS: readonly { node: string; services: string }[] = [
 	{ node: "gateway", services: "gateway" },
 	{ node: "identity", services: "identity" },

@@ -1,6 +1,6 @@
 import type { Service, ServiceSchema } from "moleculer";
-import type { DatabaseConfig, ServiceName } from "../lib/config";
-import { ServiceDatabase, type Migration } from "../lib/database";
+import type { DatabaseConfig } from "../config";
+import { ServiceDatabase, type Migration } from "../database";
 
 /** What the mixin adds to a service: `this.db`, ready from the service's own `started` handler on. */
 export interface DbThis {
@@ -17,7 +17,7 @@ export interface HealthCheckable {
  * service's migrations when it starts and closes the pool when it stops. With no database URL configured
  * the process-wide embedded PostgreSQL is started on first use and stopped after its last user.
  */
-export function DbMixin(opts: { service: ServiceName; config: DatabaseConfig; migrations: Migration[] }): Partial<ServiceSchema> {
+export function DbMixin(opts: { service: string; config: DatabaseConfig; migrations: Migration[] }): Partial<ServiceSchema> {
 	type This = Service & Partial<DbThis>;
 	return {
 		methods: {

@@ -1,6 +1,6 @@
 import type { ServiceBroker } from "moleculer";
-import type { TrailEntry } from "./outbox";
-import { collectDeadLetters, replayDeadLetter } from "./dead-letters";
+import type { TrailEntry } from "../lib/outbox";
+import { collectDeadLetters, replayDeadLetter } from "../lib/dead-letters";
 import type { SagaTrail } from "../services/order/order.service";
 
 /** Custom commands of `npm run repl` (moleculer.config.ts `replOptions`). */

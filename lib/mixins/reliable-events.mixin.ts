@@ -1,12 +1,12 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import type { DatabaseConfig, EventsConfig, ServiceName } from "../lib/config";
-import type { Migration } from "../lib/database";
-import { InvalidInputError } from "../lib/errors";
-import { RECEIVE_ACTION, type EventEnvelope } from "../lib/events";
-import { Inbox, type DeadLetter, type ReliableHandler } from "../lib/inbox";
-import { eventTableMigrations, orderTrail, Outbox, type TrailEntry } from "../lib/outbox";
-import { purgeDeliveredEvents } from "../lib/event-retention";
-import { Pump } from "../lib/pump";
+import type { DatabaseConfig, EventsConfig } from "../config";
+import type { Migration } from "../database";
+import { InvalidInputError } from "../errors";
+import { RECEIVE_ACTION, type EventEnvelope } from "../events";
+import { Inbox, type DeadLetter, type ReliableHandler } from "../inbox";
+import { eventTableMigrations, orderTrail, Outbox, type TrailEntry } from "../outbox";
+import { purgeDeliveredEvents } from "../event-retention";
+import { Pump } from "../pump";
 import { DbMixin, type DbThis } from "./db.mixin";
 
 /** What the mixin adds: `this.outbox.add(t, event, data)` and the inbox behind `handlers`. */
@@ -33,7 +33,7 @@ function isEnvelope(value: unknown): value is EventEnvelope {
  * `<service>.drainInbox` (run a pass now).
  */
 export function ReliableEventsMixin(opts: {
-	service: ServiceName;
+	service: string;
 	config: EventsConfig;
 	database: DatabaseConfig;
 	migrations: Migration[];

@@ -1,9 +1,10 @@
 import { ServiceBroker } from "moleculer";
 import brokerOptions from "../moleculer.config";
 import { catalogIsEmpty, seedDemoData } from "../services/catalog/catalog.demo-data";
-import { ConfigError, redactUrl, type AppConfig } from "./config";
-import { startHealthServer, type HealthServer } from "./health";
-import { installProcessGuard, START_FAILURE_EXIT_MS } from "./process-guard";
+import { type AppConfig } from "./config";
+import { ConfigError, redactUrl } from "../lib/config";
+import { startHealthServer, type HealthServer } from "../lib/health";
+import { installProcessGuard, START_FAILURE_EXIT_MS } from "../lib/process-guard";
 import { readConfig } from "./read-config";
 import { schemasFor } from "./services";
 

@@ -1,5 +1,6 @@
 import path from "node:path";
-import { ConfigError, loadConfig, type AppConfig } from "./config";
+import { loadConfig, type AppConfig } from "./config";
+import { ConfigError } from "../lib/config";
 import { devJwtSecret } from "./dev-secret";
 
 /**
