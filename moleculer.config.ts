@@ -4,6 +4,7 @@ import { BoundedCacher } from "./lib/bounded-cacher";
 import type { AppConfig } from "./app/config";
 import { MomentumRegenerator } from "./lib/errors";
 import { AnnouncedMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, RejectNulMiddleware } from "./lib/middlewares";
+import { TraceContextMiddleware } from "./lib/events";
 import { replCommands } from "./app/repl-commands";
 import { transporterOptions } from "./lib/transporter";
 
@@ -40,7 +41,7 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		// A leaving node first tells the others it has no services, then waits this long before it refuses
 		// requests, so callers have stopped choosing it by then.
 		registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: config.transport ? 1000 : 0 },
-		middlewares: [RejectNulMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, AnnouncedMiddleware],
+		middlewares: [RejectNulMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, AnnouncedMiddleware, TraceContextMiddleware],
 		// `saga <orderId>` and `dlq [id]` in `npm run repl`
 		replOptions: { customCommands: replCommands },
 		metrics: { enabled: false },

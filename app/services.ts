@@ -1,45 +1,63 @@
 import type { ServiceSchema } from "moleculer";
 import type { AppConfig, ServiceName } from "./config";
-import { createCartService } from "../services/cart/cart.service";
+import { routesFrom, type AnyEventContract, type EventRoutes, type Subscriptions } from "../lib/events";
+import { cartSubscriptions, createCartService } from "../services/cart/cart.service";
 import { createCatalogService } from "../services/catalog/catalog.service";
 import { createDeadLettersService } from "../services/gateway/dead-letters.service";
 import { createGatewayService } from "../services/gateway/gateway.service";
 import { createIdentityGrpcService } from "../services/identity/identity-grpc.service";
+import { identityEvents } from "../services/identity/identity.events";
 import { createIdentityService } from "../services/identity/identity.service";
-import { createInventoryService } from "../services/inventory/inventory.service";
-import { createNotificationService } from "../services/notification/notification.service";
-import { createOrderService } from "../services/order/order.service";
-import { createPaymentService } from "../services/payment/payment.service";
+import { inventoryEvents } from "../services/inventory/inventory.events";
+import { createInventoryService, inventorySubscriptions } from "../services/inventory/inventory.service";
+import { createNotificationService, notificationSubscriptions } from "../services/notification/notification.service";
+import { orderEvents } from "../services/order/order.events";
+import { createOrderService, orderSubscriptions } from "../services/order/order.service";
+import { paymentEvents } from "../services/payment/payment.events";
+import { createPaymentService, paymentSubscriptions } from "../services/payment/payment.service";
 
 // Each factory is typed with its own settings, methods and fields; here they only need to be schemas.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Factory = (config: AppConfig) => ServiceSchema<any, any, any>;
+type Factory = (config: AppConfig, routes: EventRoutes) => ServiceSchema<any, any, any>;
 
-/**
- * What each name in `SERVICES` runs. A domain may bring companions (identity brings its gRPC adapter).
- * Domains not built yet are absent and are skipped with a warning.
- */
-export const SERVICE_FACTORIES: Partial<Record<ServiceName, Factory[]>> = {
+/** A domain as the application assembles it: its services, the reliable events it writes, and those it handles. */
+interface Domain {
+	/** What its name in `SERVICES` runs (a domain may bring companions: identity brings its gRPC adapter). */
+	services: Factory[];
+	produces?: AnyEventContract;
+	subscriptions?: Subscriptions<never>;
+}
+
+export const DOMAINS: Record<ServiceName, Domain> = {
 	// the gateway knows every route the shop publishes, also those whose service it has not met yet
-	gateway: [config => createGatewayService(config, publishedRoutes(config)), createDeadLettersService],
-	identity: [createIdentityService, createIdentityGrpcService],
-	catalog: [createCatalogService],
-	inventory: [createInventoryService],
-	cart: [createCartService],
-	order: [createOrderService],
-	payment: [config => createPaymentService(config)],
-	notification: [config => createNotificationService(config)]
+	gateway: { services: [config => createGatewayService(config, publishedRoutes(config)), createDeadLettersService] },
+	identity: { services: [createIdentityService, createIdentityGrpcService], produces: identityEvents },
+	catalog: { services: [createCatalogService] },
+	inventory: { services: [createInventoryService], produces: inventoryEvents, subscriptions: inventorySubscriptions },
+	cart: { services: [createCartService], subscriptions: cartSubscriptions },
+	order: { services: [createOrderService], produces: orderEvents, subscriptions: orderSubscriptions },
+	payment: { services: [(config, routes) => createPaymentService(config, routes)], produces: paymentEvents, subscriptions: paymentSubscriptions },
+	notification: { services: [(config, routes) => createNotificationService(config, routes)], subscriptions: notificationSubscriptions }
 };
+
+/** Every reliable event's contract. */
+export const EVENT_CONTRACTS: AnyEventContract[] = Object.values(DOMAINS).flatMap(d => (d.produces ? [d.produces] : []));
+
+/** What each consuming service handles. */
+export const SUBSCRIPTIONS: Subscriptions<never>[] = Object.values(DOMAINS).flatMap(d => (d.subscriptions ? [d.subscriptions] : []));
+
+/** Who must receive each reliable event, derived from the subscriptions: the outboxes keep a row until each has it. */
+export const EVENT_ROUTES: EventRoutes = routesFrom(SUBSCRIPTIONS);
 
 export function schemasFor(config: AppConfig, warn: (msg: string) => void): ServiceSchema[] {
 	const schemas: ServiceSchema[] = [];
 	for (const name of config.services) {
-		const factories = SERVICE_FACTORIES[name];
-		if (!factories) {
+		const domain = DOMAINS[name];
+		if (!domain) {
 			warn(`Service "${name}" is not implemented yet; skipping it`);
 			continue;
 		}
-		for (const f of factories) schemas.push(f(config));
+		for (const f of domain.services) schemas.push(f(config, EVENT_ROUTES));
 	}
 	return schemas;
 }
@@ -59,10 +77,10 @@ export interface PublishedRoute {
  */
 export function publishedRoutes(config: AppConfig): PublishedRoute[] {
 	const routes: PublishedRoute[] = [];
-	for (const [name, factories] of Object.entries(SERVICE_FACTORIES)) {
-		for (const f of factories ?? []) {
+	for (const [name, domain] of Object.entries(DOMAINS)) {
+		for (const f of domain.services) {
 			if (name === "gateway" && f !== createDeadLettersService) continue;
-			const schema = f(config);
+			const schema = f(config, EVENT_ROUTES);
 			const base = (schema.settings as { rest?: string } | undefined)?.rest ?? `/${schema.name}`;
 			for (const action of Object.values(schema.actions ?? {})) {
 				if (!action || typeof action !== "object" || (action as { visibility?: string }).visibility !== "published") continue;

@@ -385,18 +385,16 @@ async function main(): Promise<void> {
 				const order = await db.query(`SELECT status, payment_status, created_at, updated_at FROM "order".orders WHERE id = $1`, [worst.id]);
 				trail.push(`order ${JSON.stringify(order.rows[0])}`);
 				for (const schema of ["order", "inventory", "payment", "notification", "cart"]) {
-					const out = await db.query(
-						`SELECT event, created_at, published_at, delivered_to FROM "${schema}".outbox WHERE payload->'data'->>'orderId' = $1`,
-						[worst.id]
-					);
+					const out = await db.query(`SELECT event, created_at, published_at, delivered_to FROM "${schema}".outbox WHERE correlation_id = $1`, [
+						worst.id
+					]);
 					for (const r of out.rows)
 						trail.push(
 							`${schema} sent ${r.event} at ${r.created_at.toISOString()}, handed to all at ${r.published_at?.toISOString() ?? "-"} (${r.delivered_to})`
 						);
-					const inb = await db.query(
-						`SELECT event, received_at, handled_at, attempts, last_error FROM "${schema}".inbox WHERE payload->'data'->>'orderId' = $1`,
-						[worst.id]
-					);
+					const inb = await db.query(`SELECT event, received_at, handled_at, attempts, last_error FROM "${schema}".inbox WHERE correlation_id = $1`, [
+						worst.id
+					]);
 					for (const r of inb.rows)
 						trail.push(
 							`${schema} got ${r.event} at ${r.received_at.toISOString()}, handled at ${r.handled_at?.toISOString() ?? "-"} after ${r.attempts} attempt(s)${r.last_error ? ` (${r.last_error})` : ""}`

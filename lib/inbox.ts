@@ -2,13 +2,7 @@ import type { Logger } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "./database";
 import { Pump } from "./pump";
-import { redacted, retryDelayMs, type EventEnvelope } from "./events";
-
-/** What a reliable handler gets: the event, and the transaction its own writes must use. */
-export type ReliableHandler<T = unknown> = (event: EventEnvelope<T>, t: Transaction) => Promise<void>;
-
-/** Finds the handler of an event name (undefined: none here). */
-export type HandlerLookup = (event: string) => ReliableHandler | undefined;
+import { payloadProblems, redacted, retryDelayMs, withTrace, type EventEnvelope, type IncomingEnvelope, type Subscriptions } from "./events";
 
 export interface RetryPolicy {
 	/** Attempts before an event goes to the dead-letter store. */
@@ -40,6 +34,10 @@ interface InboxRow {
  * the handler's writes and the "handled" mark commit together, so an event has its effect once. A failing
  * handler is retried with exponential backoff; after `maxAttempts` the event is dead-lettered with its
  * error, and can be replayed. Pending events survive restarts.
+ *
+ * This is where payloads are checked, once: an event whose payload does not match its schema is recorded
+ * as a dead letter at once (no handler sees it, and retrying would not change it), so the producer's row is
+ * acknowledged and an operator sees what came.
  */
 export class Inbox {
 	private readonly pump: Pump;
@@ -47,7 +45,10 @@ export class Inbox {
 	constructor(
 		private readonly db: ServiceDatabase,
 		private readonly logger: Logger,
-		private readonly handlerOf: HandlerLookup,
+		/** What this service handles, and how. */
+		private readonly subscriptions: Subscriptions<unknown>,
+		/** The service the handlers run as (`this`). */
+		private readonly self: unknown,
 		private readonly policy: RetryPolicy,
 		pollMs: number,
 		/** Recorded with each handled event. */
@@ -60,15 +61,50 @@ export class Inbox {
 		);
 	}
 
-	/** Records an event for handling. Answers false for a duplicate. */
-	async receive(envelope: EventEnvelope): Promise<boolean> {
-		const rows = await this.db.execute(`INSERT INTO inbox (event_id, event, payload) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING RETURNING 1`, [
-			envelope.id,
-			envelope.event,
-			JSON.stringify(envelope)
-		]);
-		if (rows.length > 0) this.kick();
+	/**
+	 * Records an event for handling. Answers false for a duplicate. Throws for an event this service does not
+	 * subscribe to; records a payload that does not match its schema as a dead letter.
+	 */
+	async receive(incoming: IncomingEnvelope): Promise<boolean> {
+		const subscription = this.subscriptions.find(incoming.event);
+		if (!subscription) throw new Error(`${this.subscriptions.service} does not handle ${incoming.event}`);
+		const problems = payloadProblems(subscription.definition, incoming.data);
+		// an envelope from a producer older than correlation ids: the payload names it
+		const correlation = (incoming.data as Record<string, unknown>)[subscription.definition.correlateBy];
+		const correlationId = incoming.correlationId ?? (typeof correlation === "string" ? correlation : incoming.id);
+		const envelope: EventEnvelope = { ...incoming, correlationId };
+		const rows = await this.db.execute(
+			`INSERT INTO inbox (event_id, event, payload, correlation_id, status, last_error) VALUES ($1, $2, $3, $4, $5, $6)
+			 ON CONFLICT (event_id) DO NOTHING RETURNING 1`,
+			[
+				envelope.id,
+				envelope.event,
+				JSON.stringify(envelope),
+				correlationId,
+				problems.length > 0 ? "DEAD" : "PENDING",
+				problems.length > 0 ? `Malformed ${envelope.event} ${envelope.id}: ${problems.join("; ")}` : null
+			]
+		);
+		if (rows.length > 0 && problems.length > 0) {
+			this.logger.error(`${envelope.event} ${envelope.id} from ${envelope.source} does not match its schema; dead-lettered: ${problems.join("; ")}`);
+		} else if (rows.length > 0) this.kick();
 		return rows.length > 0;
+	}
+
+	/** Removes the declared secret fields from this correlation's events in the inbox (in `t`). Answers how many rows changed. */
+	async scrub(correlationId: string, t: Transaction): Promise<number> {
+		let changed = 0;
+		for (const { event, definition } of this.subscriptions.list) {
+			if (!definition.secrets?.length) continue;
+			const rows = await this.db.execute(
+				`UPDATE inbox SET payload = jsonb_set(payload, '{data}', (payload->'data') - $3::text[])
+				 WHERE correlation_id = $1 AND event = $2 AND (payload->'data') - $3::text[] <> payload->'data' RETURNING 1`,
+				[correlationId, event, definition.secrets],
+				t
+			);
+			changed += rows.length;
+		}
+		return changed;
 	}
 
 	start(): void {
@@ -141,11 +177,14 @@ export class Inbox {
 			);
 			if (!row) return false;
 			claimed();
-			const handler = this.handlerOf(row.event);
+			const subscription = this.subscriptions.find(row.event);
 			try {
-				if (!handler) throw new Error(`No handler for ${row.event}`);
-				// a savepoint: a failing handler's writes are undone, the failure itself is kept
-				await this.db.sequelize.transaction({ transaction: t }, inner => handler(row.payload, inner));
+				if (!subscription) throw new Error(`No handler for ${row.event}`);
+				// A savepoint: a failing handler's writes are undone, the failure itself is kept. The handling
+				// continues the trace of the call that wrote the event, and the events it writes carry it on.
+				await withTrace(row.payload.trace, () =>
+					this.db.sequelize.transaction({ transaction: t }, inner => subscription.handle.call(this.self, row.payload, inner))
+				);
 			} catch (err) {
 				// the claim counted this attempt
 				const attempts = row.attempts;
@@ -180,7 +219,7 @@ export class Inbox {
 		return rows.map(r => ({
 			eventId: r.event_id,
 			event: r.event,
-			payload: redacted(r.payload),
+			payload: redacted(r.payload, this.subscriptions.find(r.event)?.definition.secrets),
 			attempts: r.attempts,
 			lastError: r.last_error,
 			receivedAt: r.received_at.toISOString()

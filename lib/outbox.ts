@@ -3,7 +3,7 @@ import { Utils, type Logger, type ServiceBroker } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { Migration, ServiceDatabase } from "./database";
 import { Pump } from "./pump";
-import { RECEIVE_ACTION, routesOf, type EventEnvelope } from "./events";
+import { RECEIVE_ACTION, traceContext, type EventContract, type EventEnvelope, type EventRoutes } from "./events";
 
 /** Tables of the reliable events, in every schema that produces or consumes them. */
 export const eventTableMigrations: Migration[] = [
@@ -71,10 +71,25 @@ export const eventTableMigrations: Migration[] = [
 			await sql(`CREATE INDEX outbox_published_idx ON outbox (published_at) WHERE published_at IS NOT NULL`);
 			await sql(`CREATE INDEX inbox_handled_idx ON inbox (handled_at) WHERE status = 'HANDLED'`);
 		}
+	},
+	{
+		// Envelopes carry a correlation id (lib/events.ts): trails and scrubbing find rows by it. Rows written
+		// before that named their process in the payload: the checkout saga's by order, identity's by user.
+		name: "events-0006-correlation-id",
+		up: async ({ sql }) => {
+			for (const table of ["outbox", "inbox"]) {
+				await sql(`ALTER TABLE ${table} ADD COLUMN correlation_id text`);
+				await sql(`UPDATE ${table} SET correlation_id = coalesce(payload->'data'->>'orderId', payload->'data'->>'userId', payload->>'id')`);
+				await sql(`ALTER TABLE ${table} ALTER COLUMN correlation_id SET NOT NULL`);
+				await sql(`CREATE INDEX ${table}_correlation_idx ON ${table} (correlation_id)`);
+			}
+			await sql(`DROP INDEX outbox_order_idx`);
+			await sql(`DROP INDEX inbox_order_idx`);
+		}
 	}
 ];
 
-/** One event about an order as one service saw it: sent (outbox) or received (inbox). */
+/** One event of a process (an order's saga) as one service saw it: sent (outbox) or received (inbox). */
 export interface TrailEntry {
 	service: string;
 	direction: "sent" | "received";
@@ -91,12 +106,12 @@ export interface TrailEntry {
 	handledBy?: string | null;
 }
 
-/** What one service's outbox and inbox hold about an order, oldest first. */
-export async function orderTrail(db: ServiceDatabase, service: string, orderId: string): Promise<TrailEntry[]> {
+/** What one service's outbox and inbox hold with one correlation id, oldest first. */
+export async function eventTrail(db: ServiceDatabase, service: string, correlationId: string): Promise<TrailEntry[]> {
 	const [sent, received] = await Promise.all([
 		db.query<{ id: string; event: string; created_at: Date; published_at: Date | null; delivered_to: string[] }>(
-			`SELECT id, event, created_at, published_at, delivered_to FROM outbox WHERE payload->'data'->>'orderId' = $1 ORDER BY created_at, id`,
-			[orderId]
+			`SELECT id, event, created_at, published_at, delivered_to FROM outbox WHERE correlation_id = $1 ORDER BY created_at, id`,
+			[correlationId]
 		),
 		db.query<{
 			event_id: string;
@@ -107,8 +122,8 @@ export async function orderTrail(db: ServiceDatabase, service: string, orderId: 
 			last_error: string | null;
 			handled_by: string | null;
 		}>(
-			`SELECT event_id, event, received_at, status, attempts, last_error, handled_by FROM inbox WHERE payload->'data'->>'orderId' = $1 ORDER BY received_at, event_id`,
-			[orderId]
+			`SELECT event_id, event, received_at, status, attempts, last_error, handled_by FROM inbox WHERE correlation_id = $1 ORDER BY received_at, event_id`,
+			[correlationId]
 		)
 	]);
 	return [
@@ -145,10 +160,10 @@ interface OutboxRow {
 /**
  * The producer side. `add` writes an event in the caller's transaction; the relay publishes committed
  * rows with balanced events, one group at a time, and keeps a row until every service that must receive
- * it (lib/events.ts) has been handed it. Rows survive restarts; several instances of a service share the
+ * it (the routes derived from every service's subscriptions) has been handed it. Rows survive restarts; several instances of a service share the
  * work without publishing a row twice at once (claims with FOR UPDATE SKIP LOCKED, held by a lease).
  */
-export class Outbox {
+export class Outbox<M = Record<never, never>> {
 	private readonly pump: Pump;
 	private stopped = false;
 	/** How long a claimed row is left to the relay that claimed it. */
@@ -159,6 +174,10 @@ export class Outbox {
 		private readonly broker: ServiceBroker,
 		private readonly logger: Logger,
 		private readonly source: string,
+		/** The events this service writes; `add` takes only these. */
+		private readonly contract: EventContract<M> | undefined,
+		/** Who must receive each event; an event without a route goes to whoever listens at the time. */
+		private readonly routes: EventRoutes,
 		pollMs: number,
 		/** How long a row waits for a missing consumer before the next look (a consumer showing up wakes it sooner). */
 		private readonly retryMs = 2000,
@@ -179,15 +198,54 @@ export class Outbox {
 		);
 	}
 
-	/** Writes `event` in transaction `t`; it is published once `t` commits. Answers the event id. */
-	async add<T>(t: Transaction, event: string, data: T): Promise<string> {
-		const envelope: EventEnvelope<T> = { id: crypto.randomUUID(), event, source: this.source, occurredAt: new Date().toISOString(), data };
-		await this.db.execute(`INSERT INTO outbox (id, event, payload) VALUES ($1, $2, $3)`, [envelope.id, event, JSON.stringify(envelope)], t);
+	/**
+	 * Writes `event` in transaction `t`, with the correlation id its definition names and the trace context of
+	 * the call or event being handled; it is published once `t` commits. Answers the event id.
+	 */
+	async add<K extends keyof M & string>(t: Transaction, event: K, data: M[K]): Promise<string> {
+		const definition = this.contract?.events[event];
+		if (!definition) throw new Error(`${this.source} does not declare the event ${event}`);
+		const correlationId = String(data[definition.correlateBy]);
+		const trace = traceContext();
+		const envelope: EventEnvelope<M[K]> = {
+			id: crypto.randomUUID(),
+			event,
+			source: this.source,
+			occurredAt: new Date().toISOString(),
+			correlationId,
+			...(trace ? { trace } : {}),
+			data
+		};
+		await this.db.execute(
+			`INSERT INTO outbox (id, event, payload, correlation_id) VALUES ($1, $2, $3, $4)`,
+			[envelope.id, event, JSON.stringify(envelope), correlationId],
+			t
+		);
 		// a reliable handler's `t` is a savepoint, whose afterCommit hooks run before the real COMMIT
 		let root = t as Transaction & { parent?: Transaction };
 		while (root.parent) root = root.parent;
 		root.afterCommit(() => this.kick());
 		return envelope.id;
+	}
+
+	/**
+	 * Removes the declared secret fields from this correlation's events in the outbox (in `t`), and withdraws
+	 * those still waiting for a consumer: an event stripped of its secret is no longer of use to anyone.
+	 * Answers how many rows it changed.
+	 */
+	async scrub(correlationId: string, t: Transaction): Promise<number> {
+		let changed = 0;
+		for (const [event, definition] of Object.entries(this.contract?.events ?? {}) as [string, { secrets?: readonly string[] }][]) {
+			if (!definition.secrets?.length) continue;
+			const rows = await this.db.execute(
+				`UPDATE outbox SET payload = jsonb_set(payload, '{data}', (payload->'data') - $3::text[]), published_at = coalesce(published_at, now())
+				 WHERE correlation_id = $1 AND event = $2 AND (payload->'data') - $3::text[] <> payload->'data' RETURNING 1`,
+				[correlationId, event, definition.secrets],
+				t
+			);
+			changed += rows.length;
+		}
+		return changed;
 	}
 
 	start(): void {
@@ -225,7 +283,7 @@ export class Outbox {
 			const outcomes: { id: string; delivered: string[]; finished: boolean }[] = [];
 			for (const row of rows) {
 				const delivered = await this.publish(row, unreachable);
-				const expected = routesOf(row.event);
+				const expected = this.routes[row.event];
 				const finished = expected ? expected.every(g => delivered.includes(g)) : delivered.length > 0;
 				outcomes.push({ id: row.id, delivered, finished });
 			}
@@ -281,7 +339,7 @@ export class Outbox {
 	 */
 	private async publish(row: OutboxRow, unreachable: Set<string>): Promise<string[]> {
 		const listening = this.listeningGroups(row.event);
-		const wanted = routesOf(row.event) ?? listening;
+		const wanted = this.routes[row.event] ?? listening;
 		const delivered = [...row.delivered_to];
 		for (const group of wanted) {
 			if (delivered.includes(group) || unreachable.has(group)) continue;

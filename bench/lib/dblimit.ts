@@ -38,9 +38,9 @@ export async function setUpDbLimit(url: string): Promise<string> {
 		await c.query(`CREATE INDEX ON orders (user_id, seq DESC)`);
 		await c.query(`CREATE INDEX ON orders (step_started_at) WHERE status IN ('PENDING', 'STOCK_RESERVED')`);
 		await c.query(`CREATE TABLE outbox (id uuid PRIMARY KEY, event text NOT NULL, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
-			delivered_to text[] NOT NULL DEFAULT '{}', published_at timestamptz, next_attempt_at timestamptz NOT NULL DEFAULT now())`);
+			delivered_to text[] NOT NULL DEFAULT '{}', published_at timestamptz, next_attempt_at timestamptz NOT NULL DEFAULT now(), correlation_id text NOT NULL)`);
 		await c.query(`CREATE INDEX ON outbox (next_attempt_at) WHERE published_at IS NULL`);
-		await c.query(`CREATE INDEX ON outbox ((payload->'data'->>'orderId'))`);
+		await c.query(`CREATE INDEX ON outbox (correlation_id)`);
 		const productId = crypto.randomUUID();
 		await c.query(`INSERT INTO stock (product_id, on_hand) VALUES ($1, 1000000000)`, [productId]);
 		return productId;
@@ -141,6 +141,11 @@ async function checkoutTransaction(c: pg.PoolClient, productId: string): Promise
 			now
 		]
 	);
-	await c.query(`INSERT INTO outbox (id, event, payload) VALUES ($1, $2, $3)`, [envelope.id, envelope.event, JSON.stringify(envelope)]);
+	await c.query(`INSERT INTO outbox (id, event, payload, correlation_id) VALUES ($1, $2, $3, $4)`, [
+		envelope.id,
+		envelope.event,
+		JSON.stringify(envelope),
+		envelope.data.orderId
+	]);
 	await c.query("COMMIT");
 }

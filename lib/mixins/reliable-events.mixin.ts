@@ -2,49 +2,51 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { DatabaseConfig, EventsConfig } from "../config";
 import type { Migration } from "../database";
 import { InvalidInputError } from "../errors";
-import { RECEIVE_ACTION, type EventEnvelope } from "../events";
-import { Inbox, type DeadLetter, type ReliableHandler } from "../inbox";
-import { eventTableMigrations, orderTrail, Outbox, type TrailEntry } from "../outbox";
+import { isEnvelope, RECEIVE_ACTION, subscriptions, type EventContract, type EventRoutes, type IncomingEnvelope, type Subscriptions } from "../events";
+import { Inbox, type DeadLetter } from "../inbox";
+import { eventTableMigrations, eventTrail, Outbox, type TrailEntry } from "../outbox";
 import { purgeDeliveredEvents } from "../event-retention";
 import { Pump } from "../pump";
 import { DbMixin, type DbThis } from "./db.mixin";
 
-/** What the mixin adds: `this.outbox.add(t, event, data)` and the inbox behind `handlers`. */
-export interface ReliableEventsThis {
-	outbox: Outbox;
+/** What the mixin adds: `this.outbox.add(t, event, data)` for the events of `M`, and the inbox behind the subscriptions. */
+export interface ReliableEventsThis<M = Record<never, never>> {
+	outbox: Outbox<M>;
 	inbox: Inbox;
 	/** Deletes delivered and handled events past EVENT_RETENTION_DAYS. */
 	retention: Pump;
 }
 
-function isEnvelope(value: unknown): value is EventEnvelope {
-	const v = value as Partial<EventEnvelope> | undefined;
-	return typeof v?.id === "string" && typeof v.event === "string" && "data" in (v as object);
-}
-
 /**
  * A service's own database (it includes `DbMixin`, with the outbox and inbox tables added to the
- * service's migrations) plus reliable events. Events it writes with `this.outbox.add(t, ...)` are published after
- * commit and kept until delivered; events named in `handlers` are received into the inbox (one instance
- * of the service per event, deduplicated by id) and handled with retries and a dead-letter store.
+ * service's migrations) plus reliable events. Events of `produces` it writes with `this.outbox.add(t, ...)` are
+ * published after commit and kept until every service in `routes` has them; events of `subscriptions` are
+ * received into the inbox (one instance of the service per event, deduplicated by id, payload checked
+ * against its schema) and handled with retries and a dead-letter store.
  *
  * Actions for operators and other services: `<service>.deadLetters`, `<service>.replayDeadLetter`,
- * `<service>.eventTrail` (what it sent and received about one order), `<service>.relayOutbox` and
- * `<service>.drainInbox` (run a pass now).
+ * `<service>.eventTrail` (what it sent and received with one correlation id: an order's saga),
+ * `<service>.relayOutbox` and `<service>.drainInbox` (run a pass now).
  */
-export function ReliableEventsMixin(opts: {
+export function ReliableEventsMixin<M, S>(opts: {
 	service: string;
 	config: EventsConfig;
 	database: DatabaseConfig;
 	migrations: Migration[];
-	/** Event name -> name of the service method that handles it: `(event: EventEnvelope<T>, t: Transaction) => Promise<void>`. */
-	handlers?: Record<string, string>;
+	/** The events this service writes. */
+	produces?: EventContract<M>;
+	/** The events this service handles (built with `subscriptions(service).on(...)`). */
+	subscriptions?: Subscriptions<S>;
+	/** Who must receive each event (`routesFrom` every service's subscriptions). */
+	routes: EventRoutes;
 }): Partial<ServiceSchema> {
-	type This = Service & DbThis & ReliableEventsThis;
-	const handlers = opts.handlers ?? {};
-	type Schema = Partial<ServiceSchema<ServiceSettingSchema, Record<string, never>, DbThis & ReliableEventsThis>>;
+	type This = Service & DbThis & ReliableEventsThis<M>;
+	const subs = opts.subscriptions ?? subscriptions<S>(opts.service);
+	if (subs.service !== opts.service) throw new Error(`Subscriptions of ${subs.service} given to ${opts.service}`);
+	const handled = subs.events;
+	type Schema = Partial<ServiceSchema<ServiceSettingSchema, Record<string, never>, DbThis & ReliableEventsThis<M>>>;
 	const events: NonNullable<Schema["events"]> = {};
-	for (const event of Object.keys(handlers)) {
+	for (const event of handled) {
 		events[event] = {
 			group: opts.service,
 			async handler(this: This, ctx: Context<unknown>) {
@@ -84,9 +86,9 @@ export function ReliableEventsMixin(opts: {
 			},
 			eventTrail: {
 				visibility: "public",
-				params: { orderId: { type: "uuid" } },
-				async handler(this: This, ctx: Context<{ orderId: string }>): Promise<TrailEntry[]> {
-					return orderTrail(this.db, opts.service, ctx.params.orderId);
+				params: { correlationId: { type: "string", min: 1, max: 200 } },
+				async handler(this: This, ctx: Context<{ correlationId: string }>): Promise<TrailEntry[]> {
+					return eventTrail(this.db, opts.service, ctx.params.correlationId);
 				}
 			},
 			relayOutbox: {
@@ -105,15 +107,12 @@ export function ReliableEventsMixin(opts: {
 		},
 		started(this: This) {
 			const c = opts.config;
-			this.outbox = new Outbox(this.db, this.broker, this.logger, opts.service, c.pollMs);
-			const handlerOf = (event: string): ReliableHandler | undefined => {
-				const method = handlers[event] && (this as unknown as Record<string, unknown>)[handlers[event]];
-				return typeof method === "function" ? (method.bind(this) as ReliableHandler) : undefined;
-			};
+			this.outbox = new Outbox(this.db, this.broker, this.logger, opts.service, opts.produces, opts.routes, c.pollMs);
 			this.inbox = new Inbox(
 				this.db,
 				this.logger,
-				handlerOf,
+				subs,
+				this,
 				{ maxAttempts: c.maxAttempts, concurrency: c.concurrency, baseDelayMs: c.retryBaseMs, maxDelayMs: c.retryMaxMs },
 				c.pollMs,
 				this.broker.nodeID
@@ -138,7 +137,7 @@ export function ReliableEventsMixin(opts: {
 			await Promise.all([this.outbox?.stop(), this.inbox?.stop(), this.retention?.stop()]);
 		}
 	};
-	if (Object.keys(handlers).length > 0) {
+	if (handled.length > 0) {
 		/**
 		 * Takes an event into this instance's inbox and answers once it is stored (the outbox relay's
 		 * acknowledged hand-off). A duplicate changes nothing. Throws VALIDATION_ERROR (422) for an envelope
@@ -146,8 +145,8 @@ export function ReliableEventsMixin(opts: {
 		 */
 		schema.actions![RECEIVE_ACTION] = {
 			visibility: "public",
-			params: { id: { type: "uuid" }, event: { type: "enum", values: Object.keys(handlers) }, $$strict: false },
-			async handler(this: This, ctx: Context<EventEnvelope>): Promise<{ accepted: boolean }> {
+			params: { id: { type: "uuid" }, event: { type: "enum", values: handled }, $$strict: false },
+			async handler(this: This, ctx: Context<IncomingEnvelope>): Promise<{ accepted: boolean }> {
 				if (!isEnvelope(ctx.params)) throw new InvalidInputError([{ field: "data", message: "Not an event envelope", type: "object" }]);
 				return { accepted: await this.inbox.receive(ctx.params) };
 			}

@@ -2,11 +2,10 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { AppConfig } from "../../app/config";
 import { InvalidInputError, NotFoundError } from "../../lib/errors";
 import { uuidParam } from "../../lib/params";
-import type { Transaction } from "sequelize";
-import type { EventEnvelope } from "../../lib/events";
+import { subscriptions, type EventRoutes } from "../../lib/events";
 import type { DbThis } from "../../lib/mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
-import type { OrderCreatedEvent } from "../order/order.types";
+import { orderEvents } from "../order/order.events";
 import type { GetManyProductsParams, GetProductParams, ProductArchivedEvent, ProductDto } from "../catalog/catalog.types";
 import { callerOf, type CallerMeta } from "../identity/identity.types";
 import type { StockLevel } from "../inventory/inventory.types";
@@ -34,7 +33,6 @@ interface CartMethods {
 	/** Refuses a line larger than the stock available right now. */
 	checkStock(ctx: Context, productId: string, quantity: number): Promise<void>;
 	/** Takes a placed order's lines out of its shopper's cart (nothing when that was done already). */
-	onOrderCreated(event: EventEnvelope<OrderCreatedEvent>, t: Transaction): Promise<void>;
 }
 
 type CartThis = Service<CartSettings> & CartVars & CartMethods;
@@ -43,7 +41,15 @@ type Ctx<P> = Context<P, CallerMeta>;
 /** The signed-in caller's id; every cart route needs one (the gateway enforces it, this is the backstop). */
 const callerId = (ctx: Ctx<unknown>): string => callerOf(ctx).id;
 
-export function createCartService(config: AppConfig): ServiceSchema<CartSettings, CartMethods, CartVars> {
+/** A placed order's lines leave the shopper's cart (once per order; `order.place` usually did it already). */
+export const cartSubscriptions = subscriptions<CartThis>("cart").on(orderEvents, {
+	async "order.created"(event, t) {
+		const { orderId, userId, items } = event.data;
+		await this.repo.removeOrdered(userId, orderId, items, t);
+	}
+});
+
+export function createCartService(config: AppConfig, routes: EventRoutes): ServiceSchema<CartSettings, CartMethods, CartVars> {
 	const max = config.cart.maxQuantityPerLine;
 	return {
 		name: "cart",
@@ -55,7 +61,8 @@ export function createCartService(config: AppConfig): ServiceSchema<CartSettings
 				config: config.events,
 				database: config.database,
 				migrations: cartMigrations,
-				handlers: { "order.created": "onOrderCreated" }
+				subscriptions: cartSubscriptions,
+				routes
 			})
 		],
 		settings: { rest: "/", currency: config.store.currency, maxQuantityPerLine: max, maxLines: 100 },
@@ -204,11 +211,6 @@ export function createCartService(config: AppConfig): ServiceSchema<CartSettings
 		},
 
 		methods: {
-			async onOrderCreated(this: CartThis, event: EventEnvelope<OrderCreatedEvent>, t: Transaction): Promise<void> {
-				const { orderId, userId, items } = event.data;
-				await this.repo.removeOrdered(userId, orderId, items, t);
-			},
-
 			async view(this: CartThis, ctx: Context, userId: string): Promise<CartDto> {
 				const lines = await this.repo.lines(userId);
 				if (lines.length === 0) return { items: [], totalCents: 0, currency: this.settings.currency };

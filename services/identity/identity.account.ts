@@ -26,11 +26,9 @@ import type {
 	AccountDto,
 	CallerMeta,
 	ChangePasswordParams,
-	EmailVerificationRequestedEvent,
-	EmailVerifiedEvent,
+	IdentityEvents,
 	ForgotPasswordParams,
 	LinkTokenParams,
-	PasswordResetRequestedEvent,
 	ResetPasswordParams,
 	SessionDto,
 	SessionIdParams,
@@ -47,7 +45,7 @@ import type {
 
 /** What these actions need of the identity service they are part of. */
 export type AccountHost = DbThis &
-	ReliableEventsThis & {
+	ReliableEventsThis<IdentityEvents> & {
 		settings: { bcryptRounds: number; loginThrottle: LoginThrottleRules };
 		repo: IdentityRepository;
 		bcrypt: Bulkhead;
@@ -64,7 +62,7 @@ const linkTokenParam = { type: "string", min: 1, max: 512 } as const;
 /** The same answer whoever asks: nobody learns from it whether an address has an account. */
 const FORGOT_PASSWORD_ANSWER = Object.freeze({ message: "If an account uses this address, a link to reset its password is on its way." });
 
-const EVENT_OF: Record<LinkPurpose, string> = {
+const EVENT_OF: Record<LinkPurpose, "identity.emailVerificationRequested" | "identity.passwordResetRequested"> = {
 	verifyEmail: "identity.emailVerificationRequested",
 	resetPassword: "identity.passwordResetRequested"
 };
@@ -86,7 +84,7 @@ async function mailLink(host: AccountHost, purpose: LinkPurpose, to: { userId: s
 	const { token, hash } = newLinkToken();
 	const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
 	const tokenId = await accounts.insertLinkToken({ userId: to.userId, purpose, email: to.email, hash, expiresAt }, t);
-	await host.outbox.add<EmailVerificationRequestedEvent | PasswordResetRequestedEvent>(t, EVENT_OF[purpose], {
+	await host.outbox.add(t, EVENT_OF[purpose], {
 		userId: to.userId,
 		email: to.email,
 		tokenId,
@@ -149,7 +147,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 					const verified = change || (await accounts.markVerified(user.id, t));
 					await accounts.useLinkTokens(user.id, "verifyEmail", t);
 					if (verified) {
-						await this.outbox.add<EmailVerifiedEvent>(t, "identity.emailVerified", {
+						await this.outbox.add(t, "identity.emailVerified", {
 							userId: user.id,
 							email: link.email,
 							name: user.name,
@@ -251,7 +249,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 					await this.repo.revokeAllSessions(user.id, t);
 					await accounts.clearLoginCounters(user.email, t);
 					if (await accounts.markVerified(user.id, t)) {
-						await this.outbox.add<EmailVerifiedEvent>(t, "identity.emailVerified", {
+						await this.outbox.add(t, "identity.emailVerified", {
 							userId: user.id,
 							email: user.email,
 							name: user.name,

@@ -8,6 +8,7 @@ import { NotFoundError, TooManyRequestsError, UnauthenticatedError } from "../..
 import { checkPasswordBytes, newPasswordParam, personNameParam, phoneParam } from "./identity.params";
 import { Pump } from "../../lib/pump";
 import type { DbThis } from "../../lib/mixins/db.mixin";
+import type { EventRoutes } from "../../lib/events";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { accountActions, mailVerificationLink } from "./identity.account";
 import { AccountRepository } from "./identity.account-repository";
@@ -40,7 +41,8 @@ import type {
 	UserDto,
 	UserWithPermissions
 } from "./identity.types";
-import { ADMIN_ROLE, callerOf, CUSTOMER_ROLE } from "./identity.types";
+import { identityEvents } from "./identity.events";
+import { ADMIN_ROLE, callerOf, CUSTOMER_ROLE, type IdentityEvents } from "./identity.types";
 
 interface IdentitySettings extends ServiceSettingSchema {
 	rest: string;
@@ -51,7 +53,7 @@ interface IdentitySettings extends ServiceSettingSchema {
 	purgeIntervalSeconds: number;
 }
 
-interface IdentityVars extends DbThis, ReliableEventsThis {
+interface IdentityVars extends DbThis, ReliableEventsThis<IdentityEvents> {
 	repo: IdentityRepository;
 	/** Roles, permissions and the admin's view of users (identity.admin.ts). */
 	access: AccessRepository;
@@ -75,11 +77,20 @@ const credentials = {
 	password: { type: "string", min: 1, max: 1024 }
 } as const;
 
-export function createIdentityService(config: AppConfig): ServiceSchema<IdentitySettings, IdentityMethods, IdentityVars> {
+export function createIdentityService(config: AppConfig, routes: EventRoutes): ServiceSchema<IdentitySettings, IdentityMethods, IdentityVars> {
 	const c = config.identity;
 	return {
 		name: "identity",
-		mixins: [ReliableEventsMixin({ service: "identity", config: config.events, database: config.database, migrations: identityMigrations })],
+		mixins: [
+			ReliableEventsMixin({
+				service: "identity",
+				config: config.events,
+				database: config.database,
+				migrations: identityMigrations,
+				produces: identityEvents,
+				routes
+			})
+		],
 		settings: {
 			tokens: {
 				jwtSecret: c.jwtSecret,

@@ -179,7 +179,7 @@ export interface AccessChangedEvent {
 /**
  * `identity.emailVerificationRequested`: mail a link that verifies `email` (an account's address, or the
  * new address it asked to change to). Holds nothing the user chose but the address itself.
- * `linkToken` is a secret (lib/events.ts SECRET_FIELDS): it travels to notification and is never shown.
+ * `linkToken` is a secret (declared in identity.events.ts): it travels to notification and is never shown.
  */
 export interface EmailVerificationRequestedEvent {
 	userId: string;
@@ -208,6 +208,13 @@ export interface EmailVerifiedEvent {
 	/** The address this one replaced, when the user changed it; null for a first verification. */
 	previousEmail: string | null;
 	verifiedAt: string;
+}
+
+/** The reliable events identity writes (services/identity/identity.events.ts). */
+export interface IdentityEvents {
+	"identity.emailVerificationRequested": EmailVerificationRequestedEvent;
+	"identity.passwordResetRequested": PasswordResetRequestedEvent;
+	"identity.emailVerified": EmailVerifiedEvent;
 }
 
 export interface LinkTokenParams {

@@ -88,15 +88,6 @@ export function totalsByProduct(lineSets: readonly (readonly ReservationLine[])[
 	return mergeLines(lineSets.flat());
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether an order event's lines are what the `reserve` action's params accept (events skip the validator). */
-export function validLines(items: unknown): items is ReservationLine[] {
-	const validLine = (l: Partial<ReservationLine> | null): boolean =>
-		typeof l?.productId === "string" && UUID.test(l.productId) && Number.isInteger(l.quantity) && l.quantity! >= 1 && l.quantity! <= MAX_LINE_QUANTITY;
-	return Array.isArray(items) && items.length > 0 && items.length <= MAX_LINES && items.every(validLine);
-}
-
 /** The fields of a stored reservation the saga's answers are made of. */
 export interface ReservationFacts {
 	orderId: string;

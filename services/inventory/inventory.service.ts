@@ -2,15 +2,15 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import type { Transaction } from "sequelize";
 import "../identity/identity.access";
 import type { AppConfig } from "../../app/config";
-import { InvalidInputError } from "../../lib/errors";
-import type { EventEnvelope } from "../../lib/events";
+import { subscriptions, type EventRoutes } from "../../lib/events";
 import { lineParam as oneLine, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { DbThis } from "../../lib/mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { Pump } from "../../lib/pump";
 import type { GetProductParams, ProductDto } from "../catalog/catalog.types";
 import type { CallerMeta } from "../identity/identity.types";
-import type { OrderCancelledEvent, OrderConfirmedEvent, OrderCreatedEvent } from "../order/order.types";
+import { orderEvents } from "../order/order.events";
+import { inventoryEvents } from "./inventory.events";
 import {
 	InsufficientStockError,
 	NegativeStockError,
@@ -39,10 +39,10 @@ import {
 	levelOf,
 	mergeLines,
 	totalsByProduct,
-	validLines,
 	type CommitDecision
 } from "./inventory.rules";
 import type {
+	InventoryEvents,
 	AdjustStockParams,
 	AdjustmentPage,
 	GetManyStockParams,
@@ -64,7 +64,7 @@ interface InventorySettings extends ServiceSettingSchema {
 	sweepIntervalSeconds: number;
 }
 
-interface InventoryVars extends DbThis, ReliableEventsThis {
+interface InventoryVars extends DbThis, ReliableEventsThis<InventoryEvents> {
 	repo: InventoryRepository;
 	/** Releases reservations past their expiry, every RESERVATION_SWEEP_INTERVAL; one pass at a time, awaited on stop. */
 	sweep?: Pump;
@@ -102,9 +102,6 @@ interface InventoryMethods {
 	retakeReleased(stored: StoredReservation, t: Transaction): Promise<Outcome>;
 	/** Committed units go back on hand, in the ledger; the reservation is RETURNED. */
 	returnCommitted(stored: StoredReservation, t: Transaction): Promise<Outcome>;
-	onOrderCreated(event: EventEnvelope<OrderCreatedEvent>, t: Transaction): Promise<void>;
-	onOrderConfirmed(event: EventEnvelope<OrderConfirmedEvent>, t: Transaction): Promise<void>;
-	onOrderCancelled(event: EventEnvelope<OrderCancelledEvent>, t: Transaction): Promise<void>;
 }
 
 type InventoryThis = Service<InventorySettings> & InventoryVars & InventoryMethods;
@@ -136,7 +133,80 @@ function rootOf(t: Transaction): Transaction {
 	return root;
 }
 
-export function createInventoryService(config: AppConfig): ServiceSchema<InventorySettings, InventoryMethods, InventoryVars> {
+/** Inventory's part of the checkout saga: it holds, commits and gives back the stock of orders. */
+export const inventorySubscriptions = subscriptions<InventoryThis>("inventory").on(orderEvents, {
+	/**
+	 * `order.created`: reserves the order's lines and answers `inventory.reserved` or
+	 * `inventory.reservationFailed` in the same transaction. Asked again, it answers the stored outcome;
+	 * a shortage is an answer, not a failure.
+	 */
+	async "order.created"(event, t) {
+		const { orderId, items } = event.data;
+		const outcome = await this.reserveLines(orderId, mergeLines(items), t);
+		const answer = answerFor(outcome.reservation);
+		await this.outbox.add(t, answer.event, answer.data);
+		this.announceAfterCommit(t, outcome);
+	},
+
+	/**
+	 * `order.confirmed`: the paid order's units leave the shelf. Units the sweep gave back in the
+	 * meantime are taken again if available; if not (RESERVATION_LAPSED), or with no reservation at all
+	 * (RESERVATION_NOT_FOUND), it throws and ends up with an operator. Idempotent.
+	 */
+	async "order.confirmed"(event, t) {
+		const { orderId } = event.data;
+		const stored = await this.repo.lockReservation(orderId, t);
+		let outcome: Outcome;
+		switch (decideConfirm(stored?.status, stored?.cancelled ?? false)) {
+			case "not-found":
+				throw new ReservationNotFoundError(orderId);
+			case "unchanged":
+				return;
+			case "cancelled":
+				this.logger.warn(`order.confirmed for ${orderId} ignored: the order was cancelled, so it takes no stock`);
+				return;
+			case "commit":
+				outcome = await this.commitHeld(stored!, t);
+				break;
+			case "retake":
+				outcome = await this.retakeReleased(stored!, t);
+				break;
+		}
+		this.announceAfterCommit(t, outcome);
+	},
+
+	/**
+	 * `order.cancelled`: held units go back to available, committed units back on hand (RETURNED, in
+	 * the ledger), and with no reservation yet a released one is recorded so the late `order.created`
+	 * reserves nothing. Idempotent. Throws STOCK_LIMIT_EXCEEDED when a return would pass MAX_ON_HAND.
+	 */
+	async "order.cancelled"(event, t) {
+		const { orderId } = event.data;
+		let stored = await this.repo.lockReservation(orderId, t);
+		if (!stored) {
+			const lines = mergeLines(event.data.items.map(l => ({ productId: l.productId, quantity: l.quantity })));
+			if (await this.repo.insertTombstone(orderId, lines, t)) return;
+			// an order.created handled elsewhere got there first: undo what it did
+			stored = (await this.repo.lockReservation(orderId, t))!;
+		}
+		let outcome: Outcome | undefined;
+		switch (decideCancel(stored.status)) {
+			case "release":
+				outcome = await this.releaseHeld(stored, t);
+				break;
+			case "return":
+				outcome = await this.returnCommitted(stored, t);
+				break;
+			case "tombstone":
+			case "unchanged":
+				break;
+		}
+		await this.repo.markCancelled(orderId, t);
+		if (outcome) this.announceAfterCommit(t, outcome);
+	}
+});
+
+export function createInventoryService(config: AppConfig, routes: EventRoutes): ServiceSchema<InventorySettings, InventoryMethods, InventoryVars> {
 	const c = config.inventory;
 	return {
 		name: "inventory",
@@ -146,11 +216,9 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 				config: config.events,
 				database: config.database,
 				migrations: inventoryMigrations,
-				handlers: {
-					"order.created": "onOrderCreated",
-					"order.confirmed": "onOrderConfirmed",
-					"order.cancelled": "onOrderCancelled"
-				}
+				produces: inventoryEvents,
+				subscriptions: inventorySubscriptions,
+				routes
 			})
 		],
 		settings: {
@@ -427,79 +495,6 @@ export function createInventoryService(config: AppConfig): ServiceSchema<Invento
 				if (over) throw new StockLimitError(over.level, over.quantity, MAX_ON_HAND);
 				const changed = await this.repo.changeOnHand(stored.items, 1, `order ${stored.orderId} cancelled`, t);
 				return { reservation: await this.repo.markReturned(stored.orderId, t), changed };
-			},
-
-			/**
-			 * `order.created`: reserves the order's lines and answers `inventory.reserved` or
-			 * `inventory.reservationFailed` in the same transaction. Asked again, it answers the stored outcome;
-			 * a shortage is an answer, not a failure.
-			 */
-			async onOrderCreated(this: InventoryThis, event: EventEnvelope<OrderCreatedEvent>, t: Transaction): Promise<void> {
-				const { orderId, items } = event.data;
-				if (!validLines(items)) {
-					throw new InvalidInputError([{ field: "items", message: `order.created for ${orderId} carries no valid lines`, type: "array" }]);
-				}
-				const outcome = await this.reserveLines(orderId, mergeLines(items), t);
-				const answer = answerFor(outcome.reservation);
-				await this.outbox.add(t, answer.event, answer.data);
-				this.announceAfterCommit(t, outcome);
-			},
-
-			/**
-			 * `order.confirmed`: the paid order's units leave the shelf. Units the sweep gave back in the
-			 * meantime are taken again if available; if not (RESERVATION_LAPSED), or with no reservation at all
-			 * (RESERVATION_NOT_FOUND), it throws and ends up with an operator. Idempotent.
-			 */
-			async onOrderConfirmed(this: InventoryThis, event: EventEnvelope<OrderConfirmedEvent>, t: Transaction): Promise<void> {
-				const { orderId } = event.data;
-				const stored = await this.repo.lockReservation(orderId, t);
-				let outcome: Outcome;
-				switch (decideConfirm(stored?.status, stored?.cancelled ?? false)) {
-					case "not-found":
-						throw new ReservationNotFoundError(orderId);
-					case "unchanged":
-						return;
-					case "cancelled":
-						this.logger.warn(`order.confirmed for ${orderId} ignored: the order was cancelled, so it takes no stock`);
-						return;
-					case "commit":
-						outcome = await this.commitHeld(stored!, t);
-						break;
-					case "retake":
-						outcome = await this.retakeReleased(stored!, t);
-						break;
-				}
-				this.announceAfterCommit(t, outcome);
-			},
-
-			/**
-			 * `order.cancelled`: held units go back to available, committed units back on hand (RETURNED, in
-			 * the ledger), and with no reservation yet a released one is recorded so the late `order.created`
-			 * reserves nothing. Idempotent. Throws STOCK_LIMIT_EXCEEDED when a return would pass MAX_ON_HAND.
-			 */
-			async onOrderCancelled(this: InventoryThis, event: EventEnvelope<OrderCancelledEvent>, t: Transaction): Promise<void> {
-				const { orderId } = event.data;
-				let stored = await this.repo.lockReservation(orderId, t);
-				if (!stored) {
-					const lines = mergeLines((event.data.items ?? []).map(l => ({ productId: l.productId, quantity: l.quantity })));
-					if (await this.repo.insertTombstone(orderId, lines, t)) return;
-					// an order.created handled elsewhere got there first: undo what it did
-					stored = (await this.repo.lockReservation(orderId, t))!;
-				}
-				let outcome: Outcome | undefined;
-				switch (decideCancel(stored.status)) {
-					case "release":
-						outcome = await this.releaseHeld(stored, t);
-						break;
-					case "return":
-						outcome = await this.returnCommitted(stored, t);
-						break;
-					case "tombstone":
-					case "unchanged":
-						break;
-				}
-				await this.repo.markCancelled(orderId, t);
-				if (outcome) this.announceAfterCommit(t, outcome);
 			}
 		},
 

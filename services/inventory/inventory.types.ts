@@ -84,6 +84,12 @@ export interface InventoryReservationFailedEvent {
 	shortages: Shortage[];
 }
 
+/** The reliable events inventory writes (services/inventory/inventory.events.ts). */
+export interface InventoryEvents {
+	"inventory.reserved": InventoryReservedEvent;
+	"inventory.reservationFailed": InventoryReservationFailedEvent;
+}
+
 /** `inventory.stockChanged`: levels of one product changed (adjustment, reservation, release, commit). */
 export type StockChangedEvent = StockLevel;
 

@@ -5,18 +5,12 @@ import type { AppConfig } from "../../app/config";
 import { ForbiddenError, InvalidInputError } from "../../lib/errors";
 import { Pump } from "../../lib/pump";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
-import type { EventEnvelope } from "../../lib/events";
+import { subscriptions, type EventRoutes } from "../../lib/events";
 import type { DbThis } from "../../lib/mixins/db.mixin";
 import { ReliableEventsMixin } from "../../lib/mixins/reliable-events.mixin";
-import {
-	callerOf,
-	holds,
-	type CallerMeta,
-	type EmailVerificationRequestedEvent,
-	type EmailVerifiedEvent,
-	type PasswordResetRequestedEvent
-} from "../identity/identity.types";
-import type { OrderCancelledEvent, OrderConfirmedEvent, OrderRefundedEvent } from "../order/order.types";
+import { callerOf, holds, type CallerMeta } from "../identity/identity.types";
+import { identityEvents } from "../identity/identity.events";
+import { orderEvents } from "../order/order.events";
 import { createMailer, createSmsSender, describeSmtpUrl, type Mailer, type SmsSender, type TwilioHttpClient } from "./notification.channels";
 import { notificationMigrations } from "./notification.migrations";
 import {
@@ -45,6 +39,8 @@ interface NotificationSettings extends ServiceSettingSchema {
 	maxAttempts: number;
 	retryBaseSeconds: number;
 	retryIntervalSeconds: number;
+	/** Where the links in account mails point (PUBLIC_URL). */
+	publicUrl: string;
 }
 
 interface NotificationVars extends DbThis {
@@ -66,6 +62,48 @@ interface NotificationMethods {
 
 type NotificationThis = Service<NotificationSettings> & NotificationVars & NotificationMethods;
 type Ctx<P> = Context<P, CallerMeta>;
+
+/** Sends a notice through `notification.send`, which records it (deduplicated) and delivers it. */
+async function sendNotice(svc: NotificationThis, notice: SendParams): Promise<void> {
+	await svc.broker.call<SendResult, SendParams>("notification.send", notice);
+}
+
+/**
+ * What the customer is told, and when: account mails from identity, the outcome of their orders from the
+ * checkout saga. Each is sent once per event (reliable events: retried, deduplicated, dead-lettered). A
+ * failed delivery stays PENDING for the retry pass: it is not the handler's failure.
+ */
+export const notificationSubscriptions = subscriptions<NotificationThis>("notification")
+	.on(identityEvents, {
+		/** The link that verifies an address goes to that address, and nowhere else. */
+		async "identity.emailVerificationRequested"(event) {
+			await sendNotice(this, verifyEmailNotice(event.data, this.settings.publicUrl));
+		},
+		async "identity.passwordResetRequested"(event) {
+			await sendNotice(this, resetPasswordNotice(event.data, this.settings.publicUrl));
+		},
+		/** A verified address gets the welcome, once per account. */
+		async "identity.emailVerified"(event) {
+			await sendNotice(this, welcomeNotice(event.data));
+		}
+	})
+	.on(orderEvents, {
+		/**
+		 * `send` records in its own transaction so delivery can follow at once; a retry after a crash
+		 * between the two commits finds the dedupe key taken and sends nothing.
+		 */
+		async "order.confirmed"(event) {
+			await sendNotice(this, orderConfirmedNotice(event.data));
+		},
+		/** With the reason and what happened to the payment. */
+		async "order.cancelled"(event) {
+			await sendNotice(this, orderCancelledNotice(event.data));
+		},
+		/** The refund has happened (payment said so): now the customer may be told. */
+		async "order.refunded"(event) {
+			await sendNotice(this, paymentRefundedNotice(event.data));
+		}
+	});
 
 /** How many due notifications one retry transaction claims. */
 const RETRY_BATCH = 20;
@@ -115,6 +153,7 @@ function errorText(err: unknown): string {
 
 export function createNotificationService(
 	config: AppConfig,
+	routes: EventRoutes,
 	deps: NotificationDeps = {}
 ): ServiceSchema<NotificationSettings, NotificationMethods, NotificationVars> {
 	const c = config.notification;
@@ -126,18 +165,13 @@ export function createNotificationService(
 				config: config.events,
 				database: config.database,
 				migrations: notificationMigrations,
-				handlers: {
-					"identity.emailVerificationRequested": "onEmailVerificationRequested",
-					"identity.passwordResetRequested": "onPasswordResetRequested",
-					"identity.emailVerified": "onEmailVerified",
-					"order.confirmed": "onOrderConfirmed",
-					"order.cancelled": "onOrderCancelled",
-					"order.refunded": "onOrderRefunded"
-				}
+				subscriptions: notificationSubscriptions,
+				routes
 			})
 		],
 		settings: {
 			rest: "/",
+			publicUrl: c.publicUrl,
 			maxAttempts: c.maxAttempts,
 			retryBaseSeconds: c.retryBaseSeconds,
 			retryIntervalSeconds: c.retryIntervalSeconds
@@ -270,40 +304,6 @@ export function createNotificationService(
 		},
 
 		methods: {
-			/** A verified address gets the welcome, once per account (reliable event: retried, deduplicated, dead-lettered). */
-			async onEmailVerified(this: NotificationThis, event: EventEnvelope<EmailVerifiedEvent>): Promise<void> {
-				await this.broker.call<SendResult, SendParams>("notification.send", welcomeNotice(event.data));
-			},
-
-			/** The link that verifies an address goes to that address, and nowhere else. */
-			async onEmailVerificationRequested(this: NotificationThis, event: EventEnvelope<EmailVerificationRequestedEvent>): Promise<void> {
-				await this.broker.call<SendResult, SendParams>("notification.send", verifyEmailNotice(event.data, c.publicUrl));
-			},
-
-			async onPasswordResetRequested(this: NotificationThis, event: EventEnvelope<PasswordResetRequestedEvent>): Promise<void> {
-				await this.broker.call<SendResult, SendParams>("notification.send", resetPasswordNotice(event.data, c.publicUrl));
-			},
-
-			/**
-			 * A confirmed order is told to its customer once (reliable event). `send` records in its own
-			 * transaction so delivery can follow at once; a retry after a crash between the two commits finds
-			 * the dedupe key taken and sends nothing. A failed delivery stays PENDING for the retry pass: it is
-			 * not this handler's failure.
-			 */
-			async onOrderConfirmed(this: NotificationThis, event: EventEnvelope<OrderConfirmedEvent>): Promise<void> {
-				await this.broker.call<SendResult, SendParams>("notification.send", orderConfirmedNotice(event.data));
-			},
-
-			/** A cancelled order is told to its customer once, with the reason and what happened to the payment. */
-			async onOrderCancelled(this: NotificationThis, event: EventEnvelope<OrderCancelledEvent>): Promise<void> {
-				await this.broker.call<SendResult, SendParams>("notification.send", orderCancelledNotice(event.data));
-			},
-
-			/** The refund has happened (payment said so): now the customer may be told. */
-			async onOrderRefunded(this: NotificationThis, event: EventEnvelope<OrderRefundedEvent>): Promise<void> {
-				await this.broker.call<SendResult, SendParams>("notification.send", paymentRefundedNotice(event.data));
-			},
-
 			async deliver(this: NotificationThis, id: string): Promise<void> {
 				await this.db.transaction(async t => {
 					const n = await this.repo.claim(id, t);

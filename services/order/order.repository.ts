@@ -212,19 +212,6 @@ export class OrderRepository {
 	}
 
 	/**
-	 * Removes the card token from this order's payment requests in the outbox, and withdraws those not
-	 * handed over yet: once payment has answered or the order has ended, nobody needs them.
-	 */
-	async scrubPaymentRequests(id: string, t: Transaction): Promise<void> {
-		await this.db.execute(
-			`UPDATE outbox SET payload = payload #- '{data,paymentToken}', published_at = coalesce(published_at, now())
-			 WHERE event = 'order.paymentRequested' AND payload->'data'->>'orderId' = $1 AND payload->'data'->>'paymentToken' IS NOT NULL`,
-			[id],
-			t
-		);
-	}
-
-	/**
 	 * Claims in-flight orders that have heard nothing for `quietSeconds` (since their last step or last
 	 * nudge) or are older than `giveUpSeconds`, locked until `t` ends. Orders another instance holds are
 	 * skipped.

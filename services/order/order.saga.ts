@@ -1,9 +1,19 @@
-import type { CancelReason, OrderEvents, OrderHistoryEntry, OrderPaymentStatus, OrderStatus } from "./order.types";
+import type {
+	CancelReason,
+	OrderCustomer,
+	OrderDto,
+	OrderEvents,
+	OrderHistoryEntry,
+	OrderLine,
+	OrderPaymentStatus,
+	OrderStatus,
+	ShippingAddress
+} from "./order.types";
 
 /**
- * Pure rules of the checkout saga: what an order does with each thing that happens to it. No I/O: the
- * service loads the order (locked), asks `decide`, then persists the transition and writes the event in
- * one transaction.
+ * Pure rules of the checkout saga: what an order does with each thing that happens to it (`decide`), and
+ * the event each step writes (`commandFor`). No I/O: the service loads the order (locked), asks `decide`,
+ * then persists the transition and writes the command in one transaction.
  */
 
 export type SagaInput =
@@ -103,4 +113,84 @@ export function pendingStep(status: OrderStatus): "order.created" | "order.payme
 
 export function historyEntry(status: OrderStatus, at: Date, reason?: CancelReason): OrderHistoryEntry {
 	return reason ? { status, at: at.toISOString(), reason } : { status, at: at.toISOString() };
+}
+
+/** What the saga's commands are built from: the order as stored. */
+export interface CommandSource {
+	id: string;
+	userId: string;
+	items: OrderLine[];
+	totalCents: number;
+	currency: string;
+	customer: OrderCustomer;
+	/** Kept until payment has answered or the order has ended. */
+	paymentToken: string | null;
+	cancelReason: CancelReason | null;
+}
+
+/** A command as it goes to the outbox: an event of the order's contract with its payload. */
+export type Command = { [K in SagaCommand]: { event: K; data: OrderEvents[K] } }[SagaCommand];
+
+/**
+ * The event a step writes. `left` is the status a cancelled order left: it tells each consumer what to
+ * undo. Throws for a command the order cannot give (a payment request without a card token, a
+ * cancellation that is not fresh): a bug, not a saga input.
+ */
+export function commandFor(order: CommandSource, event: SagaCommand, left?: OrderStatus): Command {
+	const base = { orderId: order.id, userId: order.userId };
+	const facts = { ...base, customer: order.customer, items: order.items, totalCents: order.totalCents, currency: order.currency };
+	switch (event) {
+		case "order.created":
+			return {
+				event,
+				data: {
+					...base,
+					items: order.items.map(i => ({ productId: i.productId, quantity: i.quantity })),
+					totalCents: order.totalCents,
+					currency: order.currency
+				}
+			};
+		case "order.paymentRequested":
+			if (!order.paymentToken) throw new Error(`Order ${order.id} has no card token left to charge`);
+			return { event, data: { ...base, amountCents: order.totalCents, currency: order.currency, paymentToken: order.paymentToken } };
+		case "order.confirmed":
+			return { event, data: facts };
+		case "order.refunded":
+			return { event, data: facts };
+		case "order.cancelled":
+			if (!order.cancelReason || !left || left === "CANCELLED") throw new Error(`Order ${order.id} is not a fresh cancellation`);
+			return { event, data: { ...facts, reason: order.cancelReason, previousStatus: left } };
+	}
+}
+
+/** A cart's contents as the order takes them. */
+export interface CartSnapshot {
+	items: OrderLine[];
+	totalCents: number;
+	currency: string;
+}
+
+/** A new order for a cart's contents: PENDING, its lines as they are now (later catalog changes do not follow). */
+export function draftOrder(id: string, userId: string, cart: CartSnapshot, shippingAddress: ShippingAddress | null, now: Date): OrderDto {
+	return {
+		id,
+		userId,
+		status: "PENDING",
+		cancelReason: null,
+		items: cart.items.map(({ productId, sku, name, quantity, unitPriceCents, lineTotalCents }) => ({
+			productId,
+			sku,
+			name,
+			quantity,
+			unitPriceCents,
+			lineTotalCents
+		})),
+		totalCents: cart.totalCents,
+		currency: cart.currency,
+		shippingAddress,
+		paymentStatus: null,
+		history: [historyEntry("PENDING", now)],
+		createdAt: now.toISOString(),
+		updatedAt: now.toISOString()
+	};
 }

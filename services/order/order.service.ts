@@ -4,16 +4,17 @@ import type { Transaction } from "sequelize";
 import "../identity/identity.access";
 import type { AppConfig } from "../../app/config";
 import { InvalidInputError, NotFoundError } from "../../lib/errors";
-import type { EventEnvelope } from "../../lib/events";
+import { subscriptions, type EventRoutes } from "../../lib/events";
 import type { TrailEntry } from "../../lib/outbox";
 import { lineParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import { Pump } from "../../lib/pump";
 import type { DbThis } from "../../lib/mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import type { CartDto, RemoveOrderedParams, UserRef } from "../cart/cart.types";
-import { callerOf, holds, type CallerMeta, type GetUserParams, type UserDto } from "../identity/identity.types";
-import type { InventoryReservationFailedEvent, InventoryReservedEvent } from "../inventory/inventory.types";
-import { MAX_CHARGE_CENTS, type PaymentFailedEvent, type PaymentRefundedEvent, type PaymentSucceededEvent } from "../payment/payment.types";
+import { callerOf, holds, type AuthUser, type CallerMeta, type GetUserParams, type UserDto } from "../identity/identity.types";
+import { inventoryEvents } from "../inventory/inventory.events";
+import { paymentEvents } from "../payment/payment.events";
+import { MAX_CHARGE_CENTS } from "../payment/payment.types";
 import {
 	EmailNotVerifiedError,
 	EmptyCartError,
@@ -24,7 +25,8 @@ import {
 } from "./order.errors";
 import { orderMigrations } from "./order.migrations";
 import { OrderRepository, publicOrder, type StoredOrder } from "./order.repository";
-import { decide, historyEntry, pendingStep, type SagaInput } from "./order.saga";
+import { orderEvents } from "./order.events";
+import { commandFor, decide, draftOrder, historyEntry, pendingStep, type SagaCommand, type SagaInput } from "./order.saga";
 import {
 	ORDER_STATUSES,
 	type ListOrdersParams,
@@ -41,25 +43,46 @@ interface OrderSettings extends ServiceSettingSchema {
 	rest: string;
 }
 
-interface OrderVars extends DbThis, ReliableEventsThis {
+interface OrderVars extends DbThis, ReliableEventsThis<OrderEvents> {
 	repo: OrderRepository;
 	watchdog: Pump;
 	/** When the log last said that orders are being refused (ORDERS_BUSY). */
 	busySince: number;
 }
 
+/** What `order.place` has read before it decides: any order under the same key, the saga's load, the cart, the profile. */
+interface PlacingReads {
+	existing: StoredOrder | undefined;
+	inFlight: number;
+	cart: CartDto;
+	profile: UserDto;
+}
+
+/** An order request as checked: the card token, and the Idempotency-Key with the hash of the body it came with. */
+interface PlaceRequest {
+	paymentToken: string;
+	shippingAddress: ShippingAddress | null;
+	key: string | undefined;
+	hash: string | null;
+}
+
 interface OrderMethods {
+	/** Checks the request: card token, Idempotency-Key. Throws VALIDATION_ERROR (422). */
+	readPlaceRequest(ctx: Ctx<PlaceOrderParams>): PlaceRequest;
+	/** Every read `place` needs, at once (a replay or a refusal wastes the others, which are only reads). */
+	readForPlacing(ctx: Ctx<PlaceOrderParams>, userId: string, key: string | undefined): Promise<PlacingReads>;
+	/** The first response to a key again; throws IDEMPOTENCY_KEY_REUSED (422) for a different body. */
+	replay(ctx: Ctx<PlaceOrderParams>, existing: StoredOrder, hash: string | null): { order: OrderDto };
+	/** Throws ORDERS_BUSY (503) while the saga has ORDER_MAX_IN_FLIGHT orders in flight: shed load rather than queue it. */
+	shedLoad(inFlight: number): void;
+	/** Stores a new order with its `order.created`, in one transaction. Answers undefined when its key was taken meanwhile. */
+	persist(order: OrderDto, request: PlaceRequest, profile: UserDto): Promise<StoredOrder | undefined>;
 	/** Feeds one saga input to a locked order and persists what the rules decide. Answers the order after. */
 	apply(orderId: string, input: SagaInput, t: Transaction): Promise<StoredOrder>;
 	/** Writes the event a transition (or a nudge) calls for; `left` is the status a cancelled order left. */
-	command(order: StoredOrder, event: keyof OrderEvents, t: Transaction, left?: OrderStatus): Promise<void>;
+	command(order: StoredOrder, event: SagaCommand, t: Transaction, left?: OrderStatus): Promise<void>;
 	/** One watchdog pass: re-asks stuck steps and gives up on orders past the limit. Answers how many it touched. */
 	watch(stopping: () => boolean): Promise<number>;
-	onStockReserved(event: EventEnvelope<InventoryReservedEvent>, t: Transaction): Promise<void>;
-	onStockUnavailable(event: EventEnvelope<InventoryReservationFailedEvent>, t: Transaction): Promise<void>;
-	onPaymentSucceeded(event: EventEnvelope<PaymentSucceededEvent>, t: Transaction): Promise<void>;
-	onPaymentFailed(event: EventEnvelope<PaymentFailedEvent>, t: Transaction): Promise<void>;
-	onPaymentRefunded(event: EventEnvelope<PaymentRefundedEvent>, t: Transaction): Promise<void>;
 	/** Takes an order's lines out of the shopper's cart (once per order, however often asked) and records it. */
 	takeOutOfCart(ctx: Ctx<unknown>, userId: string, orderId: string, items: readonly { productId: string; quantity: number }[]): Promise<void>;
 	/** Takes the lines of the shopper's earlier orders out of the cart where that is not confirmed yet. */
@@ -138,7 +161,40 @@ function requestHash(params: PlaceOrderParams): string {
 	return crypto.createHash("sha256").update(body).digest("hex");
 }
 
-export function createOrderService(config: AppConfig): ServiceSchema<OrderSettings, OrderMethods, OrderVars> {
+/** Throws EMAIL_NOT_VERIFIED (403) under REQUIRE_EMAIL_VERIFICATION for a caller whose address is not verified. */
+function checkMayOrder(user: AuthUser, requireEmailVerification: boolean): void {
+	// identity fills emailVerified from its current data when it resolves the caller's token
+	if (requireEmailVerification && user.emailVerified !== true) throw new EmailNotVerifiedError();
+}
+
+/** The saga's answers the order moves on: inventory's to `order.created`, payment's to `order.paymentRequested` and `order.cancelled`. */
+export const orderSubscriptions = subscriptions<OrderThis>("order")
+	.on(inventoryEvents, {
+		async "inventory.reserved"(event, t) {
+			const { orderId, expiresAt } = event.data;
+			await this.repo.setReservationExpiry(orderId, expiresAt, t);
+			await this.apply(orderId, { type: "stockReserved", expiresAt }, t);
+		},
+		async "inventory.reservationFailed"(event, t) {
+			await this.apply(event.data.orderId, { type: "stockUnavailable" }, t);
+		}
+	})
+	.on(paymentEvents, {
+		async "payment.succeeded"(event, t) {
+			await this.apply(event.data.orderId, { type: "paymentSucceeded" }, t);
+		},
+		async "payment.failed"(event, t) {
+			await this.apply(event.data.orderId, { type: "paymentDeclined" }, t);
+		},
+		async "payment.refunded"(event, t) {
+			const before = await this.repo.lock(event.data.orderId, t);
+			const after = await this.apply(event.data.orderId, { type: "paymentRefunded" }, t);
+			// the customer hears of the refund once it has happened, and once
+			if (before && before.paymentStatus !== "REFUNDED" && after.paymentStatus === "REFUNDED") await this.command(after, "order.refunded", t);
+		}
+	});
+
+export function createOrderService(config: AppConfig, routes: EventRoutes): ServiceSchema<OrderSettings, OrderMethods, OrderVars> {
 	const c = config.order;
 	return {
 		name: "order",
@@ -148,13 +204,9 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 				config: config.events,
 				database: config.database,
 				migrations: orderMigrations,
-				handlers: {
-					"inventory.reserved": "onStockReserved",
-					"inventory.reservationFailed": "onStockUnavailable",
-					"payment.succeeded": "onPaymentSucceeded",
-					"payment.failed": "onPaymentFailed",
-					"payment.refunded": "onPaymentRefunded"
-				}
+				produces: orderEvents,
+				subscriptions: orderSubscriptions,
+				routes
 			})
 		],
 		settings: { rest: "/" },
@@ -176,98 +228,36 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 				params: { $$strict: "remove", paymentToken: { type: "any" }, shippingAddress: addressParam },
 				async handler(this: OrderThis, ctx: Ctx<PlaceOrderParams>): Promise<{ order: OrderDto }> {
 					const user = callerOf(ctx);
-					// identity fills emailVerified from its current data when it resolves the caller's token
-					if (c.requireEmailVerification && user.emailVerified !== true) throw new EmailNotVerifiedError();
-					const { paymentToken } = ctx.params;
-					checkToken(paymentToken);
-					const key = checkKey(ctx.meta.idempotencyKey);
-					const hash = key ? requestHash(ctx.params) : null;
-					const replay = (existing: StoredOrder): { order: OrderDto } => {
-						if (existing.requestHash !== hash) throw new IdempotencyKeyReusedError(existing.id);
-						ctx.meta.$statusCode = 201;
-						ctx.meta.$location = `/api/orders/${existing.id}`;
-						ctx.meta.$responseHeaders = { "Idempotent-Replayed": "true" };
-						return existing.createdResponse;
-					};
+					checkMayOrder(user, c.requireEmailVerification);
+					const request = this.readPlaceRequest(ctx);
 					// Lines of an earlier order may still sit in the cart (taking them out failed): out with them
 					// first, or this order would buy them again. Nothing to do, as a rule: one indexed read.
 					await this.clearCarts(ctx, user.id);
-					// every read at once (a replay or a refusal wastes the others, which are only reads)
-					const [existing, inFlight, cart, profile] = await Promise.all([
-						key ? this.repo.byKey(user.id, key) : undefined,
-						c.maxInFlight > 0 ? this.repo.inFlight(c.maxInFlight) : 0,
-						ctx.call<CartDto, UserRef>("cart.getForUser", { userId: user.id }),
-						ctx.call<UserDto, GetUserParams>("identity.get", { id: user.id })
-					]);
-					if (existing) return replay(existing);
-					// Shed load rather than queue it: past the limit an order would wait minutes for its saga.
-					if (c.maxInFlight > 0 && inFlight >= c.maxInFlight) {
-						if (Date.now() - this.busySince > BUSY_LOG_EVERY_MS) {
-							this.busySince = Date.now();
-							this.logger.warn(`${inFlight} orders in flight (ORDER_MAX_IN_FLIGHT): new orders are refused with 503 ORDERS_BUSY`);
-						}
-						throw new OrdersBusyError(BUSY_RETRY_AFTER_SECONDS);
-					}
+					const { existing, inFlight, cart, profile } = await this.readForPlacing(ctx, user.id, request.key);
+					if (existing) return this.replay(ctx, existing, request.hash);
+					this.shedLoad(inFlight);
 					if (cart.items.length === 0) {
 						// a twin request with the same key may have just placed the order and emptied the cart
-						const twin = key && (await this.repo.byKey(user.id, key));
-						if (twin) return replay(twin);
+						const twin = request.key && (await this.repo.byKey(user.id, request.key));
+						if (twin) return this.replay(ctx, twin, request.hash);
 						throw new EmptyCartError();
 					}
 					// an order no card payment can cover would only wait in the saga until it gives up
 					if (cart.totalCents < 1 || cart.totalCents > MAX_CHARGE_CENTS) throw new OrderTotalNotPayableError(cart.totalCents, MAX_CHARGE_CENTS);
 
-					const id = crypto.randomUUID();
-					const now = new Date();
-					const items = cart.items.map(({ productId, sku, name, quantity, unitPriceCents, lineTotalCents }) => ({
-						productId,
-						sku,
-						name,
-						quantity,
-						unitPriceCents,
-						lineTotalCents
-					}));
-					const order: OrderDto = {
-						id,
-						userId: user.id,
-						status: "PENDING",
-						cancelReason: null,
-						items,
-						totalCents: cart.totalCents,
-						currency: cart.currency,
-						shippingAddress: (ctx.params.shippingAddress as ShippingAddress | undefined) ?? null,
-						paymentStatus: null,
-						history: [historyEntry("PENDING", now)],
-						createdAt: now.toISOString(),
-						updatedAt: now.toISOString()
-					};
-					const created = await this.db.transaction(async t => {
-						const stored = await this.repo.insert(
-							{
-								...order,
-								customer: { email: profile.email, name: profile.name, phone: profile.phone },
-								paymentToken,
-								idempotencyKey: key ?? null,
-								requestHash: hash,
-								createdResponse: { order }
-							},
-							t
-						);
-						if (stored) await this.command(stored, "order.created", t);
-						return stored;
-					});
-					if (!created) return replay((await this.repo.byKey(user.id, key!))!);
-
-					this.logger.info(`Order ${id} placed: ${items.length} line(s), ${order.totalCents} ${order.currency}`);
+					const order = draftOrder(crypto.randomUUID(), user.id, cart, request.shippingAddress, new Date());
+					const created = await this.persist(order, request, profile);
+					if (!created) return this.replay(ctx, (await this.repo.byKey(user.id, request.key!))!, request.hash);
+					this.logger.info(`Order ${order.id} placed: ${order.items.length} line(s), ${order.totalCents} ${order.currency}`);
 					try {
-						await this.takeOutOfCart(ctx, user.id, id, items);
+						await this.takeOutOfCart(ctx, user.id, order.id, order.items);
 					} catch (err) {
 						// The order stands. Its lines leave the cart when cart handles order.created, or before this
 						// shopper's next order is placed, whichever comes first.
-						this.logger.warn(`Order ${id} was placed; its lines will leave the cart later (${(err as Error).message})`);
+						this.logger.warn(`Order ${order.id} was placed; its lines will leave the cart later (${(err as Error).message})`);
 					}
 					ctx.meta.$statusCode = 201;
-					ctx.meta.$location = `/api/orders/${id}`;
+					ctx.meta.$location = `/api/orders/${order.id}`;
 					return { order };
 				}
 			},
@@ -336,7 +326,7 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 					const unreachable: string[] = [];
 					const trails = await Promise.all(
 						SAGA_SERVICES.map(svc =>
-							ctx.call<TrailEntry[], { orderId: string }>(`${svc}.eventTrail`, { orderId: order.id }).catch(() => {
+							ctx.call<TrailEntry[], { correlationId: string }>(`${svc}.eventTrail`, { correlationId: order.id }).catch(() => {
 								unreachable.push(svc);
 								return [] as TrailEntry[];
 							})
@@ -357,6 +347,59 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 		},
 
 		methods: {
+			readPlaceRequest(this: OrderThis, ctx: Ctx<PlaceOrderParams>): PlaceRequest {
+				const { paymentToken } = ctx.params;
+				checkToken(paymentToken);
+				const key = checkKey(ctx.meta.idempotencyKey);
+				return { paymentToken, shippingAddress: ctx.params.shippingAddress ?? null, key, hash: key ? requestHash(ctx.params) : null };
+			},
+
+			async readForPlacing(this: OrderThis, ctx: Ctx<PlaceOrderParams>, userId: string, key: string | undefined): Promise<PlacingReads> {
+				const [existing, inFlight, cart, profile] = await Promise.all([
+					key ? this.repo.byKey(userId, key) : undefined,
+					c.maxInFlight > 0 ? this.repo.inFlight(c.maxInFlight) : 0,
+					ctx.call<CartDto, UserRef>("cart.getForUser", { userId }),
+					ctx.call<UserDto, GetUserParams>("identity.get", { id: userId })
+				]);
+				return { existing, inFlight, cart, profile };
+			},
+
+			replay(this: OrderThis, ctx: Ctx<PlaceOrderParams>, existing: StoredOrder, hash: string | null): { order: OrderDto } {
+				if (existing.requestHash !== hash) throw new IdempotencyKeyReusedError(existing.id);
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/orders/${existing.id}`;
+				ctx.meta.$responseHeaders = { "Idempotent-Replayed": "true" };
+				return existing.createdResponse;
+			},
+
+			shedLoad(this: OrderThis, inFlight: number): void {
+				// past the limit an order would wait minutes for its saga
+				if (c.maxInFlight <= 0 || inFlight < c.maxInFlight) return;
+				if (Date.now() - this.busySince > BUSY_LOG_EVERY_MS) {
+					this.busySince = Date.now();
+					this.logger.warn(`${inFlight} orders in flight (ORDER_MAX_IN_FLIGHT): new orders are refused with 503 ORDERS_BUSY`);
+				}
+				throw new OrdersBusyError(BUSY_RETRY_AFTER_SECONDS);
+			},
+
+			async persist(this: OrderThis, order: OrderDto, request: PlaceRequest, profile: UserDto): Promise<StoredOrder | undefined> {
+				return this.db.transaction(async t => {
+					const stored = await this.repo.insert(
+						{
+							...order,
+							customer: { email: profile.email, name: profile.name, phone: profile.phone },
+							paymentToken: request.paymentToken,
+							idempotencyKey: request.key ?? null,
+							requestHash: request.hash,
+							createdResponse: { order }
+						},
+						t
+					);
+					if (stored) await this.command(stored, "order.created", t);
+					return stored;
+				});
+			},
+
 			async takeOutOfCart(
 				this: OrderThis,
 				ctx: Ctx<unknown>,
@@ -385,7 +428,8 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 				if (decision.kind === "refuse") throw new OrderNotCancellableError(order.id, order.status);
 				if (decision.paymentStatus) {
 					await this.repo.setPaymentStatus(order.id, decision.paymentStatus, t);
-					await this.repo.scrubPaymentRequests(order.id, t);
+					// payment has answered: its card token is of no more use to anyone
+					await this.outbox.scrub(order.id, t);
 				}
 				if (decision.kind === "ignore") return decision.paymentStatus ? (await this.repo.lock(orderId, t))! : order;
 
@@ -395,57 +439,16 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 					{ status: decision.to, cancelReason: decision.reason ?? null, entry: historyEntry(decision.to, now, decision.reason), dropToken: ended },
 					t
 				);
-				if (ended) await this.repo.scrubPaymentRequests(order.id, t);
+				if (ended) await this.outbox.scrub(order.id, t);
 				await this.command(next, decision.emit, t, order.status);
 				const reason = decision.reason ? ` (${decision.reason})` : "";
 				this.logger.info(`Order ${order.id}: ${order.status} -> ${decision.to}${reason}`);
 				return next;
 			},
 
-			async command(this: OrderThis, order: StoredOrder, event: keyof OrderEvents, t: Transaction, left?: OrderStatus): Promise<void> {
-				const base = { orderId: order.id, userId: order.userId };
-				switch (event) {
-					case "order.created":
-						await this.outbox.add<OrderEvents[typeof event]>(t, event, {
-							...base,
-							items: order.items.map(i => ({ productId: i.productId, quantity: i.quantity })),
-							totalCents: order.totalCents,
-							currency: order.currency
-						});
-						return;
-					case "order.paymentRequested":
-						if (!order.paymentToken) throw new Error(`Order ${order.id} has no card token left to charge`);
-						await this.outbox.add<OrderEvents[typeof event]>(t, event, {
-							...base,
-							amountCents: order.totalCents,
-							currency: order.currency,
-							paymentToken: order.paymentToken
-						});
-						return;
-					case "order.confirmed":
-					case "order.refunded":
-						await this.outbox.add<OrderEvents[typeof event]>(t, event, {
-							...base,
-							customer: order.customer,
-							items: order.items,
-							totalCents: order.totalCents,
-							currency: order.currency
-						});
-						return;
-					case "order.cancelled":
-						if (!order.cancelReason || !left || left === "CANCELLED") throw new Error(`Order ${order.id} is not a fresh cancellation`);
-						// the status it left tells each consumer what to undo
-						await this.outbox.add<OrderEvents[typeof event]>(t, event, {
-							...base,
-							customer: order.customer,
-							items: order.items,
-							totalCents: order.totalCents,
-							currency: order.currency,
-							reason: order.cancelReason,
-							previousStatus: left
-						});
-						return;
-				}
+			async command(this: OrderThis, order: StoredOrder, event: SagaCommand, t: Transaction, left?: OrderStatus): Promise<void> {
+				const { event: name, data } = commandFor(order, event, left);
+				await this.outbox.add(t, name, data);
 			},
 
 			async watch(this: OrderThis, stopping: () => boolean): Promise<number> {
@@ -470,31 +473,6 @@ export function createOrderService(config: AppConfig): ServiceSchema<OrderSettin
 					if (batch < WATCH_BATCH) break;
 				}
 				return touched;
-			},
-
-			async onStockReserved(this: OrderThis, event: EventEnvelope<InventoryReservedEvent>, t: Transaction): Promise<void> {
-				const { orderId, expiresAt } = event.data;
-				await this.repo.setReservationExpiry(orderId, expiresAt, t);
-				await this.apply(orderId, { type: "stockReserved", expiresAt }, t);
-			},
-
-			async onStockUnavailable(this: OrderThis, event: EventEnvelope<InventoryReservationFailedEvent>, t: Transaction): Promise<void> {
-				await this.apply(event.data.orderId, { type: "stockUnavailable" }, t);
-			},
-
-			async onPaymentSucceeded(this: OrderThis, event: EventEnvelope<PaymentSucceededEvent>, t: Transaction): Promise<void> {
-				await this.apply(event.data.orderId, { type: "paymentSucceeded" }, t);
-			},
-
-			async onPaymentFailed(this: OrderThis, event: EventEnvelope<PaymentFailedEvent>, t: Transaction): Promise<void> {
-				await this.apply(event.data.orderId, { type: "paymentDeclined" }, t);
-			},
-
-			async onPaymentRefunded(this: OrderThis, event: EventEnvelope<PaymentRefundedEvent>, t: Transaction): Promise<void> {
-				const before = await this.repo.lock(event.data.orderId, t);
-				const after = await this.apply(event.data.orderId, { type: "paymentRefunded" }, t);
-				// the customer hears of the refund once it has happened, and once
-				if (before && before.paymentStatus !== "REFUNDED" && after.paymentStatus === "REFUNDED") await this.command(after, "order.refunded", t);
 			}
 		},
 

@@ -84,8 +84,6 @@ export function factOf(p: PaymentFacts): PaymentFact {
 
 export const MAX_TOKEN_LENGTH = 255;
 export const MAX_AMOUNT_CENTS = MAX_CHARGE_CENTS;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CURRENCY = /^[A-Z]{3}$/;
 
 /** Problems never quote the value they reject: the value may be a card token, and problems get logged. */
 export function tokenProblem(token: unknown): FieldProblem | undefined {
@@ -93,71 +91,11 @@ export function tokenProblem(token: unknown): FieldProblem | undefined {
 	return { field: "paymentToken", message: `The 'paymentToken' field must be a card token of 1 to ${MAX_TOKEN_LENGTH} characters.`, type: "string" };
 }
 
-/** An `order.paymentRequested` payload, checked. The token may be absent: only a charge needs it. */
+/** What a charge needs: an `order.paymentRequested` payload. The token may be gone (scrubbed once used): only a charge needs it. */
 export interface PaymentRequest {
 	orderId: string;
 	userId: string;
 	amountCents: number;
 	currency: string;
 	paymentToken?: string;
-}
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
-
-function fieldsOf(data: unknown): Record<string, unknown> | undefined {
-	return typeof data === "object" && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
-}
-
-function uuidProblem(fields: Record<string, unknown>, field: string): FieldProblem[] {
-	const v = fields[field];
-	return typeof v === "string" && UUID.test(v) ? [] : [{ field, message: `The '${field}' field must be a UUID.`, type: "uuid" }];
-}
-
-/**
- * Checks an `order.paymentRequested` payload. A token that is there must be well-formed; one that is
- * missing is left to the charge (a repeated request for an order already charged does not need it).
- */
-export function parsePaymentRequest(data: unknown): Parsed<PaymentRequest> {
-	const f = fieldsOf(data);
-	if (!f) return { ok: false, problems: [{ field: "data", message: "The event data must be an object.", type: "object" }] };
-	const problems = [...uuidProblem(f, "orderId"), ...uuidProblem(f, "userId")];
-	const { amountCents, currency, paymentToken } = f;
-	if (typeof amountCents !== "number" || !Number.isInteger(amountCents) || amountCents < 1 || amountCents > MAX_AMOUNT_CENTS) {
-		problems.push({ field: "amountCents", message: `The 'amountCents' field must be an integer from 1 to ${MAX_AMOUNT_CENTS}.`, type: "number" });
-	}
-	if (typeof currency !== "string" || !CURRENCY.test(currency)) {
-		problems.push({ field: "currency", message: "The 'currency' field must be an ISO 4217 code such as BRL.", type: "string" });
-	}
-	const bad = paymentToken === undefined ? undefined : tokenProblem(paymentToken);
-	if (bad) problems.push(bad);
-	if (problems.length > 0) return { ok: false, problems };
-	const value: PaymentRequest = {
-		orderId: f.orderId as string,
-		userId: f.userId as string,
-		amountCents: amountCents as number,
-		currency: currency as string
-	};
-	if (paymentToken !== undefined) value.paymentToken = paymentToken as string;
-	return { ok: true, value };
-}
-
-export interface Cancellation {
-	orderId: string;
-	/** Kept with a void marker for operators; not checked against the order's list of reasons. */
-	reason: string | null;
-}
-
-const MAX_REASON_LENGTH = 100;
-
-/**
- * Checks an `order.cancelled` payload. Only the order id matters to payment: a reason it does not know
- * must never keep a charge from being refunded.
- */
-export function parseCancellation(data: unknown): Parsed<Cancellation> {
-	const f = fieldsOf(data);
-	if (!f) return { ok: false, problems: [{ field: "data", message: "The event data must be an object.", type: "object" }] };
-	const problems = uuidProblem(f, "orderId");
-	if (problems.length > 0) return { ok: false, problems };
-	const reason = typeof f.reason === "string" && f.reason.length > 0 ? f.reason.slice(0, MAX_REASON_LENGTH) : null;
-	return { ok: true, value: { orderId: f.orderId as string, reason } };
 }

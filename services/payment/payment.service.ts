@@ -1,19 +1,15 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { AppConfig } from "../../app/config";
-import { InvalidInputError, type FieldProblem } from "../../lib/errors";
-import type { EventEnvelope } from "../../lib/events";
+import { InvalidInputError } from "../../lib/errors";
+import { subscriptions, type EventRoutes } from "../../lib/events";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { DbThis } from "../../lib/mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { callerOf, holds, type CallerMeta } from "../identity/identity.types";
-import {
-	OrderVoidedError,
-	PaymentEventMalformedError,
-	PaymentNotFoundError,
-	PaymentNotRefundableError,
-	PaymentProviderUnavailableError
-} from "./payment.errors";
+import { orderEvents } from "../order/order.events";
+import { paymentEvents } from "./payment.events";
+import { OrderVoidedError, PaymentNotFoundError, PaymentNotRefundableError, PaymentProviderUnavailableError } from "./payment.errors";
 import { paymentMigrations } from "./payment.migrations";
 import { ProviderUnavailableError, createProvider, type PaymentProvider } from "./payment.provider";
 import { PgSimulatedLedger } from "./payment.simulated-ledger";
@@ -24,8 +20,6 @@ import {
 	decideCharge,
 	decideRefund,
 	factOf,
-	parseCancellation,
-	parsePaymentRequest,
 	reannouncementOf,
 	refundKey,
 	resultOf,
@@ -33,13 +27,13 @@ import {
 	type PaymentFact,
 	type PaymentRequest
 } from "./payment.rules";
-import type { ChargeParams, ListPaymentsParams, PaymentPage, PaymentResult, RefundParams } from "./payment.types";
+import type { ChargeParams, ListPaymentsParams, PaymentEvents, PaymentPage, PaymentResult, RefundParams } from "./payment.types";
 
 interface PaymentSettings extends ServiceSettingSchema {
 	rest: string;
 }
 
-interface PaymentVars extends DbThis, ReliableEventsThis {
+interface PaymentVars extends DbThis, ReliableEventsThis<PaymentEvents> {
 	repo: PaymentRepository;
 	provider: PaymentProvider;
 }
@@ -56,8 +50,6 @@ interface PaymentMethods {
 	refundPayment(payment: StoredPayment, t: Transaction): Promise<StoredPayment>;
 	/** Writes a payment fact to the outbox in `t`: it is published if and only if `t` commits. */
 	announce(fact: PaymentFact, t: Transaction): Promise<void>;
-	onPaymentRequested(event: EventEnvelope<unknown>, t: Transaction): Promise<void>;
-	onOrderCancelled(event: EventEnvelope<unknown>, t: Transaction): Promise<void>;
 }
 
 type PaymentThis = Service<PaymentSettings> & PaymentVars & PaymentMethods;
@@ -72,9 +64,47 @@ function checkToken(token: unknown): asserts token is string {
 	if (problem) throw new InvalidInputError([problem]);
 }
 
-function malformed(event: EventEnvelope<unknown>, problems: FieldProblem[]): PaymentEventMalformedError {
-	return new PaymentEventMalformedError(event.event, event.id, problems);
-}
+/** Payment's part of the checkout saga: it charges on `order.paymentRequested`, refunds or voids on `order.cancelled`. */
+export const paymentSubscriptions = subscriptions<PaymentThis>("payment").on(orderEvents, {
+	/**
+	 * Charges the order once and announces the outcome; asked again (the order's watchdog, under a new
+	 * event id), it announces the stored outcome again. A voided order is not charged. A decline is
+	 * announced as `payment.failed`; a provider outage throws, so the inbox retries.
+	 */
+	async "order.paymentRequested"(event, t) {
+		const request = event.data;
+		const attempt = await this.chargeOrder(request, t);
+		if (attempt.kind === "voided") {
+			this.logger.info(`Payment for order ${request.orderId}: not charged, the order was cancelled first`);
+		} else if (attempt.kind === "stored") {
+			const fact = reannouncementOf(attempt.payment);
+			if (fact) await this.announce(fact, t);
+		}
+		// the token has done its job (or was never needed): this store does not keep it
+		await this.inbox.scrub(event.correlationId, t);
+	},
+
+	/**
+	 * Refunds a charge that went through and announces `payment.refunded`; voids an order not charged
+	 * yet, so a payment request arriving later charges nothing. A provider outage throws, so the inbox
+	 * retries the refund.
+	 */
+	async "order.cancelled"(event, t) {
+		const { orderId, reason } = event.data;
+		await this.repo.lockOrder(orderId, t);
+		const existing = await this.repo.byOrder(orderId, t);
+		switch (decideCancellation(existing)) {
+			case "refund":
+				await this.refundPayment(existing!, t);
+				return;
+			case "void":
+				if (await this.repo.markVoided(orderId, reason, t)) this.logger.info(`Payment for order ${orderId}: voided before any charge (${reason})`);
+				return;
+			case "nothing":
+				return;
+		}
+	}
+});
 
 /**
  * Charges orders through a `PaymentProvider` (the configured one unless the caller passes its own, as
@@ -82,7 +112,11 @@ function malformed(event: EventEnvelope<unknown>, problems: FieldProblem[]): Pay
  * `order.paymentRequested` and refunds or voids on `order.cancelled`; every payment fact it announces is
  * written to its outbox in the transaction that records the payment.
  */
-export function createPaymentService(config: AppConfig, provider?: PaymentProvider): ServiceSchema<PaymentSettings, PaymentMethods, PaymentVars> {
+export function createPaymentService(
+	config: AppConfig,
+	routes: EventRoutes,
+	provider?: PaymentProvider
+): ServiceSchema<PaymentSettings, PaymentMethods, PaymentVars> {
 	return {
 		name: "payment",
 		mixins: [
@@ -91,7 +125,9 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 				config: config.events,
 				database: config.database,
 				migrations: paymentMigrations,
-				handlers: { "order.paymentRequested": "onPaymentRequested", "order.cancelled": "onOrderCancelled" }
+				produces: paymentEvents,
+				subscriptions: paymentSubscriptions,
+				routes
 			})
 		],
 		settings: { rest: "/" },
@@ -231,50 +267,6 @@ export function createPaymentService(config: AppConfig, provider?: PaymentProvid
 
 			async announce(this: PaymentThis, fact: PaymentFact, t: Transaction): Promise<void> {
 				await this.outbox.add(t, fact.event, fact.payload);
-			},
-
-			/**
-			 * `order.paymentRequested`: charges the order once and announces the outcome; asked again (the order's
-			 * watchdog, under a new event id), it announces the stored outcome again. A voided order is not
-			 * charged. A decline is announced as `payment.failed`; a provider outage throws, so the inbox retries.
-			 */
-			async onPaymentRequested(this: PaymentThis, event: EventEnvelope<unknown>, t: Transaction): Promise<void> {
-				const parsed = parsePaymentRequest(event.data);
-				if (!parsed.ok) throw malformed(event, parsed.problems);
-				const request = parsed.value;
-				const attempt = await this.chargeOrder(request, t);
-				if (attempt.kind === "voided") {
-					this.logger.info(`Payment for order ${request.orderId}: not charged, the order was cancelled first`);
-				} else if (attempt.kind === "stored") {
-					const fact = reannouncementOf(attempt.payment);
-					if (fact) await this.announce(fact, t);
-				}
-				// the token has done its job (or was never needed): this store does not keep it
-				await this.repo.scrubInboxToken(event.id, t);
-			},
-
-			/**
-			 * `order.cancelled`: refunds a charge that went through and announces `payment.refunded`; voids an
-			 * order not charged yet, so a payment request arriving later charges nothing. A provider outage
-			 * throws, so the inbox retries the refund.
-			 */
-			async onOrderCancelled(this: PaymentThis, event: EventEnvelope<unknown>, t: Transaction): Promise<void> {
-				const parsed = parseCancellation(event.data);
-				if (!parsed.ok) throw malformed(event, parsed.problems);
-				const { orderId, reason } = parsed.value;
-				await this.repo.lockOrder(orderId, t);
-				const existing = await this.repo.byOrder(orderId, t);
-				switch (decideCancellation(existing)) {
-					case "refund":
-						await this.refundPayment(existing!, t);
-						return;
-					case "void":
-						if (await this.repo.markVoided(orderId, reason, t))
-							this.logger.info(`Payment for order ${orderId}: voided before any charge (${reason ?? "no reason given"})`);
-						return;
-					case "nothing":
-						return;
-				}
 			}
 		},
 

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { expect } from "chai";
-import type { EventEnvelope } from "../../lib/events";
+import type { IncomingEnvelope } from "../../lib/events";
 import { hashLinkToken } from "../../services/identity/identity.account-rules";
 import type { PasswordResetRequestedEvent } from "../../services/identity/identity.types";
 import { adminToken, uniqueEmail } from "../support/auth";
@@ -480,7 +480,7 @@ describe("account lifecycle through the gateway", () => {
 		it("are shown as [redacted] in the dead-letter listing", async () => {
 			const linkToken = crypto.randomBytes(32).toString("base64url");
 			// a reset link notification cannot send (not an address): handled twice, then dead-lettered
-			const envelope: EventEnvelope<PasswordResetRequestedEvent> = {
+			const envelope: IncomingEnvelope<PasswordResetRequestedEvent> = {
 				id: crypto.randomUUID(),
 				event: "identity.passwordResetRequested",
 				source: "identity",

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { EVENT_ROUTES } from "../../app/services";
 import { expect } from "chai";
 import type { Middleware, ServiceSchema } from "moleculer";
 import type { EventEnvelope } from "../../lib/events";
@@ -48,7 +49,10 @@ function aroundHandOff(hook: (envelope: EventEnvelope, pass: () => Promise<unkno
 /** A running shop plus what the tests do with it. */
 async function boot(db: TestDatabase, env: Env, opts: { provider?: SimulatedProvider; middlewares?: Middleware[]; payment?: boolean } = {}) {
 	const config = testConfig(db, { SERVICES: WITHOUT_PAYMENT, EVENT_POLL_MS: "100", ...env });
-	const extra = opts.payment === false ? [] : [createPaymentService(config, opts.provider ?? new SimulatedProvider()) as unknown as Partial<ServiceSchema>];
+	const extra =
+		opts.payment === false
+			? []
+			: [createPaymentService(config, EVENT_ROUTES, opts.provider ?? new SimulatedProvider()) as unknown as Partial<ServiceSchema>];
 	const shop = await startShop(config, extra, opts.middlewares);
 	const request = httpClient(shop.baseUrl);
 	const admin = await adminToken(request);
@@ -61,7 +65,7 @@ async function boot(db: TestDatabase, env: Env, opts: { provider?: SimulatedProv
 		expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
 		return { order: placed.body.order, productId };
 	}
-	const trail = (service: string, orderId: string) => shop.broker.call<TrailEntry[], object>(`${service}.eventTrail`, { orderId });
+	const trail = (service: string, orderId: string) => shop.broker.call<TrailEntry[], object>(`${service}.eventTrail`, { correlationId: orderId });
 	return { shop, config, request, admin, steps, order, trail };
 }
 
@@ -241,7 +245,7 @@ describe("checkout reliability", function () {
 
 			// payment comes (back) up: it gets the cancellations, not the withdrawn payment requests
 			const provider = new SimulatedProvider();
-			s.shop.broker.createService(createPaymentService(s.config, provider) as unknown as ServiceSchema);
+			s.shop.broker.createService(createPaymentService(s.config, EVENT_ROUTES, provider) as unknown as ServiceSchema);
 			await s.shop.broker.waitForServices("payment");
 			for (const o of [cancelled.order, silent.order]) {
 				await eventually(async () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import type { Service, ServiceSchema } from "moleculer";
+import type { ServiceSchema } from "moleculer";
 import type { AppConfig } from "../../app/config";
-import type { EventEnvelope } from "../../lib/events";
+import { defineEvents, subscriptions, type IncomingEnvelope } from "../../lib/events";
 import { ReliableEventsMixin } from "../../lib/mixins/reliable-events.mixin";
 import { adminToken, newCustomer } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -9,6 +9,13 @@ import { httpClient } from "../support/http";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
 const EVENT = "test.deadLetterWanted";
+const testEvents = defineEvents<{ [EVENT]: { n: number; ref: string } }>("test", {
+	[EVENT]: {
+		summary: "A test fact.",
+		correlateBy: "ref",
+		schema: { type: "object", properties: { n: { type: "integer" }, ref: { type: "string" } }, required: ["n", "ref"] }
+	}
+});
 
 describe("REST dead letters (admin)", () => {
 	let db: TestDatabase;
@@ -18,19 +25,16 @@ describe("REST dead letters (admin)", () => {
 	const handled: number[] = [];
 
 	/** A consumer whose handler fails until it is "fixed". */
-	const consumer = (config: AppConfig): ServiceSchema =>
-		({
-			name: "order",
-			mixins: [
-				ReliableEventsMixin({ service: "order", config: config.events, database: config.database, migrations: [], handlers: { [EVENT]: "onWanted" } })
-			],
-			methods: {
-				async onWanted(this: Service, event: EventEnvelope<{ n: number }>) {
-					if (broken) throw new Error("the handler is broken");
-					handled.push(event.data.n);
-				}
-			}
-		}) as unknown as ServiceSchema;
+	const wanted = subscriptions<unknown>("order").on(testEvents, {
+		async [EVENT](event) {
+			if (broken) throw new Error("the handler is broken");
+			handled.push(event.data.n);
+		}
+	});
+	const consumer = (config: AppConfig): ServiceSchema => ({
+		name: "order",
+		mixins: [ReliableEventsMixin({ service: "order", config: config.events, database: config.database, migrations: [], subscriptions: wanted, routes: {} })]
+	});
 
 	before(async () => {
 		db = await createTestDatabase();
@@ -50,12 +54,12 @@ describe("REST dead letters (admin)", () => {
 	});
 
 	it("lists dead letters for admins only, and replays one once the fault is fixed", async () => {
-		const envelope: EventEnvelope<{ n: number }> = {
+		const envelope: IncomingEnvelope<{ n: number; ref: string }> = {
 			id: "7d4c1f0e-2b3a-4c5d-8e9f-0a1b2c3d4e5f",
 			event: EVENT,
 			source: "test",
 			occurredAt: new Date().toISOString(),
-			data: { n: 42 }
+			data: { n: 42, ref: "r42" }
 		};
 		await shop.broker.emit(EVENT, envelope, { groups: ["order"] });
 

@@ -68,9 +68,9 @@ describe("event retention", function () {
 		expect(await count(old.id)).to.be.greaterThan(5);
 		const dead = crypto.randomUUID();
 		await pg.query(
-			`INSERT INTO "order".inbox (event_id, event, payload, status, attempts, received_at, last_error)
-			 VALUES ($1, 'payment.succeeded', $2, 'DEAD', 5, now() - interval '30 days', 'an operator will look')`,
-			[dead, JSON.stringify({ id: dead, event: "payment.succeeded", data: { orderId: crypto.randomUUID() } })]
+			`INSERT INTO "order".inbox (event_id, event, payload, status, attempts, received_at, last_error, correlation_id)
+			 VALUES ($1, 'payment.succeeded', $2, 'DEAD', 5, now() - interval '30 days', 'an operator will look', $3)`,
+			[dead, JSON.stringify({ id: dead, event: "payment.succeeded", data: { orderId: crypto.randomUUID() } }), dead]
 		);
 		for (const schema of SCHEMAS) {
 			await pg.query(`UPDATE "${schema}".outbox SET published_at = now() - interval '2 days' WHERE payload->'data'->>'orderId' = $1`, [old.id]);

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { Client } from "pg";
 import type { DeadLetter } from "../../lib/inbox";
-import type { EventEnvelope } from "../../lib/events";
+import type { EventEnvelope, IncomingEnvelope } from "../../lib/events";
 import type { ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import type {
 	AdjustmentPage,
@@ -107,7 +107,7 @@ function fixture(env: Record<string, string> = {}) {
 		},
 		/** Sends an order event the way the order's outbox relay does. Answers the envelope id. */
 		async send<T>(event: string, data: T, opts: { id?: string; via?: RunningShop } = {}): Promise<string> {
-			const envelope: EventEnvelope<T> = { id: opts.id ?? crypto.randomUUID(), event, source: "order", occurredAt: new Date().toISOString(), data };
+			const envelope: IncomingEnvelope<T> = { id: opts.id ?? crypto.randomUUID(), event, source: "order", occurredAt: new Date().toISOString(), data };
 			await (opts.via ?? f.shop).broker.emit(event, envelope, { groups: ["inventory"] });
 			return envelope.id;
 		},

@@ -1,8 +1,9 @@
 import crypto from "node:crypto";
+import { EVENT_ROUTES } from "../../app/services";
 import { expect } from "chai";
 import type { Service, ServiceSchema } from "moleculer";
 import twilio from "twilio";
-import type { EventEnvelope } from "../../lib/events";
+import type { IncomingEnvelope } from "../../lib/events";
 import type { ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { createNotificationService } from "../../services/notification/notification.service";
 import type { NotificationDto, NotificationPage, RetryResult } from "../../services/notification/notification.types";
@@ -38,7 +39,7 @@ function recordingTwilioClient(requests: TwilioRequest[]): twilio.RequestClient 
 	return client;
 }
 
-function envelope<T>(event: string, data: T, id: string = crypto.randomUUID()): EventEnvelope<T> {
+function envelope<T>(event: string, data: T, id: string = crypto.randomUUID()): IncomingEnvelope<T> {
 	return { id, event, source: "order", occurredAt: new Date().toISOString(), data };
 }
 
@@ -68,16 +69,16 @@ describe("notification in the checkout saga", function () {
 	const twilioRequests: TwilioRequest[] = [];
 
 	const notification = () => shop.broker.getLocalService("notification") as Service & ReliableEventsThis;
-	const emit = <T>(e: EventEnvelope<T>) => shop.broker.emit(e.event, e, { groups: ["notification"] });
+	const emit = <T>(e: IncomingEnvelope<T>) => shop.broker.emit(e.event, e, { groups: ["notification"] });
 	/** Waits until the inbox is done with an envelope: HANDLED, or DEAD when its handler failed. */
-	const settled = (e: EventEnvelope) =>
+	const settled = (e: IncomingEnvelope) =>
 		eventually(async () => {
 			const status = await notification().inbox.status(e.id);
 			expect(status).to.be.oneOf(["HANDLED", "DEAD"]);
 			return status;
 		});
 	/** Emits an envelope and waits until the inbox has handled it. */
-	const deliver = async (e: EventEnvelope) => {
+	const deliver = async (e: IncomingEnvelope) => {
 		await emit(e);
 		expect(await settled(e), `${e.event} ${e.id} handled`).to.equal("HANDLED");
 	};
@@ -105,7 +106,7 @@ describe("notification in the checkout saga", function () {
 			EVENT_MAX_ATTEMPTS: "1", // a handler that fails shows at once as a dead letter
 			...TWILIO
 		});
-		const service = createNotificationService(config, { twilioHttpClient: recordingTwilioClient(twilioRequests) });
+		const service = createNotificationService(config, EVENT_ROUTES, { twilioHttpClient: recordingTwilioClient(twilioRequests) });
 		shop = await startShop(config, [service as unknown as ServiceSchema]);
 	});
 	after(async () => {

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { EVENT_ROUTES } from "../../app/services";
 import { expect } from "chai";
 import type { ServiceSchema } from "moleculer";
 import { Client } from "pg";
@@ -92,7 +93,7 @@ describe("notification service", () => {
 			NOTIFICATION_RETRY_INTERVAL: "3600", // the tests run the retry pass themselves
 			...TWILIO
 		});
-		const notification = createNotificationService(config, { twilioHttpClient: recordingTwilioClient(twilioRequests, () => twilioAnswer()) });
+		const notification = createNotificationService(config, EVENT_ROUTES, { twilioHttpClient: recordingTwilioClient(twilioRequests, () => twilioAnswer()) });
 		shop = await startShop(config, [notification as unknown as ServiceSchema]);
 	});
 	after(async () => {

@@ -1,10 +1,11 @@
 import crypto from "node:crypto";
+import { EVENT_ROUTES } from "../../app/services";
 import util from "node:util";
 import { expect } from "chai";
 import { Errors, Loggers, ServiceBroker, type Context, type ServiceSchema } from "moleculer";
 import { Client } from "pg";
 import brokerOptions from "../../moleculer.config";
-import type { EventEnvelope } from "../../lib/events";
+import type { EventEnvelope, IncomingEnvelope } from "../../lib/events";
 import type { DeadLetter } from "../../lib/inbox";
 import type { OrderCancelledEvent, OrderPaymentRequestedEvent } from "../../services/order/order.types";
 import {
@@ -130,7 +131,7 @@ describe("payment in the checkout saga (integration)", function () {
 		(await sql<InboxRow>("SELECT status, attempts, last_error, payload FROM payment.inbox WHERE event_id = $1", [eventId]))[0];
 	const factsOf = (orderId: string) => facts.filter(f => f.data.orderId === orderId);
 
-	function envelope<T>(event: string, data: T, id: string = crypto.randomUUID()): EventEnvelope<T> {
+	function envelope<T>(event: string, data: T, id: string = crypto.randomUUID()): IncomingEnvelope<T> {
 		return { id, event, source: "order", occurredAt: new Date().toISOString(), data };
 	}
 	const paymentRequested = (over: Partial<OrderPaymentRequestedEvent> = {}, id?: string) =>
@@ -155,9 +156,9 @@ describe("payment in the checkout saga (integration)", function () {
 			id
 		);
 	/** Hands an envelope to payment as the order's outbox relay would. */
-	const deliver = (e: EventEnvelope) => broker.emit(e.event, e, { groups: ["payment"] });
+	const deliver = (e: IncomingEnvelope) => broker.emit(e.event, e, { groups: ["payment"] });
 
-	const handled = (e: EventEnvelope) =>
+	const handled = (e: IncomingEnvelope) =>
 		eventually(
 			`${e.event} ${e.id} to be handled`,
 			() => inboxRow(e.id),
@@ -191,7 +192,7 @@ describe("payment in the checkout saga (integration)", function () {
 		});
 		// built like startShop's broker, with a logger that keeps every line for the token check
 		broker = new ServiceBroker({ ...brokerOptions(config), nodeID: `payment-saga-${process.pid}-${crypto.randomBytes(3).toString("hex")}`, logger: logs });
-		broker.createService(createPaymentService(config, provider) as unknown as ServiceSchema);
+		broker.createService(createPaymentService(config, EVENT_ROUTES, provider) as unknown as ServiceSchema);
 		broker.createService(orderStandIn(facts));
 		await broker.start();
 	});

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { EVENT_ROUTES } from "../../app/services";
 import { expect } from "chai";
 import { Errors, type Context, type ServiceSchema } from "moleculer";
 import { Client } from "pg";
@@ -101,7 +102,7 @@ describe("payment (integration)", () => {
 		const config = testConfig(db, { SERVICES: "identity,payment" });
 		// payment as SERVICES names it, with this test's provider in place of the configured one
 		shop = await startShop({ ...config, services: config.services.filter(s => s !== "payment") }, [
-			createPaymentService(config, provider) as Partial<ServiceSchema>,
+			createPaymentService(config, EVENT_ROUTES, provider) as Partial<ServiceSchema>,
 			listener(facts)
 		]);
 	});

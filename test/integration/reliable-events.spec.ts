@@ -1,8 +1,7 @@
 import { expect } from "chai";
 import type { Context, Service, ServiceSchema } from "moleculer";
-import type { Transaction } from "sequelize";
 import type { AppConfig } from "../../app/config";
-import { EVENT_ROUTES, type EventEnvelope } from "../../lib/events";
+import { defineEvents, routesFrom, subscriptions, type EventEnvelope, type IncomingEnvelope } from "../../lib/events";
 import type { DbThis } from "../../lib/mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -14,8 +13,19 @@ import { startShop, testConfig, type RunningShop } from "../support/shop";
  * effect. Several brokers share the Fake transporter, as nodes of one cluster would.
  */
 
-type Svc = Service & DbThis & ReliableEventsThis;
 const EVENT = "test.happened";
+interface TestEvents {
+	[EVENT]: { n: number; label: string };
+}
+/** The stand-in producer's contract; `n` correlates its events. */
+const testEvents = defineEvents<TestEvents>("order", {
+	[EVENT]: {
+		summary: "Something happened (a test fact).",
+		correlateBy: "label",
+		schema: { type: "object", properties: { n: { type: "integer" }, label: { type: "string" } }, required: ["n", "label"] }
+	}
+});
+type Svc = Service & DbThis & ReliableEventsThis<TestEvents>;
 
 /** How the consumer's handler behaves for a given `n`: fail this many times first, or always. */
 const failures = new Map<number, number | "always">();
@@ -23,14 +33,14 @@ const failures = new Map<number, number | "always">();
 function producer(config: AppConfig): ServiceSchema {
 	return {
 		name: "order",
-		mixins: [ReliableEventsMixin({ service: "order", config: config.events, database: config.database, migrations: [] })],
+		mixins: [ReliableEventsMixin({ service: "order", config: config.events, database: config.database, migrations: [], produces: testEvents, routes })],
 		actions: {
 			happen: {
 				params: { n: "number", rollback: { type: "boolean", optional: true }, publish: { type: "boolean", optional: true } },
 				async handler(this: Svc, ctx: Context<{ n: number; rollback?: boolean }>) {
 					await this.db
 						.transaction(async t => {
-							await this.outbox.add(t, EVENT, { n: ctx.params.n });
+							await this.outbox.add(t, EVENT, { n: ctx.params.n, label: `n${ctx.params.n}` });
 							if (ctx.params.rollback) throw new Error("rolled back on purpose");
 						})
 						.catch(err => {
@@ -42,6 +52,22 @@ function producer(config: AppConfig): ServiceSchema {
 	} as unknown as ServiceSchema;
 }
 
+/** The consumer's handler: the effect is written first, so when the handler then fails it must be undone. */
+const consumerSubscriptions = subscriptions<Svc>("payment").on(testEvents, {
+	async [EVENT](event, t) {
+		await this.db.execute("INSERT INTO effects (event_id, n) VALUES ($1, $2)", [event.id, event.data.n], t);
+		const left = failures.get(event.data.n);
+		if (left === "always") throw new Error(`handler for ${event.data.n} always fails`);
+		if (left && left > 0) {
+			failures.set(event.data.n, left - 1);
+			throw new Error(`handler for ${event.data.n} fails ${left} more time(s)`);
+		}
+	}
+});
+
+/** Who must receive the test event: the consumer, once it subscribes (some tests run without one). */
+let routes = routesFrom([]);
+
 function consumer(config: AppConfig): ServiceSchema {
 	return {
 		name: "payment",
@@ -51,21 +77,10 @@ function consumer(config: AppConfig): ServiceSchema {
 				config: config.events,
 				database: config.database,
 				migrations: [{ name: "test-0001-effects", up: ({ sql }) => sql("CREATE TABLE effects (seq bigserial, event_id uuid, n integer)") }],
-				handlers: { [EVENT]: "onHappened" }
+				subscriptions: consumerSubscriptions,
+				routes
 			})
 		],
-		methods: {
-			async onHappened(this: Svc, event: EventEnvelope<{ n: number }>, t: Transaction) {
-				// the effect is written first: when the handler then fails, it must be undone
-				await this.db.execute("INSERT INTO effects (event_id, n) VALUES ($1, $2)", [event.id, event.data.n], t);
-				const left = failures.get(event.data.n);
-				if (left === "always") throw new Error(`handler for ${event.data.n} always fails`);
-				if (left && left > 0) {
-					failures.set(event.data.n, left - 1);
-					throw new Error(`handler for ${event.data.n} fails ${left} more time(s)`);
-				}
-			}
-		},
 		actions: {
 			effects: {
 				async handler(this: Svc) {
@@ -125,13 +140,13 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 
 	before(async () => {
 		db = await createTestDatabase();
-		EVENT_ROUTES[EVENT] = ["payment"];
+		routes = routesFrom([consumerSubscriptions]);
 	});
 	afterEach(async () => {
 		await Promise.all(running.splice(0).map(s => s.stop()));
 	});
 	after(async () => {
-		delete EVENT_ROUTES[EVENT];
+		routes = routesFrom([]);
 		await db?.drop();
 	});
 
@@ -150,12 +165,12 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 
 	it("gives the same event delivered twice one effect", async () => {
 		const shop = await node(consumer);
-		const envelope: EventEnvelope<{ n: number }> = {
+		const envelope: IncomingEnvelope<{ n: number; label: string }> = {
 			id: "0b9f2c1e-6f2a-4c53-9d3e-2a4b5c6d7e80",
 			event: EVENT,
 			source: "test",
 			occurredAt: new Date().toISOString(),
-			data: { n: 3 }
+			data: { n: 3, label: "n3" }
 		};
 		await shop.broker.emit(EVENT, envelope);
 		await shop.broker.emit(EVENT, envelope);
@@ -190,7 +205,7 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		expect(dead).to.have.length(1);
 		expect(dead[0].attempts).to.equal(3);
 		expect(dead[0].lastError).to.contain("always fails");
-		expect(dead[0].payload.data).to.deep.equal({ n: 5 });
+		expect(dead[0].payload.data).to.deep.equal({ n: 5, label: "n5" });
 		expect((await effects(shop)).filter(r => r.n === 5)).to.have.length(0);
 
 		failures.delete(5); // the fault is fixed

@@ -8,9 +8,10 @@ import {
 	MAX_LINE_QUANTITY,
 	MAX_LINES,
 	MAX_ON_HAND,
-	validLines,
 	type ReservationFacts
 } from "../../../services/inventory/inventory.rules";
+import { payloadProblems } from "../../../lib/events";
+import { orderEvents } from "../../../services/order/order.events";
 
 const A = "00000000-0000-4000-8000-00000000000a";
 const B = "00000000-0000-4000-8000-00000000000b";
@@ -95,7 +96,9 @@ describe("inventory rules for the checkout saga", () => {
 		expect(findOverLimit([{ productId: "00000000-0000-4000-8000-00000000000c", quantity: 4 }], levels)).to.equal(undefined);
 	});
 
-	it("accepts only the lines the reserve action would accept", () => {
+	it("takes into its inbox only order.created lines it can reserve (the contract's schema)", () => {
+		const created = orderEvents.events["order.created"];
+		const validLines = (items: unknown) => payloadProblems(created, { orderId: A, userId: B, items, totalCents: 100, currency: "EUR" }).length === 0;
 		expect(
 			validLines([
 				{ productId: A, quantity: 1 },

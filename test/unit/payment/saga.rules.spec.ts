@@ -1,14 +1,7 @@
 import { expect } from "chai";
-import {
-	MAX_TOKEN_LENGTH,
-	decideCancellation,
-	decideCharge,
-	parseCancellation,
-	parsePaymentRequest,
-	reannouncementOf,
-	tokenProblem,
-	type PaymentFacts
-} from "../../../services/payment/payment.rules";
+import { MAX_TOKEN_LENGTH, decideCancellation, decideCharge, reannouncementOf, tokenProblem, type PaymentFacts } from "../../../services/payment/payment.rules";
+import { payloadProblems } from "../../../lib/events";
+import { orderEvents } from "../../../services/order/order.events";
 
 const ORDER = "6f1c2b9e-3d4a-4e5f-8a7b-1c2d3e4f5a6b";
 const USER = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
@@ -33,10 +26,22 @@ const request = (over: Record<string, unknown> = {}) => ({
 	...over
 });
 
-function problemsOf(data: unknown): string[] {
-	const parsed = parsePaymentRequest(data);
-	return parsed.ok ? [] : parsed.problems.map(p => p.field);
+/** The fields payment's inbox finds wrong in an `order.paymentRequested` payload (the contract's schema). */
+function problemsOf(data: unknown, event: "order.paymentRequested" | "order.cancelled" = "order.paymentRequested"): string[] {
+	return payloadProblems(orderEvents.events[event], data).map(p => /^'([^']+)'/.exec(p)?.[1] ?? "data");
 }
+
+const cancellation = (over: Record<string, unknown> = {}) => ({
+	orderId: ORDER,
+	userId: USER,
+	customer: { email: "ana@example.com", name: "Ana", phone: null },
+	items: [{ productId: ORDER, sku: "SKU-1", name: "A thing", quantity: 1, unitPriceCents: 1990, lineTotalCents: 1990 }],
+	totalCents: 1990,
+	currency: "BRL",
+	reason: "customer_request",
+	previousStatus: "STOCK_RESERVED",
+	...over
+});
 
 describe("payment saga rules", () => {
 	describe("a payment request", () => {
@@ -56,10 +61,10 @@ describe("payment saga rules", () => {
 			expect(reannouncementOf(payment({ status: "REFUNDED" }))).to.equal(undefined);
 		});
 
-		it("accepts a well-formed request, and one without a token (only a charge needs it)", () => {
-			expect(parsePaymentRequest(request())).to.deep.equal({ ok: true, value: request() });
+		it("takes a well-formed request into the inbox; the producer always sends the token", () => {
+			expect(problemsOf(request())).to.deep.equal([]);
 			const { paymentToken: _t, ...noToken } = request();
-			expect(parsePaymentRequest(noToken)).to.deep.equal({ ok: true, value: noToken });
+			expect(problemsOf(noToken)).to.deep.equal(["paymentToken"]);
 		});
 
 		it("names every malformed field: ids, amount, currency, token", () => {
@@ -70,15 +75,15 @@ describe("payment saga rules", () => {
 			for (const currency of ["brl", "BR", "BRLX", 986]) expect(problemsOf(request({ currency })), String(currency)).to.deep.equal(["currency"]);
 			for (const paymentToken of ["", 42, "t".repeat(MAX_TOKEN_LENGTH + 1)])
 				expect(problemsOf(request({ paymentToken }))).to.deep.equal(["paymentToken"]);
-			expect(problemsOf({ orderId: "x" })).to.deep.equal(["orderId", "userId", "amountCents", "currency"]);
+			expect(problemsOf({ orderId: "x" })).to.have.members(["orderId", "userId", "amountCents", "currency", "paymentToken"]);
 			for (const data of [null, undefined, "order", [request()]]) expect(problemsOf(data)).to.deep.equal(["data"]);
 		});
 
 		it("never quotes a rejected card token in its problems", () => {
 			const secret = "tok_" + "s".repeat(MAX_TOKEN_LENGTH);
-			const parsed = parsePaymentRequest(request({ paymentToken: secret, orderId: secret }));
-			expect(parsed.ok).to.equal(false);
-			expect(JSON.stringify(parsed)).to.not.include("sss");
+			const problems = payloadProblems(orderEvents.events["order.paymentRequested"], request({ paymentToken: secret, orderId: secret }));
+			expect(problems).to.have.length(2);
+			expect(JSON.stringify(problems)).to.not.include("sss");
 			expect(JSON.stringify(tokenProblem(secret))).to.not.include("sss");
 			expect(tokenProblem("tok_visa")).to.equal(undefined);
 		});
@@ -92,22 +97,16 @@ describe("payment saga rules", () => {
 			expect(decideCancellation(payment({ status: "REFUNDED" }))).to.equal("nothing");
 		});
 
-		it("needs only the order id: an unknown reason never blocks a refund", () => {
-			expect(parseCancellation({ orderId: ORDER, reason: "customer_request", items: [] })).to.deep.equal({
-				ok: true,
-				value: { orderId: ORDER, reason: "customer_request" }
-			});
-			expect(parseCancellation({ orderId: ORDER, reason: "a_reason_added_later" })).to.deep.equal({
-				ok: true,
-				value: { orderId: ORDER, reason: "a_reason_added_later" }
-			});
-			expect(parseCancellation({ orderId: ORDER, reason: 7 })).to.deep.equal({ ok: true, value: { orderId: ORDER, reason: null } });
-			const long = parseCancellation({ orderId: ORDER, reason: "r".repeat(500) });
-			expect(long.ok && long.value.reason).to.have.length(100);
+		it("takes any reason: one added to the order service later never blocks a refund", () => {
+			expect(problemsOf(cancellation(), "order.cancelled")).to.deep.equal([]);
+			expect(problemsOf(cancellation({ reason: "a_reason_added_later" }), "order.cancelled")).to.deep.equal([]);
+			expect(problemsOf(cancellation({ reason: 7 }), "order.cancelled")).to.deep.equal(["reason"]);
 		});
 
 		it("rejects a cancellation without a usable order id", () => {
-			for (const data of [{ orderId: "nope" }, {}, null, "x"]) expect(parseCancellation(data).ok, JSON.stringify(data)).to.equal(false);
+			for (const orderId of ["nope", undefined, 42])
+				expect(problemsOf(cancellation({ orderId }), "order.cancelled"), String(orderId)).to.deep.equal(["orderId"]);
+			for (const data of [null, "x"]) expect(problemsOf(data, "order.cancelled")).to.deep.equal(["data"]);
 		});
 	});
 });
