@@ -46,7 +46,7 @@ export function judgeAdjustment(level: StockLevel, delta: number): AdjustmentVer
 	return { ok: true, level: levelOf(level.productId, onHand, level.reserved) };
 }
 
-/** What `release` does with a stored reservation. */
+/** What `releaseOrder` does with a stored reservation. */
 export type ReleaseDecision = "release" | "unchanged" | "committed" | "not-found";
 
 export function decideRelease(status: StoredStatus | undefined): ReleaseDecision {
@@ -65,7 +65,7 @@ export function decideRelease(status: StoredStatus | undefined): ReleaseDecision
 	}
 }
 
-/** What `commit` does with a stored reservation. A reservation past its expiry is expired, even before the sweep gets to it. */
+/** What `commitOrder` does with a stored reservation. A reservation past its expiry is expired, even before the sweep gets to it. */
 export type CommitDecision = "commit" | "unchanged" | "expire" | "released" | "not-found";
 
 export function decideCommit(status: StoredStatus | undefined, pastExpiry: boolean): CommitDecision {
@@ -90,7 +90,7 @@ export function totalsByProduct(lineSets: readonly (readonly ReservationLine[])[
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Whether an order event's lines are what the `reserve` action's params accept (events skip the validator). */
+/** Whether an order event's lines can be reserved: 1 to MAX_LINES lines, each a product id and 1 to MAX_LINE_QUANTITY units. */
 export function validLines(items: unknown): items is ReservationLine[] {
 	const validLine = (l: Partial<ReservationLine> | null): boolean =>
 		typeof l?.productId === "string" && UUID.test(l.productId) && Number.isInteger(l.quantity) && l.quantity! >= 1 && l.quantity! <= MAX_LINE_QUANTITY;
