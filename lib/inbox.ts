@@ -91,14 +91,22 @@ export class Inbox {
 		return rows.length > 0;
 	}
 
-	/** Removes the declared secret fields from this correlation's events in the inbox (in `t`). Answers how many rows changed. */
+	/**
+	 * Removes the declared secret fields from this correlation's events in the inbox (in `t`), except from
+	 * rows another handler is working on. Answers how many rows changed.
+	 */
 	async scrub(correlationId: string, t: Transaction): Promise<number> {
 		let changed = 0;
 		for (const { event, definition } of this.subscriptions.list) {
 			if (!definition.secrets?.length) continue;
+			// Rows another handler holds are left to it (it scrubs its own when it is done): waiting for them here,
+			// while holding what this handler locked, is how two handlers of one order would deadlock.
 			const rows = await this.db.execute(
 				`UPDATE inbox SET payload = jsonb_set(payload, '{data}', (payload->'data') - $3::text[])
-				 WHERE correlation_id = $1 AND event = $2 AND (payload->'data') - $3::text[] <> payload->'data' RETURNING 1`,
+				 WHERE event_id IN (
+				   SELECT event_id FROM inbox WHERE correlation_id = $1 AND event = $2 AND (payload->'data') - $3::text[] <> payload->'data'
+				   FOR UPDATE SKIP LOCKED
+				 ) RETURNING 1`,
 				[correlationId, event, definition.secrets],
 				t
 			);

@@ -2,13 +2,6 @@ import { Errors } from "moleculer";
 import { registerErrors } from "../../lib/errors";
 import type { Shortage, StockLevel } from "./inventory.types";
 
-/** One or more lines of a reservation cannot be covered; nothing was reserved. */
-export class InsufficientStockError extends Errors.MoleculerClientError {
-	constructor(orderId: string, shortages: Shortage[]) {
-		super("Not enough stock", 409, "INSUFFICIENT_STOCK", { orderId, shortages });
-	}
-}
-
 /** An adjustment would leave fewer units on hand than are reserved for orders. */
 export class StockBelowReservedError extends Errors.MoleculerClientError {
 	constructor(level: StockLevel, delta: number) {
@@ -67,7 +60,6 @@ export class ReservationLapsedError extends Errors.MoleculerClientError {
 }
 
 registerErrors(
-	InsufficientStockError,
 	StockBelowReservedError,
 	NegativeStockError,
 	StockLimitError,

@@ -46,7 +46,7 @@ export function judgeAdjustment(level: StockLevel, delta: number): AdjustmentVer
 	return { ok: true, level: levelOf(level.productId, onHand, level.reserved) };
 }
 
-/** What `release` does with a stored reservation. */
+/** What `releaseOrder` does with a stored reservation. */
 export type ReleaseDecision = "release" | "unchanged" | "committed" | "not-found";
 
 export function decideRelease(status: StoredStatus | undefined): ReleaseDecision {
@@ -65,7 +65,7 @@ export function decideRelease(status: StoredStatus | undefined): ReleaseDecision
 	}
 }
 
-/** What `commit` does with a stored reservation. A reservation past its expiry is expired, even before the sweep gets to it. */
+/** What `commitOrder` does with a stored reservation. A reservation past its expiry is expired, even before the sweep gets to it. */
 export type CommitDecision = "commit" | "unchanged" | "expire" | "released" | "not-found";
 
 export function decideCommit(status: StoredStatus | undefined, pastExpiry: boolean): CommitDecision {

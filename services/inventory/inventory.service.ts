@@ -12,7 +12,6 @@ import type { CallerMeta } from "../identity/identity.types";
 import { orderEvents } from "../order/order.events";
 import { inventoryEvents } from "./inventory.events";
 import {
-	InsufficientStockError,
 	NegativeStockError,
 	ReservationCommittedError,
 	ReservationLapsedError,
@@ -22,10 +21,9 @@ import {
 	StockLimitError
 } from "./inventory.errors";
 import { inventoryMigrations } from "./inventory.migrations";
-import { InventoryRepository, publicReservation, type StoredReservation } from "./inventory.repository";
+import { InventoryRepository, type StoredReservation } from "./inventory.repository";
 import {
 	MAX_ADJUSTMENT,
-	MAX_LINE_QUANTITY,
 	MAX_LINES,
 	MAX_ON_HAND,
 	answerFor,
@@ -47,12 +45,9 @@ import type {
 	AdjustmentPage,
 	GetManyStockParams,
 	ListAdjustmentsParams,
-	OrderRef,
 	ProductRef,
-	Reservation,
 	ReservationExpiredEvent,
 	ReservationLine,
-	ReserveParams,
 	StockChangedEvent,
 	StockLevel,
 	SweepResult
@@ -80,8 +75,9 @@ interface Outcome {
 }
 
 /**
- * The reservation steps take the caller's transaction, so the actions (their own transaction) and the
- * saga's handlers (the inbox's transaction, with the answer in the outbox) share one implementation.
+ * The reservation steps take the caller's transaction: the saga's handlers run them in the inbox's
+ * transaction, with the answer in the outbox. Reserving, committing and releasing happen only through
+ * the saga's events (`order.created`, `order.confirmed`, `order.cancelled`).
  */
 interface InventoryMethods {
 	/** Announces levels and expiries; from a handler (no context) through the broker. */
@@ -90,9 +86,15 @@ interface InventoryMethods {
 	announceAfterCommit(t: Transaction, outcome: Outcome): void;
 	/** Reserves every line or none; an order that already has a reservation gets it back unchanged. */
 	reserveLines(orderId: string, lines: readonly ReservationLine[], t: Transaction): Promise<Outcome>;
-	/** What `inventory.release` does. */
+	/**
+	 * Gives an order's held units back, or throws RESERVATION_NOT_FOUND / RESERVATION_COMMITTED. Nothing calls
+	 * it since the `inventory.release` action went: `order.cancelled` uses `releaseHeld` and `returnCommitted`.
+	 */
 	releaseOrder(orderId: string, t: Transaction): Promise<Outcome>;
-	/** What `inventory.commit` does. */
+	/**
+	 * Commits an order's held units, or throws RESERVATION_NOT_FOUND / RESERVATION_RELEASED. Nothing calls it
+	 * since the `inventory.commit` action went: `order.confirmed` uses `commitHeld` and `retakeReleased`.
+	 */
 	commitOrder(orderId: string, t: Transaction): Promise<Outcome & { decision: CommitDecision }>;
 	/** Held units go back to available; the reservation is RELEASED. */
 	releaseHeld(stored: StoredReservation, t: Transaction): Promise<Outcome>;
@@ -113,15 +115,6 @@ const SWEEP_BATCH = 100;
 const PURGE_BATCH = 500;
 
 const productIdParam = { productId: uuidParam };
-
-const lineParam = {
-	type: "object",
-	strict: "remove",
-	props: {
-		productId: uuidParam,
-		quantity: { type: "number", integer: true, min: 1, max: MAX_LINE_QUANTITY }
-	}
-} as const;
 
 /**
  * The outermost transaction. A reliable handler's `t` is a savepoint inside the inbox's transaction, and
@@ -298,59 +291,6 @@ export function createInventoryService(config: AppConfig, routes: EventRoutes): 
 				async handler(this: InventoryThis, ctx: Ctx<GetManyStockParams>): Promise<StockLevel[]> {
 					const levels = await this.repo.levels([...new Set(ctx.params.productIds)]);
 					return ctx.params.productIds.map(id => levels.get(id) ?? levelOf(id));
-				}
-			},
-
-			/**
-			 * Reserves every line for an order, or none. Idempotent per orderId: a repeat answers the stored
-			 * outcome. Throws INSUFFICIENT_STOCK (409) with `data.shortages`, VALIDATION_ERROR (422).
-			 */
-			reserve: {
-				visibility: "public",
-				params: {
-					$$strict: "remove",
-					orderId: uuidParam,
-					items: { type: "array", items: lineParam, min: 1, max: MAX_LINES }
-				},
-				async handler(this: InventoryThis, ctx: Ctx<ReserveParams>): Promise<Reservation> {
-					const { orderId } = ctx.params;
-					const lines = mergeLines(ctx.params.items);
-					const outcome = await this.db.transaction(t => this.reserveLines(orderId, lines, t));
-					if (outcome.reservation.status === "FAILED") throw new InsufficientStockError(orderId, outcome.reservation.shortages);
-					this.announce(ctx, outcome.changed);
-					return publicReservation(outcome.reservation);
-				}
-			},
-
-			/**
-			 * Gives an order's reserved units back. Idempotent: releasing a released, expired or returned
-			 * reservation changes nothing. Throws RESERVATION_NOT_FOUND (404), RESERVATION_COMMITTED (409).
-			 */
-			release: {
-				visibility: "public",
-				params: { $$strict: "remove", orderId: uuidParam },
-				async handler(this: InventoryThis, ctx: Ctx<OrderRef>): Promise<Reservation> {
-					const outcome = await this.db.transaction(t => this.releaseOrder(ctx.params.orderId, t));
-					this.announce(ctx, outcome.changed);
-					return publicReservation(outcome.reservation);
-				}
-			},
-
-			/**
-			 * Turns an order's reservation into units gone (on hand and reserved both drop), recorded in the
-			 * ledger as "order <orderId>". Idempotent. Throws RESERVATION_NOT_FOUND (404), RESERVATION_RELEASED
-			 * (409, also for a reservation past its expiry, which this releases).
-			 */
-			commit: {
-				visibility: "public",
-				params: { $$strict: "remove", orderId: uuidParam },
-				async handler(this: InventoryThis, ctx: Ctx<OrderRef>): Promise<Reservation> {
-					const { orderId } = ctx.params;
-					const outcome = await this.db.transaction(t => this.commitOrder(orderId, t));
-					this.announce(ctx, outcome.changed, outcome.expired);
-					// the expiry is kept: the sweep would have done the same a moment later
-					if (outcome.decision === "expire") throw new ReservationReleasedError(orderId, "EXPIRED");
-					return publicReservation(outcome.reservation);
 				}
 			},
 

@@ -33,11 +33,6 @@ export interface ReservationLine {
 	quantity: number;
 }
 
-export interface ReserveParams {
-	orderId: string;
-	items: ReservationLine[];
-}
-
 /**
  * RESERVED holds units; COMMITTED took them off the shelf; RELEASED and EXPIRED gave held units back;
  * RETURNED put committed units back on hand (the order was cancelled after it was confirmed).
@@ -52,11 +47,7 @@ export interface Reservation {
 	expiresAt: string;
 }
 
-export interface OrderRef {
-	orderId: string;
-}
-
-/** One line that could not be reserved: carried in INSUFFICIENT_STOCK's `data.shortages`. */
+/** One line that could not be reserved: carried in `inventory.reservationFailed` (and RESERVATION_LAPSED's `data`). */
 export interface Shortage {
 	productId: string;
 	requested: number;

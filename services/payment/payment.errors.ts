@@ -11,27 +11,6 @@ export class PaymentProviderUnavailableError extends Errors.MoleculerRetryableEr
 	}
 }
 
-/** The order has no payment record. */
-export class PaymentNotFoundError extends Errors.MoleculerClientError {
-	constructor(orderId: string) {
-		super("Payment not found", 404, "PAYMENT_NOT_FOUND", { orderId });
-	}
-}
-
-/** Only a charge that went through can be refunded. */
-export class PaymentNotRefundableError extends Errors.MoleculerClientError {
-	constructor(orderId: string, status: string) {
-		super("Only a succeeded payment can be refunded", 409, "PAYMENT_NOT_REFUNDABLE", { orderId, status });
-	}
-}
-
-/** The order was cancelled before it was charged: it is never charged. */
-export class OrderVoidedError extends Errors.MoleculerClientError {
-	constructor(orderId: string) {
-		super("The order was cancelled before it was charged", 409, "ORDER_VOIDED", { orderId });
-	}
-}
-
 /**
  * A saga event payment cannot act on. Thrown inside the inbox, so the event is retried and then
  * dead-lettered with this message for an operator; the problems never quote the rejected values.
@@ -42,4 +21,4 @@ export class PaymentEventMalformedError extends Errors.MoleculerError {
 	}
 }
 
-registerErrors(PaymentProviderUnavailableError, PaymentNotFoundError, PaymentNotRefundableError, OrderVoidedError, PaymentEventMalformedError);
+registerErrors(PaymentProviderUnavailableError, PaymentEventMalformedError);

@@ -3,13 +3,13 @@ import type { Transaction } from "sequelize";
 import type { AppConfig } from "../../app/config";
 import { InvalidInputError } from "../../lib/errors";
 import { subscriptions, type EventRoutes } from "../../lib/events";
-import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
+import { pageOf, pageParams, uuidParam } from "../../lib/params";
 import type { DbThis } from "../../lib/mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { callerOf, holds, type CallerMeta } from "../identity/identity.types";
 import { orderEvents } from "../order/order.events";
 import { paymentEvents } from "./payment.events";
-import { OrderVoidedError, PaymentNotFoundError, PaymentNotRefundableError, PaymentProviderUnavailableError } from "./payment.errors";
+import { PaymentProviderUnavailableError } from "./payment.errors";
 import { paymentMigrations } from "./payment.migrations";
 import { ProviderUnavailableError, createProvider, type PaymentProvider } from "./payment.provider";
 import { PgSimulatedLedger } from "./payment.simulated-ledger";
@@ -18,16 +18,14 @@ import {
 	chargeKey,
 	decideCancellation,
 	decideCharge,
-	decideRefund,
 	factOf,
 	reannouncementOf,
 	refundKey,
-	resultOf,
 	tokenProblem,
 	type PaymentFact,
 	type PaymentRequest
 } from "./payment.rules";
-import type { ChargeParams, ListPaymentsParams, PaymentEvents, PaymentPage, PaymentResult, RefundParams } from "./payment.types";
+import type { ListPaymentsParams, PaymentEvents, PaymentPage } from "./payment.types";
 
 interface PaymentSettings extends ServiceSettingSchema {
 	rest: string;
@@ -44,9 +42,9 @@ type ChargeAttempt = { kind: "voided" } | { kind: "stored"; payment: StoredPayme
 interface PaymentMethods {
 	/** Calls the provider, turning its transient faults into PAYMENT_PROVIDER_UNAVAILABLE (retryable, 503). */
 	atProvider<T>(operation: "charge" | "refund", orderId: string, fn: () => Promise<T>): Promise<T>;
-	/** The one charge of an order, in `t`: `payment.charge` and `order.paymentRequested` both come here. */
+	/** The one charge of an order, in `t`: `order.paymentRequested` comes here. */
 	chargeOrder(request: PaymentRequest, t: Transaction): Promise<ChargeAttempt>;
-	/** Gives a SUCCEEDED payment back, in `t` (the order's lock held): `payment.refund` and `order.cancelled` both come here. */
+	/** Gives a SUCCEEDED payment back, in `t` (the order's lock held): `order.cancelled` comes here. */
 	refundPayment(payment: StoredPayment, t: Transaction): Promise<StoredPayment>;
 	/** Writes a payment fact to the outbox in `t`: it is published if and only if `t` commits. */
 	announce(fact: PaymentFact, t: Transaction): Promise<void>;
@@ -54,15 +52,6 @@ interface PaymentMethods {
 
 type PaymentThis = Service<PaymentSettings> & PaymentVars & PaymentMethods;
 type Ctx<P> = Context<P, CallerMeta>;
-
-/**
- * The card token is checked here rather than by the validator, whose errors carry the value they
- * rejected: a token must never travel in an error, and errors get logged.
- */
-function checkToken(token: unknown): asserts token is string {
-	const problem = tokenProblem(token);
-	if (problem) throw new InvalidInputError([problem]);
-}
 
 /** Payment's part of the checkout saga: it charges on `order.paymentRequested`, refunds or voids on `order.cancelled`. */
 export const paymentSubscriptions = subscriptions<PaymentThis>("payment").on(orderEvents, {
@@ -133,59 +122,6 @@ export function createPaymentService(
 		settings: { rest: "/" },
 
 		actions: {
-			/**
-			 * Charges an order once. Idempotent per orderId: an order with a payment record answers it without
-			 * asking the provider again. A decline is an answer (status DECLINED, declineCode), not an error.
-			 * Throws ORDER_VOIDED (409, the order was cancelled before it was charged),
-			 * PAYMENT_PROVIDER_UNAVAILABLE (503, retryable; nothing recorded), VALIDATION_ERROR (422).
-			 */
-			charge: {
-				visibility: "public",
-				params: {
-					$$strict: "remove",
-					orderId: uuidParam,
-					userId: uuidParam,
-					amountCents: { ...centsParam, min: 1 },
-					currency: { type: "string", pattern: /^[A-Z]{3}$/ },
-					paymentToken: { type: "any" }
-				},
-				async handler(this: PaymentThis, ctx: Ctx<ChargeParams>): Promise<PaymentResult> {
-					const { orderId, userId, amountCents, currency, paymentToken } = ctx.params;
-					checkToken(paymentToken);
-					const attempt = await this.db.transaction(t => this.chargeOrder({ orderId, userId, amountCents, currency, paymentToken }, t));
-					if (attempt.kind === "voided") throw new OrderVoidedError(orderId);
-					return resultOf(attempt.payment);
-				}
-			},
-
-			/**
-			 * Refunds an order's charge in full, once; a repeat answers the refunded payment. Throws
-			 * PAYMENT_NOT_FOUND (404), PAYMENT_NOT_REFUNDABLE (409, a declined charge),
-			 * PAYMENT_PROVIDER_UNAVAILABLE (503, retryable; nothing changed).
-			 */
-			refund: {
-				visibility: "public",
-				params: { $$strict: "remove", orderId: uuidParam },
-				async handler(this: PaymentThis, ctx: Ctx<RefundParams>): Promise<PaymentResult> {
-					const { orderId } = ctx.params;
-					const payment = await this.db.transaction(async t => {
-						await this.repo.lockOrder(orderId, t);
-						const existing = await this.repo.byOrder(orderId, t);
-						switch (decideRefund(existing)) {
-							case "not-found":
-								throw new PaymentNotFoundError(orderId);
-							case "not-refundable":
-								throw new PaymentNotRefundableError(orderId, existing!.status);
-							case "unchanged":
-								return existing!;
-							case "refund":
-								return this.refundPayment(existing!, t);
-						}
-					});
-					return resultOf(payment);
-				}
-			},
-
 			/** The caller's payment records, newest first (with `payment.view`: everyone's). Throws VALIDATION_ERROR (422). */
 			list: {
 				rest: "GET /payments",

@@ -11,21 +11,7 @@ export type PaymentStatus = "SUCCEEDED" | "DECLINED" | "REFUNDED";
 /** Why the card network declined: `card_declined`, `insufficient_funds`, `invalid_token`, ... */
 export type DeclineCode = string;
 
-export interface ChargeParams {
-	orderId: string;
-	userId: string;
-	amountCents: number;
-	/** ISO 4217 code. */
-	currency: string;
-	/** A provider token for the card (e.g. `tok_visa`): passed to the provider, never stored or logged. */
-	paymentToken: string;
-}
-
-export interface RefundParams {
-	orderId: string;
-}
-
-/** What `payment.charge` and `payment.refund` answer. A declined charge is an answer, not an error. */
+/** A payment's outcome in brief (`resultOf`). A declined charge is an outcome, not an error. */
 export interface PaymentResult {
 	paymentId: string;
 	orderId: string;

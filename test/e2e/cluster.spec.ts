@@ -10,6 +10,7 @@ import { TEST_ADMIN, adminToken, newCustomer } from "../support/auth";
 import { checkoutSteps } from "../support/checkout";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { eventually } from "../support/eventually";
+import { deliver } from "../support/events";
 import { httpClient } from "../support/http";
 import { freePort } from "../../lib/embedded-postgres";
 import { projectRoot } from "../../lib/paths";
@@ -216,11 +217,21 @@ describe("multi-node cluster over NATS", function () {
 					(e: Error) => e
 				);
 				expect(lookup, `${r.who}: identity.get`).to.be.instanceOf(Errors.ServiceNotFoundError);
-				const refund = await r.broker.call("payment.refund", { orderId: crypto.randomUUID() }).then(
+				// the saga's refund step: handing payment an order.cancelled
+				const refund = await deliver(r.broker, "payment", "order.cancelled", {
+					orderId: crypto.randomUUID(),
+					userId: customer.id,
+					customer: { email: customer.email, name: "Customer", phone: null },
+					items: [{ productId: crypto.randomUUID(), sku: "SKU-1", name: "Product", quantity: 1, unitPriceCents: 1000, lineTotalCents: 1000 }],
+					totalCents: 1000,
+					currency: "BRL",
+					reason: "customer_request",
+					previousStatus: "CONFIRMED"
+				}).then(
 					() => undefined,
 					(e: Error) => e
 				);
-				expect(refund, `${r.who}: payment.refund`).to.be.instanceOf(Errors.ServiceNotFoundError);
+				expect(refund, `${r.who}: payment's order.cancelled`).to.be.instanceOf(Errors.ServiceNotFoundError);
 				expect(
 					r.broker.registry.nodes.list({}).map(n => n.id),
 					`${r.who} knows no other node`

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { expect } from "chai";
 import { adminToken, newCustomer } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { deliver } from "../support/events";
 import { httpClient } from "../support/http";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
@@ -113,7 +114,9 @@ describe("REST inventory through the gateway", () => {
 		it("answers 409 STOCK_BELOW_RESERVED when units are held for orders", async () => {
 			const id = await newProduct();
 			await adjust(id, { delta: 5, reason: "delivery" });
-			await shop.broker.call("inventory.reserve", { orderId: crypto.randomUUID(), items: [{ productId: id, quantity: 4 }] });
+			const items = [{ productId: id, quantity: 4 }];
+			const order = { orderId: crypto.randomUUID(), userId: adminId, items, totalCents: 4 * 4990, currency: "BRL" };
+			expect((await deliver(shop.broker, "inventory", "order.created", order)).status).to.equal("HANDLED");
 			const res = await adjust(id, { delta: -2, reason: "damaged" });
 			expect(res.status).to.equal(409);
 			expect(res.body.type).to.equal("STOCK_BELOW_RESERVED");

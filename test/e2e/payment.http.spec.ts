@@ -1,8 +1,9 @@
 import crypto from "node:crypto";
 import { expect } from "chai";
-import type { PaymentDto, PaymentResult } from "../../services/payment/payment.types";
+import type { PaymentDto } from "../../services/payment/payment.types";
 import { adminToken, newCustomer } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { deliver } from "../support/events";
 import { httpClient } from "../support/http";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
@@ -16,11 +17,26 @@ describe("REST payments through the gateway", () => {
 	const anaOrders: string[] = [];
 	let bobOrder: string;
 
-	/** A payment for a new order, as the checkout saga would make it. */
+	/** A payment for a new order, made as the checkout saga makes it: payment handles `order.paymentRequested`. */
 	async function pay(userId: string, paymentToken = "tok_visa", amountCents = 1000): Promise<string> {
 		const orderId = crypto.randomUUID();
-		await shop.broker.call<PaymentResult, object>("payment.charge", { orderId, userId, amountCents, currency: "BRL", paymentToken });
+		const delivery = await deliver(shop.broker, "payment", "order.paymentRequested", { orderId, userId, amountCents, currency: "BRL", paymentToken });
+		expect(delivery.status).to.equal("HANDLED");
 		return orderId;
+	}
+	/** The order is cancelled: payment refunds its charge. */
+	async function cancel(userId: string, orderId: string, amountCents: number): Promise<void> {
+		const delivery = await deliver(shop.broker, "payment", "order.cancelled", {
+			orderId,
+			userId,
+			customer: { email: "ana@example.com", name: "Ana", phone: null },
+			items: [{ productId: crypto.randomUUID(), sku: "LAMP-1", name: "Lamp", quantity: 1, unitPriceCents: amountCents, lineTotalCents: amountCents }],
+			totalCents: amountCents,
+			currency: "BRL",
+			reason: "customer_request",
+			previousStatus: "CONFIRMED"
+		});
+		expect(delivery.status).to.equal("HANDLED");
 	}
 	const list = (token: string | undefined, query = "") => request("GET", `/api/payments${query}`, { token });
 
@@ -34,7 +50,7 @@ describe("REST payments through the gateway", () => {
 		anaOrders.push(await pay(ana.id, "tok_visa", 2590));
 		anaOrders.push(await pay(ana.id, "tok_chargeDeclined", 1000));
 		anaOrders.push(await pay(ana.id, "tok_mastercard", 4990));
-		await shop.broker.call("payment.refund", { orderId: anaOrders[2] });
+		await cancel(ana.id, anaOrders[2], 4990);
 		bobOrder = await pay(bob.id);
 	});
 	after(async () => {
