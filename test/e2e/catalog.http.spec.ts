@@ -2,6 +2,7 @@ import { expect } from "chai";
 import type { ProductDto } from "../../services/catalog/catalog.types";
 import { adminToken, newCustomer } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { until } from "../support/eventually";
 import { httpClient } from "../support/http";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
@@ -168,7 +169,13 @@ describe("REST catalog through the gateway", () => {
 		it("changes only the fields given, and every reader sees the change at once", async () => {
 			const p = await product({ description: "Old", imageUrl: "https://example.com/old.png" });
 			expect((await request("GET", `/api/products/${p.id}`)).body.name).to.equal(p.name); // now cached
-			await new Promise(r => setTimeout(r, 5));
+			// the change is stamped by the database clock, in milliseconds: it must have moved past the creation's
+			await until(
+				"the database clock to pass the product's updatedAt",
+				async () =>
+					(await db.query<{ passed: boolean }>("SELECT now() >= $1::timestamptz + interval '1 millisecond' AS passed", [p.updatedAt]))[0].passed,
+				passed => passed
+			);
 			const res = await patch(p.id, { name: " Renamed ", priceCents: 2500, imageUrl: null });
 			expect(res.status).to.equal(200);
 			expect(res.body).to.include({ id: p.id, sku: p.sku, name: "Renamed", priceCents: 2500, description: "Old", imageUrl: null, category: p.category });

@@ -9,7 +9,7 @@ import type { OrderDto } from "../../services/order/order.types";
 import { TEST_ADMIN, adminToken, newCustomer } from "../support/auth";
 import { checkoutSteps } from "../support/checkout";
 import { createTestDatabase, type TestDatabase } from "../support/database";
-import { eventually } from "../support/eventually";
+import { eventually, until } from "../support/eventually";
 import { deliver } from "../support/events";
 import { httpClient } from "../support/http";
 import { freePort } from "../../lib/embedded-postgres";
@@ -293,7 +293,14 @@ describe("multi-node cluster over NATS", function () {
 		const stocked = 8;
 		const productId = await steps.product(1500, stocked, "Killed");
 		const placed = await Promise.all(Array.from({ length: 12 }, () => placeOne(productId)));
-		await new Promise(r => setTimeout(r, 700));
+		// mid-way: a first charge is recorded, and the slow provider keeps the others in flight (four at a time)
+		await until(
+			"a first payment of these orders",
+			async () =>
+				(await sql<{ n: number }>(`SELECT count(*)::int AS n FROM payment.payments WHERE order_id = ANY($1)`, [placed.map(p => p.order.id)]))[0].n,
+			n => n > 0,
+			30_000
+		);
 		expect(await slow.stop("SIGKILL")).to.equal(null); // killed, not exited
 		const back = await node("pay4", "payment");
 		await back.ready();
@@ -366,27 +373,41 @@ describe("multi-node cluster over NATS", function () {
 		const productId = await steps.product(700, 1000, "Restart");
 		const customers = await Promise.all(Array.from({ length: 8 }, () => newCustomer(request)));
 		const accepted: { id: string; token: string }[] = [];
+		/** Requests of the load answered 200 (a cart item added), and refused or unanswered. */
+		const outcomes = { added: 0, failed: 0 };
 		let running = true;
 		const load = Promise.all(
 			customers.map(async c => {
 				while (running) {
 					try {
 						const added = await request("POST", "/api/cart/items", { token: c.token, body: { productId, quantity: 1 } });
-						if (added.status !== 200) continue;
+						if (added.status !== 200) {
+							outcomes.failed++;
+							continue;
+						}
+						outcomes.added++;
 						const res = await steps.placeOrder(c.token);
 						if (res.status === 201) accepted.push({ id: res.body.order.id, token: c.token });
 					} catch {
 						// the gateway itself may not answer while NATS is down
+						outcomes.failed++;
 					}
+					// each customer's pause between orders: the pace of the load, not a wait for anything
 					await new Promise(r => setTimeout(r, 50));
 				}
 			})
 		);
-		await new Promise(r => setTimeout(r, 1500));
+		const seen = () => ({ ...outcomes });
+		// under load: as many items added as there are customers
+		await until("the load to be served", seen, o => o.added >= customers.length, 30_000);
 		await nats.stop();
-		await new Promise(r => setTimeout(r, 2000));
+		const down = seen();
+		// the outage reaches the load: requests fail
+		await until("a request to fail while NATS is down", seen, o => o.failed > down.failed, 30_000);
 		await nats.start();
-		await new Promise(r => setTimeout(r, 4000));
+		const up = seen();
+		// back under load: items are added again, as many as before the outage
+		await until("the load to be served again", seen, o => o.added >= up.added + customers.length, 60_000);
 		running = false;
 		await load;
 
@@ -407,8 +428,10 @@ describe("multi-node cluster over NATS", function () {
 		let running = true;
 		const failures: string[] = [];
 		let served = 0;
+		/** Rounds (two requests) each client has finished. */
+		const rounds = Array.from({ length: 6 }, () => 0);
 		const load = Promise.all(
-			Array.from({ length: 6 }, async () => {
+			rounds.map(async (_, i) => {
 				while (running) {
 					const res = await request("GET", `/api/inventory/${productId}`);
 					const list = await request("GET", "/api/products?pageSize=5");
@@ -416,12 +439,26 @@ describe("multi-node cluster over NATS", function () {
 						if (r.status === 200) served++;
 						else failures.push(`${r.status} ${JSON.stringify(r.body)}`);
 					}
+					rounds[i]++;
 				}
 			})
 		);
-		await new Promise(r => setTimeout(r, 1000));
+		// the load is well under way (both instances take part: the spare was ready, so the gateway knows it)
+		await until(
+			"five rounds from every client",
+			() => [...rounds],
+			r => r.every(n => n >= 5),
+			30_000
+		);
 		expect(await spare.stop("SIGTERM")).to.equal(0);
-		await new Promise(r => setTimeout(r, 1000));
+		// every client has finished a round begun after the spare left (the one in flight at its exit may be older)
+		const atExit = [...rounds];
+		await until(
+			"a round from every client begun after the exit",
+			() => [...rounds],
+			r => r.every((n, i) => n >= atExit[i] + 2),
+			30_000
+		);
 		running = false;
 		await load;
 		expect(failures).to.deep.equal([]);

@@ -5,6 +5,7 @@ import { defineEvents, subscriptions, type IncomingEnvelope } from "../../lib/ev
 import { ReliableEventsMixin } from "../../lib/mixins/reliable-events.mixin";
 import { adminToken, newCustomer } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { until } from "../support/eventually";
 import { httpClient } from "../support/http";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
@@ -64,11 +65,11 @@ describe("REST dead letters (admin)", () => {
 		await shop.broker.emit(EVENT, envelope, { groups: ["order"] });
 
 		const admin = await adminToken(request);
-		let list = await request("GET", "/api/admin/dead-letters", { token: admin });
-		for (let i = 0; i < 100 && list.body.items?.length === 0; i++) {
-			await new Promise(r => setTimeout(r, 50));
-			list = await request("GET", "/api/admin/dead-letters", { token: admin });
-		}
+		const list = await until(
+			"the dead letter to be listed",
+			() => request("GET", "/api/admin/dead-letters", { token: admin }),
+			l => l.body.items?.length !== 0
+		);
 		expect(list.status).to.equal(200);
 		expect(list.body.items).to.have.length(1);
 		expect(list.body.items[0]).to.include({ id: `order:${envelope.id}`, service: "order", event: EVENT, attempts: 2, lastError: "the handler is broken" });
@@ -84,7 +85,11 @@ describe("REST dead letters (admin)", () => {
 		broken = false;
 		const replay = await request("POST", `/api/admin/dead-letters/order:${envelope.id}/replay`, { token: admin });
 		expect(replay.status).to.equal(200);
-		for (let i = 0; i < 100 && handled.length === 0; i++) await new Promise(r => setTimeout(r, 50));
+		await until(
+			"the replayed event to be handled",
+			() => handled,
+			h => h.length > 0
+		);
 		expect(handled).to.deep.equal([42]);
 		expect((await request("GET", "/api/admin/dead-letters", { token: admin })).body.items).to.deep.equal([]);
 	});

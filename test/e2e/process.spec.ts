@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../lib/embedded-postgres";
 import { projectRoot } from "../../lib/paths";
+import { eventually, GiveUp } from "../support/eventually";
 
 /** The shop as `npm start` runs it: a real process, real signals, the embedded database. */
 
@@ -27,18 +28,18 @@ function launch(env: Record<string, string | undefined>, script = "app/main.ts")
 }
 
 async function waitReady(port: number, proc: Started, timeoutMs = 60_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (Date.now() < deadline) {
-		if (proc.child.exitCode !== null) throw new Error(`exited early:\n${proc.output()}`);
-		try {
-			const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
-			if (res.status === 200) return;
-		} catch {
-			// not listening yet
-		}
-		await new Promise(r => setTimeout(r, 200));
-	}
-	throw new Error(`not ready in time:\n${proc.output()}`);
+	await eventually(
+		async () => {
+			if (proc.child.exitCode !== null) throw new GiveUp(`exited early:\n${proc.output()}`);
+			const status = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+				res => res.status,
+				() => "not listening yet"
+			);
+			expect(status, `not ready in time:\n${proc.output()}`).to.equal(200);
+		},
+		timeoutMs,
+		200
+	);
 }
 
 const post = (port: number, route: string, body: object) =>
@@ -94,8 +95,9 @@ describe("the shop process", function () {
 		const http = await import("node:http");
 		const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 		let polling = true;
-		const poll = (async () => {
-			while (polling) {
+		// a client asking every 100 ms over its one kept-alive socket, until the test is done with it
+		const poll = eventually(
+			async () => {
 				await new Promise<void>(resolve => {
 					const req = http.get({ host: "127.0.0.1", port, path: "/health/ready", agent }, res => {
 						res.resume();
@@ -103,11 +105,15 @@ describe("the shop process", function () {
 					});
 					req.on("error", () => resolve());
 				});
-				await new Promise(r => setTimeout(r, 100));
-			}
-		})();
+				if (polling) throw new Error("still polling");
+			},
+			60_000,
+			100
+		);
 		try {
-			const code = await Promise.race([proc.exited, new Promise(resolve => setTimeout(() => resolve("still running"), 20_000))]);
+			// within seconds
+			await eventually(() => expect(proc.child.exitCode ?? proc.child.signalCode, `still running:\n${proc.output()}`).to.not.equal(null), 20_000);
+			const code = await proc.exited;
 			expect(code, proc.output()).to.equal(1);
 			expect(proc.output()).to.contain("Start-up failed");
 		} finally {

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import type { Context, ServiceSchema } from "moleculer";
 import type { CreateProductParams, ProductArchivedEvent, ProductChangedEvent, ProductDto } from "../../services/catalog/catalog.types";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { eventually } from "../support/eventually";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
 describe("catalog service (broker calls, real PostgreSQL)", () => {
@@ -39,10 +40,6 @@ describe("catalog service (broker calls, real PostgreSQL)", () => {
 	};
 	/** Changes a row behind the service's back: only a cached answer can still show the old value. */
 	const sneakyRename = (id: string, name: string) => db.query("UPDATE catalog.products SET name = $2 WHERE id = $1", [id, name]);
-	const waitFor = async (check: () => boolean) => {
-		for (let i = 0; i < 100 && !check(); i++) await new Promise(r => setTimeout(r, 10));
-		expect(check()).to.equal(true);
-	};
 
 	before(async () => {
 		db = await createTestDatabase();
@@ -60,7 +57,7 @@ describe("catalog service (broker calls, real PostgreSQL)", () => {
 		const p = await create({ sku: "  Int-Trim.1_a ", name: " Trimmed ", category: " Cat " });
 		expect(p).to.include({ sku: "Int-Trim.1_a", name: "Trimmed", category: "Cat", description: "", currency: "BRL", imageUrl: null, active: true });
 		expect(await call("catalog.get", { id: p.id })).to.deep.equal(p);
-		await waitFor(() => events.length === 1);
+		await eventually(() => expect(events.length).to.equal(1));
 		expect(events[0]).to.deep.equal({ name: "catalog.productCreated", payload: { product: p } });
 	});
 
@@ -93,7 +90,7 @@ describe("catalog service (broker calls, real PostgreSQL)", () => {
 		const updated = await call<ProductDto>("catalog.update", { id: p.id, name: "Renamed" });
 		expect(updated.name).to.equal("Renamed");
 		expect((await call<ProductDto>("catalog.get", { id: p.id })).name).to.equal("Renamed");
-		await waitFor(() => events.some(e => e.name === "catalog.productUpdated"));
+		await eventually(() => expect(events.some(e => e.name === "catalog.productUpdated")).to.equal(true));
 		expect(events.find(e => e.name === "catalog.productUpdated")?.payload).to.deep.equal({ product: updated });
 	});
 
@@ -114,7 +111,7 @@ describe("catalog service (broker calls, real PostgreSQL)", () => {
 		expect((await list()).items).to.deep.equal([]);
 		expect((await many())[0].active).to.equal(false);
 		expect((await categories()).items.map(c => c.category)).not.to.include("CacheCat");
-		await waitFor(() => events.some(e => e.name === "catalog.productArchived"));
+		await eventually(() => expect(events.some(e => e.name === "catalog.productArchived")).to.equal(true));
 		expect(events.find(e => e.name === "catalog.productArchived")?.payload).to.deep.equal({ productId: p.id, sku: p.sku });
 	});
 
@@ -124,12 +121,7 @@ describe("catalog service (broker calls, real PostgreSQL)", () => {
 		await sneakyRename(p.id, "After");
 		expect((await call<ProductDto>("catalog.get", { id: p.id })).name).to.equal("Before");
 		await shop.broker.broadcast("catalog.cacheInvalidated", {});
-		let name = "";
-		for (let i = 0; i < 50 && name !== "After"; i++) {
-			name = (await call<ProductDto>("catalog.get", { id: p.id })).name;
-			if (name !== "After") await new Promise(r => setTimeout(r, 20));
-		}
-		expect(name).to.equal("After");
+		await eventually(async () => expect((await call<ProductDto>("catalog.get", { id: p.id })).name).to.equal("After"));
 	});
 
 	it("refuses a duplicate SKU whatever its case, on create and on update", async () => {

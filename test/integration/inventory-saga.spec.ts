@@ -16,7 +16,7 @@ import type { CancelReason, OrderCancelledEvent, OrderConfirmedEvent, OrderCreat
 import type { ProductDto } from "../../services/catalog/catalog.types";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
-import { eventually } from "../support/eventually";
+import { eventually, until } from "../support/eventually";
 
 /**
  * Inventory's part of the checkout saga on a real PostgreSQL: the test plays the order service, sending
@@ -30,7 +30,6 @@ type InventoryService = Service & ReliableEventsThis;
 const ADMIN = { user: { id: crypto.randomUUID(), email: "admin@example.com", role: "admin", permissions: ["inventory.view", "inventory.update"] } };
 const USER_ID = crypto.randomUUID();
 const newOrder = (): string => crypto.randomUUID();
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** The order service as inventory sees it: it only listens for the answers. */
 function fakeOrder(answers: Answer[]): Partial<ServiceSchema> {
@@ -150,6 +149,32 @@ function fixture(env: Record<string, string> = {}) {
 				return status!;
 			});
 		},
+		/**
+		 * Waits until inventory has nothing left to do about an order: every event about it handled (or dead)
+		 * and every answer about it handed to "order". An answer that was still to come has arrived by then.
+		 */
+		async quiet(orderId: string): Promise<void> {
+			await until(
+				`inventory to finish with order ${orderId}`,
+				async () => {
+					const { rows } = await f.sql.query<{ inbox: number; outbox: number }>(
+						`SELECT (SELECT count(*)::int FROM inventory.inbox WHERE status = 'PENDING' AND payload->'data'->>'orderId' = $1) AS inbox,
+						        (SELECT count(*)::int FROM inventory.outbox WHERE published_at IS NULL AND payload->'data'->>'orderId' = $1) AS outbox`,
+						[orderId]
+					);
+					return rows[0];
+				},
+				left => left.inbox === 0 && left.outbox === 0
+			);
+		},
+		/** Lets the order's hold lapse: its reservation's expiry is moved into the past (no waiting out the TTL). */
+		async lapse(orderId: string): Promise<void> {
+			const { rowCount } = await f.sql.query(
+				`UPDATE inventory.reservations SET expires_at = now() - interval '1 second' WHERE order_id = $1 AND status = 'RESERVED'`,
+				[orderId]
+			);
+			expect(rowCount, `a held reservation for ${orderId}`).to.equal(1);
+		},
 		answersFor(orderId: string): Answer[] {
 			return f.answers.filter(a => a.data.orderId === orderId);
 		},
@@ -221,7 +246,7 @@ describe("inventory in the checkout saga (integration)", function () {
 			await f.created(orderId, [{ productId: a, quantity: 2 }], id);
 			await f.created(orderId, [{ productId: a, quantity: 2 }], id);
 			const [first] = await f.answered(orderId);
-			await sleep(300);
+			await f.quiet(orderId);
 			expect(f.answersFor(orderId)).to.have.length(1);
 			expect(await f.level(a)).to.include({ reserved: 2, available: 3 });
 
@@ -363,7 +388,8 @@ describe("inventory in the checkout saga (integration)", function () {
 
 describe("inventory in the checkout saga when a reservation expires (integration)", function () {
 	this.timeout(60_000);
-	const f = fixture({ RESERVATION_TTL: "1" });
+	// the holds last the default TTL: a test lapses the one it means to (f.lapse), so nothing expires by chance
+	const f = fixture();
 	before(() => f.start());
 	after(() => f.stop());
 
@@ -372,7 +398,7 @@ describe("inventory in the checkout saga when a reservation expires (integration
 		const orderId = newOrder();
 		await f.created(orderId, items);
 		expect((await f.answered(orderId))[0].event).to.equal("inventory.reserved");
-		await sleep(1300);
+		await f.lapse(orderId);
 		expect((await f.call<SweepResult>("inventory.sweepExpired")).released).to.be.at.least(1);
 		expect(await f.status(orderId)).to.equal("EXPIRED");
 		return orderId;
@@ -384,7 +410,7 @@ describe("inventory in the checkout saga when a reservation expires (integration
 		const items = [{ productId: a, quantity: 3 }];
 		await f.created(orderId, items);
 		await f.answered(orderId);
-		await sleep(1300);
+		await f.lapse(orderId);
 		expect(await f.settled(await f.confirmed(orderId, items))).to.equal("HANDLED");
 		expect(await f.level(a)).to.deep.equal({ productId: a, onHand: 0, reserved: 0, available: 0 });
 		expect(await f.status(orderId)).to.equal("COMMITTED");

@@ -20,6 +20,7 @@ import { createPaymentService } from "../../services/payment/payment.service";
 import type { PaymentEvents } from "../../services/payment/payment.types";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import * as events from "../support/events";
+import { until } from "../support/eventually";
 import { testConfig } from "../support/shop";
 
 /**
@@ -87,16 +88,6 @@ function orderStandIn(facts: Fact[]): ServiceSchema {
 	return { name: "order", events: { "payment.succeeded": on, "payment.failed": on, "payment.refunded": on } };
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await probe();
-		if (ok(value)) return value;
-		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; last seen: ${JSON.stringify(value)}`);
-		await new Promise(r => setTimeout(r, 25));
-	}
-}
-
 interface InboxRow {
 	status: "PENDING" | "HANDLED" | "DEAD";
 	attempts: number;
@@ -151,20 +142,20 @@ describe("payment in the checkout saga (integration)", function () {
 	const deliver = (e: IncomingEnvelope) => broker.emit(e.event, e, { groups: ["payment"] });
 
 	const handled = (e: IncomingEnvelope) =>
-		eventually(
+		until(
 			`${e.event} ${e.id} to be handled`,
 			() => inboxRow(e.id),
 			r => r?.status === "HANDLED"
 		);
 	/** Waits until every fact payment has written so far has been handed to "order". */
 	const published = () =>
-		eventually(
+		until(
 			"the outbox to drain",
 			() => broker.call<{ pending: number }>("payment.relayOutbox"),
 			r => r.pending === 0
 		);
 	const factsFor = (orderId: string, n: number) =>
-		eventually(
+		until(
 			`${n} fact(s) for order ${orderId}`,
 			async () => factsOf(orderId),
 			f => f.length >= n
@@ -282,7 +273,7 @@ describe("payment in the checkout saga (integration)", function () {
 			const request = paymentRequested();
 			const { orderId } = request.data;
 			await deliver(request);
-			const dead = await eventually("the dead letter", deadLetters, d => d.some(l => l.eventId === request.id));
+			const dead = await until("the dead letter", deadLetters, d => d.some(l => l.eventId === request.id));
 			const letter = dead.find(l => l.eventId === request.id)!;
 			expect(letter.attempts).to.equal(3);
 			expect(letter.lastError).to.contain("temporarily unavailable");
@@ -302,7 +293,7 @@ describe("payment in the checkout saga (integration)", function () {
 		it("dead-letters a malformed request with an error naming what is wrong, and charges nothing", async () => {
 			const request = envelope("order.paymentRequested", { orderId: "not-a-uuid", userId, amountCents: 12.5, currency: "brl", paymentToken: "tok_visa" });
 			await deliver(request);
-			const dead = await eventually("the dead letter", deadLetters, d => d.some(l => l.eventId === request.id));
+			const dead = await until("the dead letter", deadLetters, d => d.some(l => l.eventId === request.id));
 			const { lastError } = dead.find(l => l.eventId === request.id)!;
 			expect(lastError).to.match(/^Malformed order\.paymentRequested/);
 			for (const field of ["orderId", "amountCents", "currency"]) expect(lastError).to.contain(`'${field}'`);
@@ -324,7 +315,7 @@ describe("payment in the checkout saga (integration)", function () {
 			const [, refunded] = await factsFor(orderId, 2);
 			expect(refunded.event).to.equal("payment.refunded");
 			expect(refunded.data).to.include({ orderId, amountCents: 25_990 });
-			await eventually(
+			await until(
 				"every cancellation handled",
 				() =>
 					sql<{ n: number }>("SELECT count(*)::int AS n FROM payment.inbox WHERE status = 'HANDLED' AND payload->'data'->>'orderId' = $1", [orderId]),
@@ -407,13 +398,25 @@ describe("payment in the checkout saga (integration)", function () {
 			});
 			const cancellation = cancelled(orderId);
 			try {
-				await eventually(
+				await until(
 					"the charge to reach the provider",
 					async () => provider.asked("charge", orderId),
 					n => n === 1
 				);
 				await deliver(cancellation);
-				await new Promise(r => setTimeout(r, 300));
+				// taken up: its handler waits for the order's lock, or (were it not to wait) its row has moved on
+				await until(
+					"the cancellation to be taken up",
+					async () => {
+						const [{ waiting }] = await sql<{ waiting: number }>(
+							`SELECT count(*)::int AS waiting FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+							 WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()`
+						);
+						const row = await inboxRow(cancellation.id);
+						return { waiting, status: row?.status, attempts: row?.attempts };
+					},
+					r => r.waiting > 0 || (r.status !== undefined && r.status !== "PENDING") || (r.attempts ?? 0) > 0
+				);
 				expect((await inboxRow(cancellation.id)).status, "the cancellation waits for the charge").to.equal("PENDING");
 			} finally {
 				release(); // a failed expectation must not leave the charge (and its transaction) hanging

@@ -5,6 +5,7 @@ import { defineEvents, routesFrom, subscriptions, type EventEnvelope, type Incom
 import type { DbThis } from "../../lib/mixins/db.mixin";
 import { ReliableEventsMixin, type ReliableEventsThis } from "../../lib/mixins/reliable-events.mixin";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { until } from "../support/eventually";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
 /**
@@ -103,15 +104,6 @@ function consumer(config: AppConfig): ServiceSchema {
 	} as unknown as ServiceSchema;
 }
 
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await probe();
-		if (ok(value) || Date.now() > deadline) return value;
-		await new Promise(r => setTimeout(r, 50));
-	}
-}
-
 describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 	this.timeout(60_000);
 	let db: TestDatabase;
@@ -137,6 +129,22 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		return shop;
 	};
 	const effects = (shop: RunningShop) => shop.broker.call<{ event_id: string; n: number }[]>("payment.effects");
+	/**
+	 * Waits until nothing more can happen: every fact the producer committed has been handed over and every
+	 * event the consumer took in is handled (the consumers share one database). A second effect, had there
+	 * been one coming, is written by then.
+	 */
+	const settled = (consumerNode: RunningShop, producerNode?: RunningShop) =>
+		until(
+			"the outbox and the inbox to have nothing left",
+			async () => {
+				const payment = consumerNode.broker.getLocalService("payment") as Svc;
+				const [inbox] = await payment.db.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox WHERE status = 'PENDING'");
+				const outbox = producerNode ? await (producerNode.broker.getLocalService("order") as Svc).outbox.pending() : 0;
+				return { inbox: inbox.n, outbox };
+			},
+			left => left.inbox === 0 && left.outbox === 0
+		);
 
 	before(async () => {
 		db = await createTestDatabase();
@@ -154,11 +162,12 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		const shop = await node(producer, consumer);
 		await shop.broker.call("order.happen", { n: 1, rollback: true });
 		await shop.broker.call("order.happen", { n: 2 });
-		const rows = await eventually(
+		const rows = await until(
+			"the committed fact's effect",
 			() => effects(shop),
 			r => r.length >= 1
 		);
-		await new Promise(r => setTimeout(r, 200));
+		await settled(shop, shop);
 		expect((await effects(shop)).map(r => r.n)).to.deep.equal([2]);
 		expect(rows).to.have.length(1);
 	});
@@ -174,11 +183,12 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		};
 		await shop.broker.emit(EVENT, envelope);
 		await shop.broker.emit(EVENT, envelope);
-		await eventually(
+		await until(
+			"the event to be handled",
 			() => shop.broker.call("payment.inboxStatus", { eventId: envelope.id }),
 			s => s === "HANDLED"
 		);
-		await new Promise(r => setTimeout(r, 200));
+		await settled(shop);
 		expect((await effects(shop)).filter(r => r.n === 3)).to.have.length(1);
 	});
 
@@ -186,7 +196,8 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		failures.set(4, 2);
 		const shop = await node(producer, consumer);
 		await shop.broker.call("order.happen", { n: 4 });
-		const rows = await eventually(
+		const rows = await until(
+			"the effect of event 4",
 			() => effects(shop),
 			r => r.some(e => e.n === 4)
 		);
@@ -198,7 +209,8 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		failures.set(5, "always");
 		const shop = await node(producer, consumer);
 		await shop.broker.call("order.happen", { n: 5 });
-		const dead = await eventually(
+		const dead = await until(
+			"the dead letter",
 			() => shop.broker.call<{ eventId: string; attempts: number; lastError: string; payload: EventEnvelope<{ n: number }> }[]>("payment.deadLetters"),
 			d => d.length > 0
 		);
@@ -210,7 +222,8 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 
 		failures.delete(5); // the fault is fixed
 		expect(await shop.broker.call("payment.replayDeadLetter", { eventId: dead[0].eventId })).to.deep.equal({ replayed: true });
-		await eventually(
+		await until(
+			"the replayed event's effect",
 			() => effects(shop),
 			r => r.some(e => e.n === 5)
 		);
@@ -229,7 +242,8 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 
 		const consumerNode = await node(consumer);
 		await node(producer);
-		const rows = await eventually(
+		const rows = await until(
+			"the effect of event 6",
 			() => effects(consumerNode),
 			r => r.some(e => e.n === 6)
 		);
@@ -238,19 +252,37 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 
 	it("keeps an event while every instance of its consumer is down, and delivers it when one comes back", async () => {
 		const producerNode = await node(producer);
-		await producerNode.broker.call("order.happen", { n: 7 });
-		await new Promise(r => setTimeout(r, 300));
 		const order = producerNode.broker.getLocalService("order") as Svc;
+		// the relay's passes run one at a time: once a pass begun after the commit has ended, the fact was tried
+		const passes = { begun: 0, ended: 0 };
+		const relay = order.outbox.relay.bind(order.outbox);
+		order.outbox.relay = async (...args) => {
+			const pass = ++passes.begun;
+			try {
+				return await relay(...args);
+			} finally {
+				passes.ended = pass;
+			}
+		};
+		await producerNode.broker.call("order.happen", { n: 7 });
+		const committed = passes.begun;
+		await until(
+			"a relay pass begun after the commit",
+			() => passes.ended,
+			ended => ended > committed
+		);
 		expect(await order.outbox.pending()).to.equal(1);
 
 		const consumerNode = await node(consumer);
-		const rows = await eventually(
+		const rows = await until(
+			"the effect of event 7",
 			() => effects(consumerNode),
 			r => r.some(e => e.n === 7)
 		);
 		expect(rows.filter(r => r.n === 7)).to.have.length(1);
 		expect(
-			await eventually(
+			await until(
+				"the outbox to empty",
 				() => order.outbox.pending(),
 				n => n === 0
 			)
@@ -262,11 +294,12 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		const a = await node(consumer);
 		await node(consumer);
 		for (let n = 100; n < 120; n++) await producerNode.broker.call("order.happen", { n });
-		const rows = await eventually(
+		const rows = await until(
+			"twenty effects",
 			() => effects(a),
 			r => r.filter(e => e.n >= 100).length >= 20
 		);
-		await new Promise(r => setTimeout(r, 300));
+		await settled(a, producerNode);
 		const mine = (await effects(a)).filter(e => e.n >= 100);
 		expect(mine.map(e => e.n)).to.deep.equal(Array.from({ length: 20 }, (_, i) => 100 + i));
 		expect(rows.length).to.be.at.least(20);
@@ -284,7 +317,8 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		// one handler at a time, so the order of the effects is the order of handling
 		const consumerNode = await nodeWith({ EVENT_CONCURRENCY: "1" }, consumer);
 		await node(producer);
-		await eventually(
+		await until(
+			"forty effects",
 			() => effects(consumerNode),
 			r => r.filter(e => e.n >= 200).length >= 40
 		);
