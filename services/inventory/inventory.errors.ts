@@ -30,20 +30,6 @@ export class ReservationNotFoundError extends Errors.MoleculerClientError {
 	}
 }
 
-/** The reservation was already committed: its stock has left the building and cannot be released. */
-export class ReservationCommittedError extends Errors.MoleculerClientError {
-	constructor(orderId: string) {
-		super("The reservation was already committed", 409, "RESERVATION_COMMITTED", { orderId });
-	}
-}
-
-/** The reservation was released, expired or returned: there is nothing left to commit. */
-export class ReservationReleasedError extends Errors.MoleculerClientError {
-	constructor(orderId: string, status: "RELEASED" | "EXPIRED" | "RETURNED") {
-		super("The reservation was already released", 409, "RESERVATION_RELEASED", { orderId, status });
-	}
-}
-
 /**
  * An order was confirmed (paid) after its reservation was given back, and its units are no longer all
  * available. Nothing is taken: an operator decides (restock, then replay the event; or refund).
@@ -59,12 +45,4 @@ export class ReservationLapsedError extends Errors.MoleculerClientError {
 	}
 }
 
-registerErrors(
-	StockBelowReservedError,
-	NegativeStockError,
-	StockLimitError,
-	ReservationNotFoundError,
-	ReservationCommittedError,
-	ReservationReleasedError,
-	ReservationLapsedError
-);
+registerErrors(StockBelowReservedError, NegativeStockError, StockLimitError, ReservationNotFoundError, ReservationLapsedError);

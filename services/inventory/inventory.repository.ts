@@ -1,7 +1,7 @@
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "../../lib/database";
 import { levelOf, type StoredStatus } from "./inventory.rules";
-import type { Adjustment, Reservation, ReservationLine, Shortage, StockLevel } from "./inventory.types";
+import type { Adjustment, ReservationLine, Shortage, StockLevel } from "./inventory.types";
 
 /** The only code that touches the `inventory` schema. Answers plain objects. */
 
@@ -83,11 +83,6 @@ function toReservation(r: ReservationRow): StoredReservation {
 		pastExpiry: r.past_expiry,
 		cancelled: r.cancelled
 	};
-}
-
-/** The public shape of a stored reservation. */
-export function publicReservation(r: StoredReservation): Reservation {
-	return { orderId: r.orderId, status: r.status as Reservation["status"], items: r.items, createdAt: r.createdAt, expiresAt: r.expiresAt };
 }
 
 /** Columns for `unnest`: one array of product ids and one of quantities. */

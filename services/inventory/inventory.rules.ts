@@ -46,43 +46,6 @@ export function judgeAdjustment(level: StockLevel, delta: number): AdjustmentVer
 	return { ok: true, level: levelOf(level.productId, onHand, level.reserved) };
 }
 
-/** What `releaseOrder` does with a stored reservation. */
-export type ReleaseDecision = "release" | "unchanged" | "committed" | "not-found";
-
-export function decideRelease(status: StoredStatus | undefined): ReleaseDecision {
-	switch (status) {
-		case "RESERVED":
-			return "release";
-		case "RELEASED":
-		case "EXPIRED":
-		case "RETURNED":
-			return "unchanged";
-		case "COMMITTED":
-			return "committed";
-		default:
-			// unknown, or a failed attempt that never held any stock
-			return "not-found";
-	}
-}
-
-/** What `commitOrder` does with a stored reservation. A reservation past its expiry is expired, even before the sweep gets to it. */
-export type CommitDecision = "commit" | "unchanged" | "expire" | "released" | "not-found";
-
-export function decideCommit(status: StoredStatus | undefined, pastExpiry: boolean): CommitDecision {
-	switch (status) {
-		case "RESERVED":
-			return pastExpiry ? "expire" : "commit";
-		case "COMMITTED":
-			return "unchanged";
-		case "RELEASED":
-		case "EXPIRED":
-		case "RETURNED":
-			return "released";
-		default:
-			return "not-found";
-	}
-}
-
 /** Units per product over several reservations (what a sweep gives back in one statement). */
 export function totalsByProduct(lineSets: readonly (readonly ReservationLine[])[]): ReservationLine[] {
 	return mergeLines(lineSets.flat());

@@ -11,15 +11,7 @@ import type { GetProductParams, ProductDto } from "../catalog/catalog.types";
 import type { CallerMeta } from "../identity/identity.types";
 import { orderEvents } from "../order/order.events";
 import { inventoryEvents } from "./inventory.events";
-import {
-	NegativeStockError,
-	ReservationCommittedError,
-	ReservationLapsedError,
-	ReservationNotFoundError,
-	ReservationReleasedError,
-	StockBelowReservedError,
-	StockLimitError
-} from "./inventory.errors";
+import { NegativeStockError, ReservationLapsedError, ReservationNotFoundError, StockBelowReservedError, StockLimitError } from "./inventory.errors";
 import { inventoryMigrations } from "./inventory.migrations";
 import { InventoryRepository, type StoredReservation } from "./inventory.repository";
 import {
@@ -28,16 +20,13 @@ import {
 	MAX_ON_HAND,
 	answerFor,
 	decideCancel,
-	decideCommit,
 	decideConfirm,
-	decideRelease,
 	findOverLimit,
 	findShortages,
 	judgeAdjustment,
 	levelOf,
 	mergeLines,
-	totalsByProduct,
-	type CommitDecision
+	totalsByProduct
 } from "./inventory.rules";
 import type {
 	InventoryEvents,
@@ -86,16 +75,6 @@ interface InventoryMethods {
 	announceAfterCommit(t: Transaction, outcome: Outcome): void;
 	/** Reserves every line or none; an order that already has a reservation gets it back unchanged. */
 	reserveLines(orderId: string, lines: readonly ReservationLine[], t: Transaction): Promise<Outcome>;
-	/**
-	 * Gives an order's held units back, or throws RESERVATION_NOT_FOUND / RESERVATION_COMMITTED. Nothing calls
-	 * it since the `inventory.release` action went: `order.cancelled` uses `releaseHeld` and `returnCommitted`.
-	 */
-	releaseOrder(orderId: string, t: Transaction): Promise<Outcome>;
-	/**
-	 * Commits an order's held units, or throws RESERVATION_NOT_FOUND / RESERVATION_RELEASED. Nothing calls it
-	 * since the `inventory.commit` action went: `order.confirmed` uses `commitHeld` and `retakeReleased`.
-	 */
-	commitOrder(orderId: string, t: Transaction): Promise<Outcome & { decision: CommitDecision }>;
 	/** Held units go back to available; the reservation is RELEASED. */
 	releaseHeld(stored: StoredReservation, t: Transaction): Promise<Outcome>;
 	/** Held units leave on hand and reserved, in the ledger; the reservation is COMMITTED. */
@@ -368,39 +347,6 @@ export function createInventoryService(config: AppConfig, routes: EventRoutes): 
 				// kept (not rolled back) so a retry of this order answers the same shortages
 				await this.repo.markFailed(orderId, shortages, t);
 				return { reservation: { ...created, status: "FAILED", shortages }, changed: [] };
-			},
-
-			async releaseOrder(this: InventoryThis, orderId: string, t: Transaction): Promise<Outcome> {
-				const stored = await this.repo.lockReservation(orderId, t);
-				switch (decideRelease(stored?.status)) {
-					case "not-found":
-						throw new ReservationNotFoundError(orderId);
-					case "committed":
-						throw new ReservationCommittedError(orderId);
-					case "unchanged":
-						return { reservation: stored!, changed: [] };
-					case "release":
-						return this.releaseHeld(stored!, t);
-				}
-			},
-
-			async commitOrder(this: InventoryThis, orderId: string, t: Transaction): Promise<Outcome & { decision: CommitDecision }> {
-				const stored = await this.repo.lockReservation(orderId, t);
-				const decision = decideCommit(stored?.status, stored?.pastExpiry ?? false);
-				switch (decision) {
-					case "not-found":
-						throw new ReservationNotFoundError(orderId);
-					case "released":
-						throw new ReservationReleasedError(orderId, stored!.status as "RELEASED" | "EXPIRED" | "RETURNED");
-					case "unchanged":
-						return { decision, reservation: stored!, changed: [] };
-					case "expire": {
-						const { reservation, changed } = await this.repo.giveBack(stored!, "EXPIRED", t);
-						return { decision, reservation, changed, expired: [reservation] };
-					}
-					case "commit":
-						return { decision, ...(await this.commitHeld(stored!, t)) };
-				}
 			},
 
 			async releaseHeld(this: InventoryThis, stored: StoredReservation, t: Transaction): Promise<Outcome> {

@@ -1,5 +1,5 @@
 import type { FieldProblem } from "../../lib/errors";
-import { MAX_CHARGE_CENTS, type PaymentEvents, type PaymentResult, type PaymentStatus } from "./payment.types";
+import { MAX_CHARGE_CENTS, type PaymentEvents, type PaymentStatus } from "./payment.types";
 
 /** Pure payment decisions: no I/O, so each one is testable on its own. */
 
@@ -45,26 +45,6 @@ export type CancellationDecision = "refund" | "void" | "nothing";
 export function decideCancellation(existing: Pick<PaymentFacts, "status"> | undefined): CancellationDecision {
 	if (!existing) return "void";
 	return existing.status === "SUCCEEDED" ? "refund" : "nothing";
-}
-
-export type RefundDecision = "not-found" | "not-refundable" | "unchanged" | "refund";
-
-export function decideRefund(existing: Pick<PaymentFacts, "status"> | undefined): RefundDecision {
-	if (!existing) return "not-found";
-	switch (existing.status) {
-		case "SUCCEEDED":
-			return "refund";
-		case "REFUNDED":
-			return "unchanged";
-		case "DECLINED":
-			return "not-refundable";
-	}
-}
-
-export function resultOf(p: PaymentFacts): PaymentResult {
-	const result: PaymentResult = { paymentId: p.id, orderId: p.orderId, status: p.status };
-	if (p.declineCode !== null) result.declineCode = p.declineCode;
-	return result;
 }
 
 export type PaymentFact = { [E in keyof PaymentEvents]: { event: E; payload: PaymentEvents[E] } }[keyof PaymentEvents];

@@ -11,14 +11,6 @@ export type PaymentStatus = "SUCCEEDED" | "DECLINED" | "REFUNDED";
 /** Why the card network declined: `card_declined`, `insufficient_funds`, `invalid_token`, ... */
 export type DeclineCode = string;
 
-/** A payment's outcome in brief (`resultOf`). A declined charge is an outcome, not an error. */
-export interface PaymentResult {
-	paymentId: string;
-	orderId: string;
-	status: PaymentStatus;
-	declineCode?: DeclineCode;
-}
-
 /** One payment record as its owner (or an admin) sees it. */
 export interface PaymentDto {
 	id: string;

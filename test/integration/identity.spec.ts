@@ -144,7 +144,8 @@ describe("identity service (broker + real PostgreSQL)", () => {
 				"events-0002-order-trail",
 				"events-0003-handled-by",
 				"events-0004-claim-order-indexes",
-				"events-0005-retention-indexes"
+				"events-0005-retention-indexes",
+				"events-0006-correlation-id"
 			]);
 		} finally {
 			await pg.end();

@@ -1,14 +1,5 @@
 import { expect } from "chai";
-import {
-	decideCommit,
-	decideRelease,
-	findShortages,
-	judgeAdjustment,
-	levelOf,
-	MAX_ON_HAND,
-	mergeLines,
-	totalsByProduct
-} from "../../../services/inventory/inventory.rules";
+import { findShortages, judgeAdjustment, levelOf, MAX_ON_HAND, mergeLines, totalsByProduct } from "../../../services/inventory/inventory.rules";
 
 const A = "00000000-0000-4000-8000-00000000000a";
 const B = "00000000-0000-4000-8000-00000000000b";
@@ -56,26 +47,5 @@ describe("inventory rules", () => {
 		expect(judgeAdjustment(level, -3)).to.deep.equal({ ok: false, reason: "STOCK_BELOW_RESERVED" });
 		expect(judgeAdjustment(level, -6)).to.deep.equal({ ok: false, reason: "NEGATIVE_STOCK" });
 		expect(judgeAdjustment(levelOf(A, MAX_ON_HAND, 0), 1)).to.deep.equal({ ok: false, reason: "STOCK_LIMIT_EXCEEDED" });
-	});
-
-	it("releases only held reservations and never a committed one", () => {
-		expect(decideRelease("RESERVED")).to.equal("release");
-		expect(decideRelease("RELEASED")).to.equal("unchanged");
-		expect(decideRelease("EXPIRED")).to.equal("unchanged");
-		expect(decideRelease("RETURNED")).to.equal("unchanged");
-		expect(decideRelease("COMMITTED")).to.equal("committed");
-		expect(decideRelease("FAILED")).to.equal("not-found");
-		expect(decideRelease(undefined)).to.equal("not-found");
-	});
-
-	it("commits only held reservations within their time, expiring late ones", () => {
-		expect(decideCommit("RESERVED", false)).to.equal("commit");
-		expect(decideCommit("RESERVED", true)).to.equal("expire");
-		expect(decideCommit("COMMITTED", true)).to.equal("unchanged");
-		expect(decideCommit("RELEASED", false)).to.equal("released");
-		expect(decideCommit("EXPIRED", false)).to.equal("released");
-		expect(decideCommit("RETURNED", false)).to.equal("released");
-		expect(decideCommit("FAILED", false)).to.equal("not-found");
-		expect(decideCommit(undefined, false)).to.equal("not-found");
 	});
 });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { chargeKey, decideCharge, decideRefund, factOf, refundKey, resultOf, type PaymentFacts } from "../../../services/payment/payment.rules";
+import { chargeKey, decideCharge, factOf, refundKey, type PaymentFacts } from "../../../services/payment/payment.rules";
 
 const payment = (over: Partial<PaymentFacts> = {}): PaymentFacts => ({
 	id: "p1",
@@ -21,23 +21,6 @@ describe("payment rules", () => {
 	it("charges an order without a payment and answers the stored one otherwise, whatever its status", () => {
 		expect(decideCharge(undefined)).to.equal("charge");
 		for (const status of ["SUCCEEDED", "DECLINED", "REFUNDED"] as const) expect(decideCharge(payment({ status }))).to.equal("answer-stored");
-	});
-
-	it("refunds only a succeeded payment; a refunded one is unchanged, a declined one is refused", () => {
-		expect(decideRefund(undefined)).to.equal("not-found");
-		expect(decideRefund(payment())).to.equal("refund");
-		expect(decideRefund(payment({ status: "REFUNDED" }))).to.equal("unchanged");
-		expect(decideRefund(payment({ status: "DECLINED", declineCode: "card_declined" }))).to.equal("not-refundable");
-	});
-
-	it("answers a decline code only for declined payments", () => {
-		expect(resultOf(payment())).to.deep.equal({ paymentId: "p1", orderId: "o1", status: "SUCCEEDED" });
-		expect(resultOf(payment({ status: "DECLINED", declineCode: "insufficient_funds" }))).to.deep.equal({
-			paymentId: "p1",
-			orderId: "o1",
-			status: "DECLINED",
-			declineCode: "insufficient_funds"
-		});
 	});
 
 	it("announces each state as its past-tense fact", () => {
