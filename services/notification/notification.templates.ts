@@ -30,8 +30,8 @@ export function formatMoney(cents: number, currency: string): string {
 	const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
 	const abs = String(Math.abs(cents)).padStart(digits + 1, "0");
 	const decimal = digits === 0 ? abs : `${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
-	// ES2023 Intl formats a decimal string exactly; the lib typings only know numbers
-	return format.format(`${cents < 0 ? "-" : ""}${decimal}` as unknown as number);
+	// ES2023 Intl formats a decimal string exactly
+	return format.format(`${cents < 0 ? "-" : ""}${decimal}` as Intl.StringNumericLiteral);
 }
 
 const CANCEL_REASONS: Record<string, string> = {
