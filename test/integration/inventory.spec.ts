@@ -507,11 +507,13 @@ describe("inventory (integration)", () => {
 });
 
 describe("inventory reservation expiry (integration)", () => {
-	// The timer is set far away so these tests run the sweep themselves.
-	const f = fixture({ RESERVATION_TTL: "1", RESERVATION_SWEEP_INTERVAL: "3600" });
+	// The timer is set far away so these tests run the sweep themselves; a reservation's time runs out when a
+	// test moves its expiry into the past (rather than sleeping past a short TTL, which would also expire others).
+	const f = fixture({ RESERVATION_TTL: "60", RESERVATION_SWEEP_INTERVAL: "3600" });
 	before(() => f.start());
 	after(() => f.stop());
-	const pastExpiry = () => new Promise(resolve => setTimeout(resolve, 1300));
+	const pastExpiry = (orderIds: string[]) =>
+		f.db.query(`UPDATE inventory.reservations SET expires_at = now() - interval '1 second' WHERE order_id = ANY($1::uuid[])`, [orderIds]);
 
 	it("releases reservations nobody committed in time, once, and announces each", async () => {
 		const a = await f.product(5);
@@ -524,7 +526,7 @@ describe("inventory reservation expiry (integration)", () => {
 		expect(await f.level(a)).to.include({ onHand: 4, reserved: 4, available: 0 });
 		expect(await f.call<SweepResult>("inventory.sweepExpired", {})).to.deep.equal({ released: 0 });
 
-		await pastExpiry();
+		await pastExpiry([kept, ...lapsed]);
 		expect(await f.call<SweepResult>("inventory.sweepExpired", {})).to.deep.equal({ released: 2 });
 		expect(await f.level(a)).to.deep.equal({ productId: a, onHand: 4, reserved: 0, available: 4 });
 		expect(f.events.expired.filter(e => lapsed.includes(e.orderId))).to.have.deep.members(lapsed.map(orderId => ({ orderId, items })));
@@ -545,7 +547,7 @@ describe("inventory reservation expiry (integration)", () => {
 		const a = await f.product(30);
 		const orders = Array.from({ length: 15 }, () => newOrder());
 		await Promise.all(orders.map(o => f.reserve(o, [{ productId: a, quantity: 2 }])));
-		await pastExpiry();
+		await pastExpiry(orders);
 		const before = f.events.expired.length;
 		const results = await Promise.all(Array.from({ length: 4 }, () => f.call<SweepResult>("inventory.sweepExpired", {})));
 		expect(results.reduce((s, r) => s + r.released, 0)).to.equal(15);
@@ -558,7 +560,7 @@ describe("inventory reservation expiry (integration)", () => {
 		const orderId = newOrder();
 		const items = [{ productId: a, quantity: 3 }];
 		await f.reserve(orderId, items);
-		await pastExpiry();
+		await pastExpiry([orderId]);
 		expect((await f.confirmed(orderId, items)).status).to.equal("HANDLED");
 		expect(await f.status(orderId)).to.equal("COMMITTED");
 		expect(await f.level(a)).to.deep.equal({ productId: a, onHand: 0, reserved: 0, available: 0 });
@@ -571,11 +573,10 @@ describe("inventory reservation expiry (integration)", () => {
 		const a = await f.product(2);
 		const orderId = newOrder();
 		await f.reserve(orderId, [{ productId: a, quantity: 2 }]);
-		const other = await startShop(testConfig(f.db, { SERVICES: "inventory", RESERVATION_TTL: "1", RESERVATION_SWEEP_INTERVAL: "1" }));
+		await pastExpiry([orderId]);
+		const other = await startShop(testConfig(f.db, { SERVICES: "inventory", RESERVATION_TTL: "60", RESERVATION_SWEEP_INTERVAL: "1" }));
 		try {
-			const deadline = Date.now() + 10_000;
-			while ((await f.level(a)).reserved > 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 200));
-			expect(await f.level(a)).to.include({ reserved: 0, available: 2 });
+			await eventually(async () => expect(await f.level(a)).to.include({ reserved: 0, available: 2 }));
 			expect(await f.status(orderId)).to.equal("EXPIRED");
 		} finally {
 			await other.stop();

@@ -16,7 +16,7 @@ import {
 } from "../../services/payment/payment.provider";
 import type { PaymentEvents } from "../../services/payment/payment.types";
 import { createTestDatabase, type TestDatabase } from "../support/database";
-import { eventually } from "../support/eventually";
+import { eventually, until } from "../support/eventually";
 import { deliver } from "../support/events";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
 
@@ -103,11 +103,12 @@ describe("payment (integration)", () => {
 	const cancel = (orderId: string) => deliver(shop.broker, "payment", "order.cancelled", cancellation(orderId));
 	/** Facts go out through the outbox after commit: waits until every one written so far has been handed over. */
 	async function delivered(): Promise<void> {
-		const deadline = Date.now() + 5000;
-		while ((await call<{ pending: number }>("payment.relayOutbox", {})).pending > 0) {
-			if (Date.now() > deadline) throw new Error("payment facts were not delivered");
-			await new Promise(r => setTimeout(r, 20));
-		}
+		await until(
+			"payment facts delivered",
+			() => call<{ pending: number }>("payment.relayOutbox", {}),
+			r => r.pending === 0,
+			5000
+		);
 	}
 
 	before(async () => {
