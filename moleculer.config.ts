@@ -1,12 +1,36 @@
 import os from "node:os";
 import { Errors, type BrokerOptions } from "moleculer";
 import { BoundedCacher } from "./lib/bounded-cacher";
-import type { AppConfig } from "./app/config";
+import type { AppConfig, TracingConfig } from "./app/config";
 import { MomentumRegenerator } from "./lib/errors";
 import { AnnouncedMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, RejectNulMiddleware } from "./lib/middlewares";
 import { TraceContextMiddleware } from "./lib/events";
 import { replCommands } from "./app/repl-commands";
 import { transporterOptions } from "./lib/transporter";
+import { jsonLogFormatter } from "./lib/log-format";
+import { spanTags } from "./lib/events";
+
+/**
+ * Moleculer tracing (TRACING_EXPORTER): spans of every action, of every event an inbox handles, and of the
+ * outbox hand-offs, exported as Zipkin v2 JSON (Zipkin, Jaeger and the OpenTelemetry Collector read it).
+ * Spans carry safe tags only (`spanTags`): never params, meta or responses, which hold tokens and passwords.
+ */
+function tracingOptions(t: TracingConfig): BrokerOptions["tracing"] {
+	if (t.exporter === "off") return { enabled: false };
+	return {
+		enabled: true,
+		sampling: { rate: t.sampleRate },
+		events: false,
+		// an error's data may quote what it refused (a card token): name, message and type only
+		errorFields: ["name", "message", "code", "type"],
+		stackTrace: false,
+		tags: { action: spanTags, event: { params: false, meta: false } },
+		exporter:
+			t.exporter === "zipkin"
+				? [{ type: "Zipkin", options: { baseURL: t.endpoint, interval: 1, payloadOptions: { debug: false, shared: false } } }]
+				: [{ type: "Console", options: { width: 100 } }]
+	};
+}
 
 /**
  * Broker options, derived from the validated config. One process in development (no transporter);
@@ -18,9 +42,13 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		nodeID: config.nodeId ?? `${os.hostname()}-${process.pid}`,
 		// NATS with its credentials, key files and TLS (lib/transporter.ts); another scheme's URL names its transporter
 		transporter: config.transport ? transporterOptions(config.transport) : null,
+		// LOG_FORMAT: text for people (development), one JSON object per line for log pipelines (production)
 		logger: {
 			type: "Console",
-			options: { level: config.logLevel, colors: process.stdout.isTTY === true, moduleColors: false, formatter: "short", autoPadding: true }
+			options:
+				config.logFormat === "json"
+					? { level: config.logLevel, colors: false, formatter: jsonLogFormatter }
+					: { level: config.logLevel, colors: process.stdout.isTTY === true, moduleColors: false, formatter: "short", autoPadding: true }
 		},
 		// what a call may take unless its action says otherwise (catalog reads 5 s, placing an order 20 s)
 		requestTimeout: config.requestTimeoutMs,
@@ -45,7 +73,7 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		// `saga <orderId>` and `dlq [id]` in `npm run repl`
 		replOptions: { customCommands: replCommands },
 		metrics: { enabled: false },
-		tracing: { enabled: false }
+		tracing: tracingOptions(config.tracing)
 	};
 }
 

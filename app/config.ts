@@ -132,6 +132,15 @@ export interface NotificationConfig {
 	publicUrl: string;
 }
 
+/** Where spans go (TRACING_EXPORTER, TRACING_ENDPOINT, TRACING_SAMPLE_RATE); "off" by default. */
+export interface TracingConfig {
+	exporter: "off" | "zipkin" | "console";
+	/** The collector's base URL: spans are POSTed to `<endpoint>/api/v2/spans` (Zipkin v2 JSON). */
+	endpoint?: string;
+	/** Share of requests traced, 0 to 1. */
+	sampleRate: number;
+}
+
 export interface AppConfig {
 	env: "development" | "production" | "test";
 	nodeId?: string;
@@ -144,6 +153,9 @@ export interface AppConfig {
 	/** Port of the probe server every node can run (`/health/live`, `/health/ready`); unset: none. */
 	healthPort?: number;
 	logLevel: LogLevel;
+	/** LOG_FORMAT: "json" (one object per line; the production default) or "text" (the development default). */
+	logFormat: "text" | "json";
+	tracing: TracingConfig;
 	dataDir: string;
 	cache: CacheConfig;
 	database: DatabaseConfig;
@@ -245,6 +257,11 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 	if (!LOG_LEVELS.includes(logLevel)) {
 		problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
 	}
+
+	const logFormat = (env.LOG_FORMAT?.trim().toLowerCase() || (production ? "json" : "text")) as AppConfig["logFormat"];
+	if (logFormat !== "text" && logFormat !== "json") problems.push(`LOG_FORMAT must be text or json (got "${env.LOG_FORMAT}")`);
+
+	const tracing = tracingOf(env, problems);
 
 	const transport = transportOf(env, production, problems);
 	const host = env.HOST?.trim() || "127.0.0.1";
@@ -364,6 +381,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		services,
 		healthPort,
 		logLevel,
+		logFormat,
+		tracing,
 		dataDir,
 		cache: { maxEntries: int("CACHE_MAX_ENTRIES", 1000, 1, 1_000_000), maxBytes: int("CACHE_MAX_MB", 64, 1, 65536) * 1024 * 1024 },
 		database: {
@@ -502,6 +521,27 @@ function transportOf(env: Env, production: boolean, problems: string[]): Transpo
 	}
 	const tls = tlsFiles.caFile || tlsFiles.certFile ? tlsFiles : undefined;
 	return { url, kind, authenticated, natsCredsFile, natsNkeySeedFile, tls, insecure };
+}
+
+/** TRACING_EXPORTER, TRACING_ENDPOINT and TRACING_SAMPLE_RATE. */
+function tracingOf(env: Env, problems: string[]): TracingConfig {
+	const exporter = (env.TRACING_EXPORTER?.trim().toLowerCase() || "off") as TracingConfig["exporter"];
+	if (!["off", "zipkin", "console"].includes(exporter)) problems.push(`TRACING_EXPORTER must be off, zipkin or console (got "${env.TRACING_EXPORTER}")`);
+	const rawRate = env.TRACING_SAMPLE_RATE?.trim() || "1";
+	const sampleRate = Number(rawRate);
+	if (!/^\d*\.?\d+$/.test(rawRate) || sampleRate > 1) problems.push(`TRACING_SAMPLE_RATE must be a number from 0 to 1 (got "${rawRate}")`);
+	let endpoint = env.TRACING_ENDPOINT?.trim() || undefined;
+	if (endpoint) {
+		try {
+			const u = new URL(endpoint);
+			if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("not http");
+			endpoint = endpoint.replace(/\/+$/, "");
+		} catch {
+			problems.push(`TRACING_ENDPOINT must be an http(s) URL such as http://zipkin:9411 (got ${redactUrl(endpoint)})`);
+		}
+	}
+	if (exporter === "zipkin" && !endpoint) problems.push("TRACING_EXPORTER=zipkin needs TRACING_ENDPOINT, the collector's base URL (http://zipkin:9411)");
+	return { exporter, endpoint, sampleRate: Math.min(1, Math.max(0, sampleRate || 0)) };
 }
 
 /** Why a JWT secret is unfit for production; empty when it is fine. */

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import type { Context, Middleware } from "moleculer";
+import type { CallingOptions, Context, Middleware } from "moleculer";
 import type { Transaction } from "sequelize";
 
 /**
@@ -217,13 +217,59 @@ export function withTrace<R>(trace: TraceContext | undefined, fn: () => R): R {
 
 /** The trace context of a Moleculer call: its request id and its own id (the id of its span when tracing is on). */
 export function traceOf(ctx: Context): TraceContext {
-	return { traceId: ctx.requestID ?? ctx.id, spanId: ctx.id, ...(ctx.tracing ? { sampled: true } : {}) };
+	const sampled = (ctx as { tracing?: boolean | null }).tracing;
+	return { traceId: ctx.requestID ?? ctx.id, spanId: ctx.id, ...(typeof sampled === "boolean" ? { sampled } : {}) };
 }
 
-/** Makes each local action's context the current trace context, so the events it writes carry it. */
-export const TraceContextMiddleware: Middleware = {
+/** Parameters whose values may be span tags: ids and enumerations, never a secret or a person's data. */
+const TAGGED_PARAMS = ["id", "orderId", "productId", "status", "page", "pageSize"];
+
+/**
+ * The tags of an action's span: its safe parameters (`TAGGED_PARAMS`), and the order id by that name for the
+ * order service's actions (`order.get { id }`), so one order's spans are found by `orderId` everywhere.
+ */
+export function spanTags(ctx: Context): Record<string, unknown> {
+	const params = (ctx.params ?? {}) as Record<string, unknown>;
+	const tags: Record<string, unknown> = {};
+	for (const key of TAGGED_PARAMS) {
+		const v = params[key];
+		if (typeof v === "string" || typeof v === "number") tags[key] = v;
+	}
+	const action = ctx.action?.name ?? "";
+	if (typeof params.id === "string" && action.startsWith("order.") && !action.endsWith(`.${RECEIVE_ACTION}`)) tags.orderId = params.id;
+	// an event's hand-off (`<service>.receiveEvent`): what it belongs to
+	if (typeof params.correlationId === "string") tags.correlationId = params.correlationId;
+	return tags;
+}
+
+/** Adds tags to the span of the call `ctx` runs in, when tracing is on (`order.place` names the order it made). */
+export function tagSpan(ctx: Context, tags: Record<string, string>): void {
+	ctx.span?.addTags(tags);
+}
+
+/**
+ * What Moleculer needs to make a call or a span the child of `trace`. A trace written while tracing was off
+ * has no sampling decision: its continuation is sampled (only a decision made to drop it is kept).
+ */
+export function parentSpanOf(trace: TraceContext): { id: string; traceID: string; sampled: boolean } {
+	return { id: trace.spanId, traceID: trace.traceId, sampled: trace.sampled ?? true };
+}
+
+/**
+ * Makes each local action's context the current trace context, so the events it writes carry it; and makes
+ * a call without a parent, made while an event is handled (`broker.call` in a handler), the child of that
+ * handling, so the trace goes on through it (the confirmation e-mail of a checkout).
+ */
+export const TraceContextMiddleware = {
 	name: "TraceContext",
 	localAction(next: (ctx: Context) => Promise<unknown>) {
 		return (ctx: Context) => withTrace(traceOf(ctx), () => next(ctx));
+	},
+	call(next: (action: string, params: unknown, opts?: CallingOptions) => Promise<unknown>) {
+		return (action: string, params: unknown, opts: CallingOptions = {}) => {
+			const trace = opts.parentCtx || opts.parentSpan || opts.requestID ? undefined : traceContext();
+			return next(action, params, trace ? { ...opts, parentSpan: parentSpanOf(trace) } : opts);
+		};
 	}
-};
+	// Moleculer's typings have the `call` hook answer a promise; it answers the wrapped function, as here
+} as unknown as Middleware;

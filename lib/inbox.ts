@@ -1,8 +1,18 @@
-import type { Logger } from "moleculer";
+import type { Logger, Tracer } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "./database";
 import { Pump } from "./pump";
-import { payloadProblems, redacted, retryDelayMs, withTrace, type EventEnvelope, type IncomingEnvelope, type Subscriptions } from "./events";
+import {
+	parentSpanOf,
+	payloadProblems,
+	redacted,
+	retryDelayMs,
+	withTrace,
+	type EventEnvelope,
+	type IncomingEnvelope,
+	type Subscriptions,
+	type TraceContext
+} from "./events";
 
 export interface RetryPolicy {
 	/** Attempts before an event goes to the dead-letter store. */
@@ -52,7 +62,9 @@ export class Inbox {
 		private readonly policy: RetryPolicy,
 		pollMs: number,
 		/** Recorded with each handled event. */
-		private readonly nodeId = ""
+		private readonly nodeId = "",
+		/** When tracing is on, each handling is a span, the child of the call that wrote the event. */
+		private readonly tracer?: Tracer
 	) {
 		this.pump = new Pump(
 			stopping => this.drain(stopping),
@@ -186,14 +198,18 @@ export class Inbox {
 			if (!row) return false;
 			claimed();
 			const subscription = this.subscriptions.find(row.event);
+			const span = this.handlingSpan(row);
 			try {
 				if (!subscription) throw new Error(`No handler for ${row.event}`);
 				// A savepoint: a failing handler's writes are undone, the failure itself is kept. The handling
 				// continues the trace of the call that wrote the event, and the events it writes carry it on.
-				await withTrace(row.payload.trace, () =>
+				const trace: TraceContext | undefined = span ? { traceId: span.traceID, spanId: span.id, sampled: span.sampled } : row.payload.trace;
+				await withTrace(trace, () =>
 					this.db.sequelize.transaction({ transaction: t }, inner => subscription.handle.call(this.self, row.payload, inner))
 				);
+				span?.finish();
 			} catch (err) {
+				span?.setError(err as Error).finish();
 				// the claim counted this attempt
 				const attempts = row.attempts;
 				const message = err instanceof Error ? err.message : String(err);
@@ -217,6 +233,19 @@ export class Inbox {
 				}
 			}
 			return true;
+		});
+	}
+
+	/** A span for one handling of an event, when tracing is on: tagged with the event and its correlation, never its payload. */
+	private handlingSpan(row: InboxRow): ReturnType<Tracer["startSpan"]> | undefined {
+		if (!this.tracer?.isEnabled()) return undefined;
+		const { trace, correlationId } = row.payload;
+		const correlateBy = this.subscriptions.find(row.event)?.definition.correlateBy ?? "correlationId";
+		return this.tracer.startSpan(`handle ${row.event}`, {
+			...(trace ? { traceID: trace.traceId, parentID: trace.spanId, sampled: parentSpanOf(trace).sampled } : {}),
+			type: "event",
+			service: this.subscriptions.service,
+			tags: { event: row.event, eventId: row.event_id, attempt: row.attempts, [correlateBy]: correlationId, nodeID: this.nodeId }
 		});
 	}
 

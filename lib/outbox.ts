@@ -3,7 +3,7 @@ import { Utils, type Logger, type ServiceBroker } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { Migration, ServiceDatabase } from "./database";
 import { Pump } from "./pump";
-import { RECEIVE_ACTION, traceContext, type EventContract, type EventEnvelope, type EventRoutes } from "./events";
+import { parentSpanOf, RECEIVE_ACTION, traceContext, type EventContract, type EventEnvelope, type EventRoutes } from "./events";
 
 /** Tables of the reliable events, in every schema that produces or consumes them. */
 export const eventTableMigrations: Migration[] = [
@@ -347,7 +347,9 @@ export class Outbox<M = Record<never, never>> {
 			const acknowledged = this.broker.registry.actions.isAvailable(receiver);
 			if (!acknowledged && !listening.includes(group)) continue;
 			try {
-				if (acknowledged) await this.broker.call(receiver, row.payload, { timeout: this.handOffTimeoutMs, retries: 0 });
+				// the hand-off is part of the trace of the call that wrote the event
+				const trace = row.payload.trace ? { parentSpan: parentSpanOf(row.payload.trace) } : {};
+				if (acknowledged) await this.broker.call(receiver, row.payload, { timeout: this.handOffTimeoutMs, retries: 0, ...trace });
 				else await this.broker.emit(row.event, row.payload, { groups: [group] });
 				delivered.push(group);
 			} catch (err) {

@@ -1,3 +1,4 @@
+import { withTrace } from "./events";
 /**
  * Runs `pass` every `pollMs` and whenever kicked, never two at once: a kick during a pass runs one more
  * right after it. Used by the outbox relay and the inbox so new work goes out at once and nothing
@@ -43,7 +44,8 @@ export class Pump {
 			return;
 		}
 		if (Date.now() < this.pausedUntil) return;
-		this.running = this.pass(() => this.stopped)
+		// A pass is nobody's request: it must not run in the trace of whichever call happened to kick it.
+		this.running = withTrace(undefined, () => this.pass(() => this.stopped))
 			.then(
 				() => {
 					this.failures = 0;

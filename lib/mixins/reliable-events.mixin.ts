@@ -115,7 +115,8 @@ export function ReliableEventsMixin<M, S>(opts: {
 				this,
 				{ maxAttempts: c.maxAttempts, concurrency: c.concurrency, baseDelayMs: c.retryBaseMs, maxDelayMs: c.retryMaxMs },
 				c.pollMs,
-				this.broker.nodeID
+				this.broker.nodeID,
+				this.broker.tracer
 			);
 			this.outbox.start();
 			this.inbox.start();

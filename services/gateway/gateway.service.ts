@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import crypto from "node:crypto";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
@@ -192,6 +193,25 @@ function cacheableFor(req: Req, res: ServerResponse): number | undefined {
 	return typeof action.cache === "object" && action.cache.ttl ? action.cache.ttl : DEFAULT_RESPONSE_TTL_SECONDS;
 }
 
+/**
+ * A request id a client may choose (X-Request-Id): a UUID or 16 to 64 hex digits (a W3C trace id), since
+ * it becomes the trace id, which tracing backends want in hex. Anything else is replaced by a new id.
+ */
+const CLIENT_REQUEST_ID = /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{16,64})$/;
+
+/** The caller's X-Request-Id (or X-Correlation-Id) when it is one we can use; else undefined (a new one is made). */
+export function clientRequestId(headers: IncomingHttpHeaders): string | undefined {
+	const raw = headers["x-request-id"] ?? headers["x-correlation-id"];
+	const value = Array.isArray(raw) ? raw[0] : raw;
+	return value !== undefined && CLIENT_REQUEST_ID.test(value) ? value : undefined;
+}
+
+/** A span name for an HTTP request without the ids in its path (they are tags): `GET /api/orders/:id`. */
+export function requestSpanName(method: string | undefined, url: string | undefined): string {
+	const path = (url ?? "").split("?")[0].replace(/\/[0-9a-fA-F-]{36}(?=\/|$)/g, "/:id");
+	return `${method ?? "GET"} ${path}`;
+}
+
 /** A published route's pattern: `:param` matches one path segment. */
 function routePattern(path: string): RegExp {
 	const escaped = path
@@ -293,13 +313,31 @@ export function createGatewayService(
 				if (body.code === 500) this.logger.error(`${req.method} ${req.url} failed:`, err);
 				else if (body.code > 500 && retryAfter === undefined) this.logger.warn(`${req.method} ${req.url}: ${body.code} ${body.type}: ${body.message}`);
 				if (typeof retryAfter === "number") res.setHeader("Retry-After", String(retryAfter));
-				this.sendJson(res, body.code, body);
+				const requestId = req.$ctx?.requestID ?? req.headers["x-request-id"];
+				this.sendJson(res, body.code, requestId ? { ...body, requestId } : body);
 			}
 		},
 
 		// moleculer-web's alias listing is not part of our API, and nothing reachable over the bus may add or
 		// remove routes (addRoute would let any caller publish an unauthenticated route)
-		actions: { listAliases: false, addRoute: false, removeRoute: false },
+		actions: {
+			listAliases: false,
+			addRoute: false,
+			removeRoute: false,
+			// moleculer-web's request span, named by route rather than raw URL (ids and queries stay out of names)
+			rest: {
+				tracing: {
+					spanName: (ctx: Context) => {
+						const { req } = ctx.params as { req: Req };
+						return requestSpanName(req.method, req.url);
+					},
+					tags: (ctx: Context) => {
+						const { req } = ctx.params as { req: Req };
+						return { http: { method: req.method, route: requestSpanName(req.method, req.url).split(" ")[1] } };
+					}
+				}
+			}
+		},
 
 		events: {
 			/** A service's cached reads are stale (the catalog changed): so are the responses made from them. */
@@ -377,6 +415,12 @@ export function createGatewayService(
 			 * moleculer-web.
 			 */
 			httpHandler(req: Req, res: ServerResponse, next?: unknown): Promise<unknown> {
+				// Every request's id, which is also its trace id: the caller's X-Request-Id when usable, else a new
+				// one. moleculer-web makes it the call's requestID; it is answered in the header and in error bodies.
+				const requestId = clientRequestId(req.headers) ?? crypto.randomUUID();
+				req.headers["x-request-id"] = requestId;
+				delete req.headers["x-correlation-id"];
+				res.setHeader("X-Request-Id", requestId);
 				const peer = req.socket.remoteAddress;
 				req.$clientIp = this.clients.resolve(peer, req.headers["x-forwarded-for"]);
 				const path = (req.url ?? "/").split("?")[0];
@@ -391,7 +435,7 @@ export function createGatewayService(
 					if (retryAfter > 0) {
 						if (cors && req.headers.origin && allowedOrigins.has(req.headers.origin)) this.writeCorsHeaders({ cors }, req, res, false);
 						res.setHeader("Retry-After", String(retryAfter));
-						this.sendJson(res, 429, toErrorBody(new TooManyRequestsError("Too many requests; slow down", retryAfter)));
+						this.sendJson(res, 429, { ...toErrorBody(new TooManyRequestsError("Too many requests; slow down", retryAfter)), requestId });
 						return Promise.resolve();
 					}
 				}

@@ -4,7 +4,7 @@ import type { Transaction } from "sequelize";
 import "../identity/identity.access";
 import type { AppConfig } from "../../app/config";
 import { InvalidInputError, NotFoundError } from "../../lib/errors";
-import { subscriptions, type EventRoutes } from "../../lib/events";
+import { subscriptions, tagSpan, type EventRoutes } from "../../lib/events";
 import type { TrailEntry } from "../../lib/outbox";
 import { lineParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import { Pump } from "../../lib/pump";
@@ -246,6 +246,7 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 					if (cart.totalCents < 1 || cart.totalCents > MAX_CHARGE_CENTS) throw new OrderTotalNotPayableError(cart.totalCents, MAX_CHARGE_CENTS);
 
 					const order = draftOrder(crypto.randomUUID(), user.id, cart, request.shippingAddress, new Date());
+					tagSpan(ctx, { orderId: order.id });
 					const created = await this.persist(order, request, profile);
 					if (!created) return this.replay(ctx, (await this.repo.byKey(user.id, request.key!))!, request.hash);
 					this.logger.info(`Order ${order.id} placed: ${order.items.length} line(s), ${order.totalCents} ${order.currency}`);

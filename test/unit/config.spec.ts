@@ -53,6 +53,34 @@ describe("loadConfig", () => {
 		});
 	});
 
+	describe("logs and tracing", () => {
+		it("logs text in development and JSON in production unless LOG_FORMAT says otherwise", () => {
+			expect(load({}).logFormat).to.equal("text");
+			expect(load({ NODE_ENV: "production", JWT_SECRET: strongSecret() }).logFormat).to.equal("json");
+			expect(load({ LOG_FORMAT: "JSON" }).logFormat).to.equal("json");
+			expectProblem({ LOG_FORMAT: "xml" }, /LOG_FORMAT must be text or json/);
+		});
+
+		it("traces nothing by default, and sends Zipkin v2 JSON to TRACING_ENDPOINT when asked", () => {
+			expect(load({}).tracing).to.deep.equal({ exporter: "off", endpoint: undefined, sampleRate: 1 });
+			expect(load({ TRACING_EXPORTER: "zipkin", TRACING_ENDPOINT: "http://zipkin:9411/", TRACING_SAMPLE_RATE: "0.25" }).tracing).to.deep.equal({
+				exporter: "zipkin",
+				endpoint: "http://zipkin:9411",
+				sampleRate: 0.25
+			});
+		});
+
+		it("refuses an unknown exporter, Zipkin without an endpoint, a bad endpoint or rate, never echoing credentials", () => {
+			expectProblem({ TRACING_EXPORTER: "jaegerx" }, /TRACING_EXPORTER must be off, zipkin or console/);
+			expectProblem({ TRACING_EXPORTER: "zipkin" }, /needs TRACING_ENDPOINT/);
+			for (const rate of ["1.5", "-1", "half"]) expectProblem({ TRACING_SAMPLE_RATE: rate }, /TRACING_SAMPLE_RATE must be a number from 0 to 1/);
+			const problems = problemsOf({ TRACING_EXPORTER: "zipkin", TRACING_ENDPOINT: "ftp://user:hunter2@collector" });
+			expect(problems.join(" "))
+				.to.match(/TRACING_ENDPOINT must be an http/)
+				.and.not.include("hunter2");
+		});
+	});
+
 	describe("JWT_SECRET", () => {
 		it("refuses to start in production without a JWT_SECRET", () => {
 			expectProblem({ NODE_ENV: "production" }, /JWT_SECRET/);
