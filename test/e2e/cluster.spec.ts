@@ -15,6 +15,7 @@ import { httpClient } from "../support/http";
 import { freePort } from "../../lib/embedded-postgres";
 import { projectRoot } from "../../lib/paths";
 import { startNats, startNode, type NatsServer, type NodeProc } from "../support/nodes";
+import { startCollector } from "../support/zipkin";
 
 /**
  * The shop spread over real node processes joined by a real nats-server, as operators run it: the same
@@ -30,6 +31,7 @@ describe("multi-node cluster over NATS", function () {
 	let admin: string;
 	let steps: ReturnType<typeof checkoutSteps>;
 	let env: Record<string, string>;
+	let collector: Awaited<ReturnType<typeof startCollector>>;
 
 	async function node(name: string, services: string, extra: Record<string, string> = {}): Promise<NodeProc> {
 		const n = await startNode(name, services, { ...env, ...extra });
@@ -71,6 +73,7 @@ describe("multi-node cluster over NATS", function () {
 	before(async () => {
 		nats = await startNats();
 		db = await createTestDatabase();
+		collector = await startCollector();
 		pg = new Client({ connectionString: db.url });
 		await pg.connect();
 		env = {
@@ -84,7 +87,10 @@ describe("multi-node cluster over NATS", function () {
 			EVENT_POLL_MS: "200",
 			SAGA_TIMEOUT: "3",
 			SAGA_GIVE_UP: "300",
-			SAGA_WATCHDOG_INTERVAL: "1"
+			SAGA_WATCHDOG_INTERVAL: "1",
+			// every node sends its spans to one collector, as to a Zipkin in production
+			TRACING_EXPORTER: "zipkin",
+			TRACING_ENDPOINT: collector.url
 		};
 		const started = await Promise.all([
 			node("gw", "gateway"),
@@ -107,6 +113,32 @@ describe("multi-node cluster over NATS", function () {
 		await pg?.end();
 		await db?.drop();
 		await nats?.stop();
+		await collector?.close();
+	});
+
+	it("shows one checkout as one trace across the nodes, from the request to the confirmation e-mail", async () => {
+		const productId = await steps.product(1900, 2, "Traced");
+		const c = await newCustomer(request);
+		await steps.addToCart(c.token, productId, 1);
+		const requestId = crypto.randomUUID();
+		const res = await steps.placeOrder(c.token, "tok_visa", { "X-Request-Id": requestId });
+		expect(res.status).to.equal(201);
+		await steps.settled(c.token, res.body.order.id);
+		const traceId = requestId.replace(/-/g, "").slice(0, 16);
+		const spans = await until(
+			"the e-mail's span in the checkout's trace",
+			() => collector.spans.filter(s => s.traceId === traceId),
+			list => list.some(s => s.name === "action 'notification.send'")
+		);
+		expect(spans.filter(s => !s.parentId).map(s => s.name)).to.deep.equal(["POST /api/orders"]);
+		const ids = new Set(spans.map(s => s.id));
+		expect(
+			spans.filter(s => s.parentId && !ids.has(s.parentId)).map(s => s.name),
+			"spans whose parent is missing"
+		).to.deep.equal([]);
+		const nodesSeen = new Set(spans.map(s => s.tags.nodeID));
+		for (const n of ["gw", "id", "cat", "ord", "pay", "note"]) expect([...nodesSeen], n).to.include(n);
+		for (const s of spans.filter(s => s.name.startsWith("handle "))) expect(s.tags.orderId, s.name).to.equal(res.body.order.id);
 	});
 
 	it("checks out end to end with the services spread over six node processes", async () => {
