@@ -7,6 +7,7 @@ import { AnnouncedMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, Re
 import { TraceContextMiddleware } from "./lib/events";
 import { replCommands } from "./app/repl-commands";
 import { transporterOptions } from "./lib/transporter";
+import { metricsOptions } from "./lib/metrics";
 
 /**
  * Broker options, derived from the validated config. One process in development (no transporter);
@@ -44,7 +45,8 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		middlewares: [RejectNulMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, AnnouncedMiddleware, TraceContextMiddleware],
 		// `saga <orderId>` and `dlq [id]` in `npm run repl`
 		replOptions: { customCommands: replCommands },
-		metrics: { enabled: false },
+		// METRICS: Moleculer's and the shop's metrics, rendered at /metrics on HEALTH_PORT (lib/metrics.ts)
+		metrics: metricsOptions(config.metrics),
 		tracing: { enabled: false }
 	};
 }

@@ -2,6 +2,7 @@ import type { Logger } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "./database";
 import { Pump } from "./pump";
+import type { EventMetrics } from "./event-metrics";
 import { payloadProblems, redacted, retryDelayMs, withTrace, type EventEnvelope, type IncomingEnvelope, type Subscriptions } from "./events";
 
 export interface RetryPolicy {
@@ -41,6 +42,8 @@ interface InboxRow {
  */
 export class Inbox {
 	private readonly pump: Pump;
+	/** Counts handling attempts and failures (lib/event-metrics.ts); set by the reliable-events mixin. */
+	metrics?: EventMetrics;
 
 	constructor(
 		private readonly db: ServiceDatabase,
@@ -185,6 +188,7 @@ export class Inbox {
 			);
 			if (!row) return false;
 			claimed();
+			this.metrics?.attempted(row.event);
 			const subscription = this.subscriptions.find(row.event);
 			try {
 				if (!subscription) throw new Error(`No handler for ${row.event}`);
