@@ -177,7 +177,8 @@ export class ScrapeReporter extends MetricReporters.Prometheus {
 			const all = { ...l, ...extra };
 			const keys = Object.keys(all).filter(k => all[k] !== undefined && all[k] !== null);
 			if (keys.length === 0) return "";
-			return `{${keys.map(k => `${k}="${escapeLabel(String(all[k]))}"`).join(",")}}`;
+			// Moleculer's own labels are camelCase (errorName): snake_case, as Prometheus has them
+			return `{${keys.map(k => `${snakeCase(k)}="${escapeLabel(String(all[k]))}"`).join(",")}}`;
 		};
 		const store = (this.registry as unknown as { store: Map<string, StoredMetric> }).store;
 		for (const metric of store.values()) {
@@ -206,6 +207,10 @@ export class ScrapeReporter extends MetricReporters.Prometheus {
 		}
 		return out.join("\n") + "\n";
 	}
+}
+
+function snakeCase(name: string): string {
+	return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
 function escapeLabel(s: string): string {

@@ -64,6 +64,8 @@ describe("Prometheus metrics on the health port", () => {
 		expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
 		const orderId: string = placed.body.order.id;
 		expect((await steps.settled(ana.token, orderId)).status).to.equal("CONFIRMED");
+		// a wrong password
+		expect((await request("POST", "/api/auth/login", { body: { email: ana.email, password: "not-her-password" } })).status).to.equal(401);
 
 		// the saga's end is counted once its transaction commits, and the backlogs when scraped
 		const text = await eventually(async () => {
@@ -91,6 +93,10 @@ describe("Prometheus metrics on the health port", () => {
 		// Moleculer's own, under conventional names
 		expect(text).to.match(/^moleculer_requests_total\{[^}]*action="order\.place"[^}]*\} [1-9]/m);
 		expect(text).to.match(/^moleculer_request_duration_seconds_bucket\{[^}]*action="order\.place"[^}]*le="0\.001"/m);
+		expect(sample(text, "momentum_login_failures_total", { outcome: "invalid_credentials" })).to.equal(1);
+		expect(sample(text, "momentum_http_requests_total", { route: "/api/auth/login", method: "POST", status: "4xx" })).to.equal(1);
+		expect(sample(text, "momentum_db_pool_max_connections", { service: "order" })).to.equal(10);
+		expect(sample(text, "momentum_notifications_total", { channel: "email", status: "sent" })).to.be.greaterThan(0);
 		expect(sample(text, "process_resident_memory_bytes")).to.be.greaterThan(0);
 
 		// nothing that names a customer or an order
