@@ -7,6 +7,7 @@ import { AnnouncedMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, Re
 import { TraceContextMiddleware } from "./lib/events";
 import { replCommands } from "./app/repl-commands";
 import { transporterOptions } from "./lib/transporter";
+import { metricsOptions } from "./lib/metrics";
 import { jsonLogFormatter } from "./lib/log-format";
 import { spanTags } from "./lib/events";
 
@@ -72,7 +73,8 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		middlewares: [RejectNulMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, AnnouncedMiddleware, TraceContextMiddleware],
 		// `saga <orderId>` and `dlq [id]` in `npm run repl`
 		replOptions: { customCommands: replCommands },
-		metrics: { enabled: false },
+		// METRICS: Moleculer's and the shop's metrics, rendered at /metrics on HEALTH_PORT (lib/metrics.ts)
+		metrics: metricsOptions(config.metrics),
 		tracing: tracingOptions(config.tracing)
 	};
 }

@@ -186,7 +186,9 @@ async function main(): Promise<void> {
 				TRANSPORTER: natsUrl,
 				SERVICES: group.services,
 				NODE_ID: process.env.NODE_ID ? `${process.env.NODE_ID}-${group.node}` : `${group.node}-${process.pid}`,
-				DATABASE_URL: databaseUrl
+				DATABASE_URL: databaseUrl,
+				// each node its own health and metrics port: 3001, 3002, ... (HEALTH_PORT=off: none)
+				HEALTH_PORT: cluster.healthPortBase === undefined ? "off" : String(cluster.healthPortBase + i)
 			}
 		});
 		prefixLines(child.stdout!, prefix);

@@ -150,8 +150,13 @@ export interface AppConfig {
 	requestTimeoutMs: number;
 	/** Services this process runs; all of them when `SERVICES` is unset. */
 	services: ServiceName[];
-	/** Port of the probe server every node can run (`/health/live`, `/health/ready`); unset: none. */
+	/**
+	 * Port of the probe and metrics server every node can run (`/health/live`, `/health/ready`, `/metrics`);
+	 * undefined: none. HEALTH_PORT; unset in development: 3001; unset in production or tests, or `off`: none.
+	 */
 	healthPort?: number;
+	/** Moleculer's and the shop's metrics, served at `/metrics` on the health port (METRICS=on|off, default on). */
+	metrics: boolean;
 	logLevel: LogLevel;
 	/** LOG_FORMAT: "json" (one object per line; the production default) or "text" (the development default). */
 	logFormat: "text" | "json";
@@ -185,6 +190,9 @@ const KNOWN_WEAK_SECRETS = new Set([
 	"please-change-this-secret-in-production"
 ]);
 export const MIN_SECRET_LENGTH = 32;
+
+/** The health and metrics port of `npm start` in development when HEALTH_PORT is unset. */
+export const DEV_HEALTH_PORT = 3001;
 
 /**
  * Reads and validates the configuration. Pure: the environment comes in as an argument, and every
@@ -230,7 +238,12 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 	};
 
 	const port = int("PORT", 3000, 0, 65535);
-	const healthPort = env.HEALTH_PORT?.trim() ? int("HEALTH_PORT", 0, 0, 65535) : undefined;
+	const healthPortRaw = env.HEALTH_PORT?.trim().toLowerCase();
+	const healthPort =
+		healthPortRaw === "off" ? undefined : healthPortRaw ? int("HEALTH_PORT", 0, 0, 65535) : nodeEnv === "development" ? DEV_HEALTH_PORT : undefined;
+	const metricsRaw = (env.METRICS?.trim() || "on").toLowerCase();
+	if (!["on", "off", "true", "false", "1", "0"].includes(metricsRaw)) problems.push(`METRICS must be on or off (got "${env.METRICS}")`);
+	const metrics = !["off", "false", "0"].includes(metricsRaw);
 	const grpcPort = int("IDENTITY_GRPC_PORT", 50051, 0, 65535);
 
 	const dataDir = path.resolve(cwd, env.DATA_DIR?.trim() || ".data");
@@ -380,6 +393,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 		requestTimeoutMs: int("REQUEST_TIMEOUT", 10, 1, 300) * 1000,
 		services,
 		healthPort,
+		metrics,
 		logLevel,
 		logFormat,
 		tracing,
@@ -561,6 +575,8 @@ export interface ClusterConfig {
 	natsUrl?: string;
 	databaseUrl?: string;
 	dataDir: string;
+	/** The first node's health and metrics port; the others take the next ones (HEALTH_PORT, default 3001; off: none). */
+	healthPortBase?: number;
 }
 
 /** nats://[user[:password]@]host[:port]; user and password percent-encoded where they need it. */
@@ -572,5 +588,12 @@ export function loadClusterConfig(env: Env, cwd = process.cwd()): ClusterConfig 
 		// the URL may carry a password: never echo it whole
 		throw new ConfigError([`NATS_URL must look like nats://host:4222 or nats://user:password@host:4222 (got ${redactUrl(natsUrl)})`]);
 	}
-	return { natsUrl, databaseUrl: env.DATABASE_URL?.trim() || undefined, dataDir: path.resolve(cwd, env.DATA_DIR?.trim() || ".data") };
+	const health = env.HEALTH_PORT?.trim().toLowerCase() || String(DEV_HEALTH_PORT);
+	if (health !== "off" && !/^\d{1,5}$/.test(health)) throw new ConfigError([`HEALTH_PORT must be a port number or off (got "${env.HEALTH_PORT}")`]);
+	return {
+		natsUrl,
+		databaseUrl: env.DATABASE_URL?.trim() || undefined,
+		dataDir: path.resolve(cwd, env.DATA_DIR?.trim() || ".data"),
+		healthPortBase: health === "off" ? undefined : Number(health)
+	};
 }

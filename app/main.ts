@@ -92,8 +92,17 @@ async function main(): Promise<void> {
 		process.exit(1);
 	}
 	if (config.healthPort !== undefined) {
-		health = await startHealthServer(broker, config.healthPort, config.gateway.host);
-		broker.logger.info(`Health probes on http://${config.gateway.host}:${health.port}/health/ready`);
+		try {
+			health = await startHealthServer(broker, config.healthPort, config.gateway.host);
+		} catch (err) {
+			// a second `npm start` on one machine: development goes on without probes and metrics
+			if (config.env !== "development") throw err;
+			broker.logger.warn(`No health probes or metrics: port ${config.healthPort} is taken (${(err as Error).message}); set HEALTH_PORT to another port`);
+		}
+	}
+	if (health) {
+		const base = `http://${config.gateway.host === "0.0.0.0" ? "127.0.0.1" : config.gateway.host}:${health.port}`;
+		broker.logger.info(`Health probes on ${base}/health/ready${config.metrics ? `, Prometheus metrics on ${base}/metrics` : " (METRICS=off)"}`);
 	}
 	await seedIfEmpty(broker, config);
 	if (repl) await broker.repl();

@@ -18,6 +18,7 @@ import { median, round, summarize } from "./lib/stats";
  * starts is stopped at the end, also on errors and Ctrl-C.
  *
  * Flags: --only=catalog,login,checkout,cluster,memory   run some scenarios only
+ *        --only=metrics                                 catalog reads and checkout with METRICS on and off side by side (not in the default run)
  *        --quick                                        short rounds (a smoke test of the harness; numbers are rough)
  *        --cpu-prof                                     run the shop's processes with node --cpu-prof (profiles in bench/profiles/)
  *        --node-args="--trace-gc ..."                   more node flags for the shop's processes
@@ -31,7 +32,7 @@ const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(`--${name}`);
 const value = (name: string) => argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const only = value("only")?.split(",");
-const wants = (scenario: string) => !only || only.includes(scenario);
+const wants = (scenario: string) => (scenario === "metrics" ? !!only?.includes(scenario) : !only || only.includes(scenario));
 const QUICK = flag("quick");
 
 /** Durations and concurrencies, in one place. */
@@ -325,6 +326,84 @@ async function main(): Promise<void> {
 			});
 		}
 		await bare.stop();
+	}
+
+	// 6. the cost of metrics: the same reads and checkout against a second shop started with METRICS=off
+	if (wants("metrics")) {
+		log("scenario 6: metrics on (the shop) vs metrics off (a second shop, METRICS=off)");
+		const offDb = external && (await createDatabase(external, "metricsoff"));
+		const off = await startSingle({
+			dataDir: path.join(work, "metrics-off"),
+			databaseUrl: offDb || undefined,
+			jwtSecret,
+			nodeArgs,
+			logDir,
+			log,
+			env: { METRICS: "off" }
+		});
+		await waitForCatalog(off.http);
+		const offList = await off.http.expect(200, "GET", listPath);
+		for (const [name, onPath, offPath] of [
+			["list", listPath, listPath],
+			["get", getPath, `/api/products/${(offList.body.items as { id: string }[])[0].id}`]
+		] as const) {
+			const load =
+				(base: string, p: string, seconds = P.readSeconds) =>
+				() =>
+					runLoad({ url: base + p, connections: P.readConnections, seconds });
+			const r = await interleaved(
+				`metrics ${name}`,
+				load(off.baseUrl, offPath),
+				load(single.baseUrl, onPath),
+				async () => {
+					await load(off.baseUrl, offPath, P.readWarm)();
+					await load(single.baseUrl, onPath, P.readWarm)();
+				},
+				P.rounds
+			);
+			raw[`metrics_catalog_${name}`] = r;
+			results.rows.push({
+				scenario: `6. Metrics on vs off: catalog read \`GET ${name === "list" ? listPath : "/api/products/:id"}\` (${P.readConnections} connections)`,
+				throughput: `${r.subject.rps.toFixed(0)} req/s`,
+				p50: r.subject.p50,
+				p99: r.subject.p99,
+				baseline: `METRICS=off: ${r.baseline.rps.toFixed(0)} req/s, p50 ${r.baseline.p50.toFixed(2)} / p99 ${r.baseline.p99.toFixed(2)} ms`,
+				ratio: `${(r.subject.rps / r.baseline.rps).toFixed(3)}x throughput`,
+				target: ">= 0.95x throughput",
+				holds: r.subject.rps / r.baseline.rps >= 0.95
+			});
+		}
+		const offAdmin = await adminToken(off.http);
+		const offProduct = await checkoutProduct(off.http, offAdmin, 2_000_000);
+		const onCustomers = await createCustomers(single.http, P.checkoutConcurrency, "metrics-on");
+		const offCustomers = await createCustomers(off.http, P.checkoutConcurrency, "metrics-off");
+		const rounds: { on: CheckoutRound; off: CheckoutRound }[] = [];
+		for (let i = 0; i < P.rounds; i++) {
+			const offRun = await closedLoop(off.http, offCustomers, offProduct, P.closedSeconds, P.closedOrders);
+			const offRound = await finishRound(off.http, offAdmin, offRun, { mode: "closed", concurrency: P.checkoutConcurrency }, 180_000);
+			const onRun = await closedLoop(single.http, onCustomers, productId, P.closedSeconds, P.closedOrders);
+			const onRound = await finishRound(single.http, admin, onRun, { mode: "closed", concurrency: P.checkoutConcurrency }, 180_000);
+			rounds.push({ on: onRound, off: offRound });
+			log(`  metrics round ${i + 1}: on ${onRound.confirmedPerSecond.toFixed(1)} orders/s, off ${offRound.confirmedPerSecond.toFixed(1)} orders/s`);
+		}
+		raw.metrics_checkout = rounds;
+		const onRate = median(rounds.map(r => r.on.confirmedPerSecond));
+		const offRate = median(rounds.map(r => r.off.confirmedPerSecond));
+		const onMid = medianBy(
+			rounds.map(r => r.on),
+			r => r.confirmedPerSecond
+		);
+		results.rows.push({
+			scenario: `6. Metrics on vs off: checkout maximum, orders/s to CONFIRMED, closed loop, ${P.checkoutConcurrency} customers`,
+			throughput: `${onRate.toFixed(1)} orders/s`,
+			p50: onMid.post.p50,
+			p99: onMid.post.p99,
+			baseline: `METRICS=off: ${offRate.toFixed(1)} orders/s`,
+			ratio: `${(onRate / offRate).toFixed(3)}x`,
+			target: ">= 0.95x",
+			holds: onRate / offRate >= 0.95
+		});
+		await off.stop();
 	}
 
 	// 2. login vs bcrypt.compare alone

@@ -1,7 +1,8 @@
 import { LRUCache } from "lru-cache";
-import { Cachers } from "moleculer";
+import { Cachers, type ServiceBroker } from "moleculer";
 import { deepFreeze, jsonOf } from "./cache";
 import type { CacheConfig } from "./config";
+import { CACHE_METRICS, defineMetrics, metricsEnabled, type MetricHandle } from "./metrics";
 
 /** The bytes an answer takes in the cache, by its JSON (at least 1: lru-cache refuses a size of 0). */
 function answerBytes(value: unknown): number {
@@ -23,6 +24,9 @@ export class BoundedCacher extends Cachers.MemoryLRU {
 	/** Moleculer's MemoryLRUCacher keeps its entries here (undeclared in its typings). */
 	declare cache: LRUCache<string, NonNullable<unknown>>;
 
+	/** Hits, misses and evictions (no-ops with METRICS=off). */
+	private shopMetrics?: Record<keyof typeof CACHE_METRICS, MetricHandle>;
+
 	constructor(bounds: CacheConfig, opts: Cachers.MemoryLRU.MemoryLRUCacherOptions = {}) {
 		super({ clone: deepFreeze, ...opts, max: bounds.maxEntries });
 		// the same cache MemoryLRUCacher builds, plus the bound on bytes; a set passes its own `{ ttl }`
@@ -31,7 +35,25 @@ export class BoundedCacher extends Cachers.MemoryLRU {
 			maxSize: bounds.maxBytes,
 			sizeCalculation: (value, key) => answerBytes(value) + key.length,
 			ttl: this.opts.ttl ? this.opts.ttl * 1000 : undefined,
-			updateAgeOnGet: !!this.opts.ttl
+			updateAgeOnGet: !!this.opts.ttl,
+			dispose: (_value, _key, reason) => {
+				if (reason === "evict") this.shopMetrics?.evictions.inc({ cache: "actions" });
+			}
+		});
+	}
+
+	override init(broker: ServiceBroker): void {
+		super.init(broker);
+		if (metricsEnabled(broker)) this.shopMetrics = defineMetrics(broker, CACHE_METRICS);
+	}
+
+	override get(key: string): Promise<Record<string, unknown> | null> {
+		const found = super.get(key);
+		const m = this.shopMetrics;
+		if (!m) return found;
+		return found.then(value => {
+			m.lookups.inc({ cache: "actions", result: value === null || value === undefined ? "miss" : "hit" });
+			return value;
 		});
 	}
 }

@@ -99,6 +99,12 @@ export class ServiceDatabase {
 		return this.query<T>(sql, bind, transaction);
 	}
 
+	/** The pool's connections: in use, idle, and callers waiting for one (the database's metrics, lib/mixins/db.mixin.ts). */
+	poolStats(): { inUse: number; idle: number; waiting: number; max: number } {
+		const pool = (this.sequelize.connectionManager as unknown as { pool?: { using: number; available: number; waiting: number; maxSize: number } }).pool;
+		return pool ? { inUse: pool.using, idle: pool.available, waiting: pool.waiting, max: pool.maxSize } : { inUse: 0, idle: 0, waiting: 0, max: 0 };
+	}
+
 	/** Names of the statements this pool prepares, by SQL text. */
 	private readonly statements = new Map<string, string>();
 

@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ServiceBroker } from "moleculer";
 import type { HealthCheckable } from "./mixins/db.mixin";
+import { renderMetrics } from "./metrics";
 
 export type ServiceHealth = "up" | "down" | "starting" | "stopping";
 
@@ -39,7 +40,9 @@ export interface HealthServer {
 
 /**
  * A tiny HTTP server for probes on nodes without the gateway (HEALTH_PORT): `GET /health/live` answers 200
- * while the process runs, `GET /health/ready` 200 or 503 with `{ status, nodeId, services }`.
+ * while the process runs, `GET /health/ready` 200 or 503 with `{ status, nodeId, services }`, and
+ * `GET /metrics` the node's metrics in Prometheus' text format (404 with METRICS=off). Operators keep this
+ * port off the internet: it is for probes and Prometheus.
  */
 export function startHealthServer(broker: ServiceBroker, port: number, host: string): Promise<HealthServer> {
 	let stopping = false;
@@ -51,6 +54,17 @@ export function startHealthServer(broker: ServiceBroker, port: number, host: str
 		};
 		if (req.method !== "GET") return send(405, { status: "method not allowed" });
 		if (req.url === "/health/live") return send(200, { status: "ok", nodeId: broker.nodeID });
+		if (req.url === "/metrics") {
+			renderMetrics(broker).then(
+				text => {
+					if (text === undefined) return send(404, { status: "metrics are off (METRICS=off)" });
+					res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+					res.end(text);
+				},
+				() => send(503, { status: "metrics unavailable" })
+			);
+			return;
+		}
 		if (req.url === "/health/ready") {
 			readiness(broker, stopping).then(
 				r => send(r.ready ? 200 : 503, { status: r.ready ? "ready" : "not ready", nodeId: r.nodeId, services: r.services }),

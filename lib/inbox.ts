@@ -2,6 +2,7 @@ import type { Logger, Tracer } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { ServiceDatabase } from "./database";
 import { Pump } from "./pump";
+import type { EventMetrics } from "./event-metrics";
 import {
 	parentSpanOf,
 	payloadProblems,
@@ -51,6 +52,8 @@ interface InboxRow {
  */
 export class Inbox {
 	private readonly pump: Pump;
+	/** Counts handling attempts and failures (lib/event-metrics.ts); set by the reliable-events mixin. */
+	metrics?: EventMetrics;
 
 	constructor(
 		private readonly db: ServiceDatabase,
@@ -197,6 +200,7 @@ export class Inbox {
 			);
 			if (!row) return false;
 			claimed();
+			this.metrics?.attempted(row.event);
 			const subscription = this.subscriptions.find(row.event);
 			const span = this.handlingSpan(row);
 			try {

@@ -3,6 +3,7 @@ import { Utils, type Logger, type ServiceBroker } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { Migration, ServiceDatabase } from "./database";
 import { Pump } from "./pump";
+import type { EventMetrics } from "./event-metrics";
 import { parentSpanOf, RECEIVE_ACTION, traceContext, type EventContract, type EventEnvelope, type EventRoutes } from "./events";
 
 /** Tables of the reliable events, in every schema that produces or consumes them. */
@@ -168,6 +169,8 @@ export class Outbox<M = Record<never, never>> {
 	private stopped = false;
 	/** How long a claimed row is left to the relay that claimed it. */
 	private readonly leaseMs: number;
+	/** Counts failed hand-offs (lib/event-metrics.ts); set by the reliable-events mixin. */
+	metrics?: EventMetrics;
 
 	constructor(
 		private readonly db: ServiceDatabase,
@@ -354,6 +357,7 @@ export class Outbox<M = Record<never, never>> {
 				delivered.push(group);
 			} catch (err) {
 				unreachable.add(group);
+				this.metrics?.handOffFailed(row.event, group);
 				this.logger.warn(`Could not hand ${row.event} ${row.id} to ${group}; will try again:`, err);
 			}
 		}

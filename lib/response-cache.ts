@@ -20,6 +20,9 @@ export interface CachedResponse {
 
 export class ResponseCache {
 	private readonly entries: LRUCache<string, CachedResponse>;
+	/** Told of every lookup and of every entry dropped to stay within the bounds (the gateway's metrics). */
+	onLookup?: (hit: boolean) => void;
+	onEvict?: () => void;
 	/** Bumped by every invalidation: a response computed before it is not stored after it. */
 	private generation = 0;
 
@@ -36,6 +39,9 @@ export class ResponseCache {
 			max: maxEntries,
 			maxSize: maxBytes,
 			sizeCalculation: (response, key) => Math.max(1, response.body.length + key.length),
+			dispose: (_value, _key, reason) => {
+				if (reason === "evict") this.onEvict?.();
+			},
 			...clockOptions(clock)
 		});
 	}
@@ -47,7 +53,9 @@ export class ResponseCache {
 
 	/** The stored response for `key`, if there is one and it is fresh (it becomes the most recently used). */
 	get(key: string): CachedResponse | undefined {
-		return this.entries.get(key);
+		const hit = this.entries.get(key);
+		this.onLookup?.(hit !== undefined);
+		return hit;
 	}
 
 	/** Stores a response computed during `generation`, unless an invalidation came in the meantime. */

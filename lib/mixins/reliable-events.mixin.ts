@@ -7,6 +7,7 @@ import { Inbox, type DeadLetter } from "../inbox";
 import { eventTableMigrations, eventTrail, Outbox, type TrailEntry } from "../outbox";
 import { purgeDeliveredEvents } from "../event-retention";
 import { Pump } from "../pump";
+import { eventMetrics } from "../event-metrics";
 import { DbMixin, type DbThis } from "./db.mixin";
 
 /** What the mixin adds: `this.outbox.add(t, event, data)` for the events of `M`, and the inbox behind the subscriptions. */
@@ -15,6 +16,8 @@ export interface ReliableEventsThis<M = Record<never, never>> {
 	inbox: Inbox;
 	/** Deletes delivered and handled events past EVENT_RETENTION_DAYS. */
 	retention: Pump;
+	/** Stops counting this service's backlogs at scrape time (lib/event-metrics.ts). */
+	stopEventMetrics?: () => void;
 }
 
 /**
@@ -118,6 +121,10 @@ export function ReliableEventsMixin<M, S>(opts: {
 				this.broker.nodeID,
 				this.broker.tracer
 			);
+			const metrics = eventMetrics(this.broker, opts.service, () => this.db, Object.keys(opts.produces?.events ?? {}), handled);
+			this.outbox.metrics = metrics.hooks;
+			this.inbox.metrics = metrics.hooks;
+			this.stopEventMetrics = metrics.stop;
 			this.outbox.start();
 			this.inbox.start();
 			this.retention = new Pump(
@@ -135,6 +142,7 @@ export function ReliableEventsMixin<M, S>(opts: {
 			this.retention.start();
 		},
 		async stopped(this: This) {
+			this.stopEventMetrics?.();
 			await Promise.all([this.outbox?.stop(), this.inbox?.stop(), this.retention?.stop()]);
 		}
 	};

@@ -19,6 +19,8 @@ import { RateLimiter } from "../../lib/rate-limit";
 import type { AccessChangedEvent, AuthUser, CallerMeta, SessionsEndedEvent } from "../identity/identity.types";
 import { gatewayMigrations } from "./gateway.migrations";
 import { PgRateStore } from "./gateway.rate-limits";
+import { GATEWAY_METRICS, methodLabel } from "./gateway.metrics";
+import { CACHE_METRICS, defineMetrics, metricsEnabled, statusClass, type MetricHandle } from "../../lib/metrics";
 
 /**
  * The REST gateway: routes `/api/*` to published actions, resolves the Bearer token into
@@ -50,6 +52,8 @@ interface GatewayVars {
 	/** The gateway's schema: the counters the rate limits of every gateway add up in. */
 	db?: ServiceDatabase;
 	rateSync?: Pump;
+	/** Requests by route pattern (lib/metrics.ts); undefined with METRICS=off. */
+	httpMetrics?: Record<keyof typeof GATEWAY_METRICS, MetricHandle>;
 }
 interface GatewayMethods {
 	authenticate(ctx: Context<unknown, CallerMeta>, route: unknown, req: Req): Promise<AuthUser | null>;
@@ -226,7 +230,15 @@ export function createGatewayService(
 	routes: readonly { method: string; path: string }[] = []
 ): ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> {
 	const g = config.gateway;
-	const known = routes.map(r => ({ method: r.method, pattern: routePattern(r.path) }));
+	const known = routes.map(r => ({ method: r.method, path: r.path, pattern: routePattern(r.path) }));
+	/** The pattern a request is counted under: the alias that answered, else a published route it matches. */
+	const routeLabel = (req: Req, path: string): string => {
+		// the alias moleculer-web matched (its typings lack fullPath)
+		const alias = (req as { $alias?: { fullPath?: unknown } }).$alias?.fullPath;
+		if (typeof alias === "string") return alias;
+		if (path === "/health/live" || path === "/health/ready") return path;
+		return known.find(r => (r.method === "*" || r.method === req.method) && r.pattern.test(path))?.path ?? "unmatched";
+	};
 	/** True when some service publishes this route, running or not. */
 	const isKnownRoute = (method: string | undefined, path: string) => known.some(r => (r.method === "*" || r.method === method) && r.pattern.test(path));
 	const verbose = config.logLevel === "debug" || config.logLevel === "trace";
@@ -421,6 +433,19 @@ export function createGatewayService(
 				req.headers["x-request-id"] = requestId;
 				delete req.headers["x-correlation-id"];
 				res.setHeader("X-Request-Id", requestId);
+				const m = this.httpMetrics;
+				if (m) {
+					const started = process.hrtime.bigint();
+					res.once("finish", () => {
+						const labels = {
+							route: routeLabel(req, (req.url ?? "/").split("?")[0]),
+							method: methodLabel(req.method),
+							status: statusClass(res.statusCode)
+						};
+						m.requests.inc(labels);
+						m.duration.observe(Number(process.hrtime.bigint() - started) / 1e9, labels);
+					});
+				}
 				const peer = req.socket.remoteAddress;
 				req.$clientIp = this.clients.resolve(peer, req.headers["x-forwarded-for"]);
 				const path = (req.url ?? "/").split("?")[0];
@@ -477,6 +502,12 @@ export function createGatewayService(
 			// an access token (the key) may be 8 kB: 10,000 of them would be 80 MB, so bytes are bounded too
 			this.tokens = new TtlMap(MAX_KEPT_TOKENS, 16 * 1024 * 1024);
 			this.clients = new ClientAddresses(g.trustedProxies);
+			if (metricsEnabled(this.broker)) {
+				this.httpMetrics = defineMetrics(this.broker, GATEWAY_METRICS);
+				const cache = defineMetrics(this.broker, CACHE_METRICS);
+				this.responses.onLookup = hit => cache.lookups.inc({ cache: "responses", result: hit ? "hit" : "miss" });
+				this.responses.onEvict = () => cache.evictions.inc({ cache: "responses" });
+			}
 			this.limits = {
 				api: g.rateLimits.api && new RateLimiter("api", g.rateLimits.api),
 				auth: g.rateLimits.auth && new RateLimiter("auth", g.rateLimits.auth)

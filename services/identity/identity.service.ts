@@ -42,6 +42,17 @@ import type {
 	UserWithPermissions
 } from "./identity.types";
 import { identityEvents } from "./identity.events";
+import { defineMetrics, type MetricDef } from "../../lib/metrics";
+
+/** Logins refused: a wrong e-mail or password (`invalid_credentials`), or too many failures (`throttled`, 429). */
+const IDENTITY_METRICS = {
+	loginFailures: {
+		type: "counter",
+		name: "momentum_login_failures_total",
+		description: "Logins refused, by outcome (invalid_credentials, throttled)",
+		labelNames: ["outcome"]
+	}
+} satisfies Record<string, MetricDef>;
 import { ADMIN_ROLE, callerOf, CUSTOMER_ROLE, type IdentityEvents } from "./identity.types";
 
 interface IdentitySettings extends ServiceSettingSchema {
@@ -166,6 +177,7 @@ export function createIdentityService(config: AppConfig, routes: EventRoutes): S
 					const retryAfter = await this.repo.takeLoginAttempt(counters);
 					if (retryAfter > 0) {
 						ctx.meta.$responseHeaders = { "Retry-After": String(retryAfter) };
+						defineMetrics(this.broker, IDENTITY_METRICS).loginFailures.inc({ outcome: "throttled" });
 						throw new TooManyRequestsError("Too many failed logins; try again later", retryAfter);
 					}
 					let ok: boolean;
@@ -177,7 +189,10 @@ export function createIdentityService(config: AppConfig, routes: EventRoutes): S
 						await this.repo.returnLoginAttempt(counters, false);
 						throw err;
 					}
-					if (!found || !ok) throw new InvalidCredentialsError();
+					if (!found || !ok) {
+						defineMetrics(this.broker, IDENTITY_METRICS).loginFailures.inc({ outcome: "invalid_credentials" });
+						throw new InvalidCredentialsError();
+					}
 					await Promise.all([this.repo.returnLoginAttempt(counters, true), this.repo.rememberAddress(found.user.id, address)]);
 					const tokens = await this.issueTokens(found.user);
 					return { ...tokens, user: found.user };

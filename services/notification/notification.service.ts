@@ -8,6 +8,17 @@ import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import { subscriptions, type EventRoutes } from "../../lib/events";
 import type { DbThis } from "../../lib/mixins/db.mixin";
 import { ReliableEventsMixin } from "../../lib/mixins/reliable-events.mixin";
+import { defineMetrics, whenCommitted, type MetricDef } from "../../lib/metrics";
+
+/** Notifications by channel (email, sms) and what became of them (sent, retrying, failed, skipped). */
+const NOTIFICATION_METRICS = {
+	notifications: {
+		type: "counter",
+		name: "momentum_notifications_total",
+		description: "Notification outcomes, by channel and status (sent, retrying, failed, skipped)",
+		labelNames: ["channel", "status"]
+	}
+} satisfies Record<string, MetricDef>;
 import { callerOf, holds, type CallerMeta } from "../identity/identity.types";
 import { identityEvents } from "../identity/identity.events";
 import { orderEvents } from "../order/order.events";
@@ -245,6 +256,8 @@ export function createNotificationService(
 						const existing = await this.repo.byDedupeKeys(records.map(r => r.dedupeKey));
 						return { created: false, notifications: existing.map(publicNotification) };
 					}
+					const counted = defineMetrics(this.broker, NOTIFICATION_METRICS).notifications;
+					for (const n of created) if (n.status === "SKIPPED") counted.inc({ channel: n.channel, status: "skipped" });
 					await Promise.all(created.filter(n => n.status === "PENDING").map(n => this.deliver(n.id)));
 					const current = await this.repo.byIds(created.map(n => n.id));
 					return { created: true, notifications: current.map(publicNotification) };
@@ -335,6 +348,8 @@ export function createNotificationService(
 						`Notification ${n.id} (${n.channel} ${n.template}) attempt ${outcome.attempts} failed, retrying in ${outcome.retryInSeconds}s: ${outcome.error}`
 					);
 				}
+				const status = outcome.status === "PENDING" ? "retrying" : outcome.status.toLowerCase();
+				whenCommitted(t, () => defineMetrics(this.broker, NOTIFICATION_METRICS).notifications.inc({ channel: n.channel, status }));
 				return this.repo.recordAttempt(n.id, outcome, t);
 			}
 		},

@@ -26,6 +26,7 @@ import {
 import { orderMigrations } from "./order.migrations";
 import { OrderRepository, publicOrder, type StoredOrder } from "./order.repository";
 import { orderEvents } from "./order.events";
+import { orderMetrics, recordSagaEnd, type OrderMetrics } from "./order.metrics";
 import { commandFor, decide, draftOrder, historyEntry, pendingStep, type SagaCommand, type SagaInput } from "./order.saga";
 import {
 	ORDER_STATUSES,
@@ -48,6 +49,8 @@ interface OrderVars extends DbThis, ReliableEventsThis<OrderEvents> {
 	watchdog: Pump;
 	/** When the log last said that orders are being refused (ORDERS_BUSY). */
 	busySince: number;
+	/** The saga's metrics (order.metrics.ts); no-ops with METRICS=off. */
+	metrics: OrderMetrics;
 }
 
 /** What `order.place` has read before it decides: any order under the same key, the saga's load, the cart, the profile. */
@@ -380,6 +383,7 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 					this.busySince = Date.now();
 					this.logger.warn(`${inFlight} orders in flight (ORDER_MAX_IN_FLIGHT): new orders are refused with 503 ORDERS_BUSY`);
 				}
+				this.metrics.busy.inc();
 				throw new OrdersBusyError(BUSY_RETRY_AFTER_SECONDS);
 			},
 
@@ -441,6 +445,7 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 					t
 				);
 				if (ended) await this.outbox.scrub(order.id, t);
+				if (decision.to === "CANCELLED" || decision.to === "CONFIRMED") recordSagaEnd(this.metrics, t, decision.to, order.createdAt, decision.reason);
 				await this.command(next, decision.emit, t, order.status);
 				const reason = decision.reason ? ` (${decision.reason})` : "";
 				this.logger.info(`Order ${order.id}: ${order.status} -> ${decision.to}${reason}`);
@@ -480,6 +485,7 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 		started(this: OrderThis) {
 			this.repo = new OrderRepository(this.db);
 			this.busySince = 0;
+			this.metrics = orderMetrics(this.broker, () => this.db);
 			this.watchdog = new Pump(
 				stopping => this.watch(stopping),
 				c.watchdogIntervalSeconds * 1000,
@@ -489,6 +495,7 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 		},
 
 		async stopped(this: OrderThis) {
+			this.metrics?.stop();
 			await this.watchdog?.stop();
 		}
 	};

@@ -1,3 +1,4 @@
+import { defineMetrics, whenCommitted, type MetricDef, type MetricHandle } from "../../lib/metrics";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { AppConfig } from "../../app/config";
@@ -31,7 +32,18 @@ interface PaymentSettings extends ServiceSettingSchema {
 	rest: string;
 }
 
+/** Payments recorded, by outcome (lib/metrics.ts). */
+const PAYMENT_METRICS = {
+	payments: {
+		type: "counter",
+		name: "momentum_payments_total",
+		description: "Payments recorded, by outcome (succeeded, declined, refunded)",
+		labelNames: ["outcome"]
+	}
+} satisfies Record<string, MetricDef>;
+
 interface PaymentVars extends DbThis, ReliableEventsThis<PaymentEvents> {
+	metrics: Record<keyof typeof PAYMENT_METRICS, MetricHandle>;
 	repo: PaymentRepository;
 	provider: PaymentProvider;
 }
@@ -185,6 +197,7 @@ export function createPaymentService(
 				);
 				if (!inserted) return { kind: "stored", payment: (await this.repo.byOrder(orderId, t))! };
 				this.logger.info(`Payment for order ${orderId}: ${inserted.status}${inserted.declineCode ? ` (${inserted.declineCode})` : ""}`);
+				whenCommitted(t, () => this.metrics.payments.inc({ outcome: inserted.status === "DECLINED" ? "declined" : "succeeded" }));
 				await this.announce(factOf(inserted), t);
 				return { kind: "recorded", payment: inserted };
 			},
@@ -197,6 +210,7 @@ export function createPaymentService(
 				const refunded = await this.repo.markRefunded(orderId, refundRef, t);
 				if (!refunded) return (await this.repo.byOrder(orderId, t))!;
 				this.logger.info(`Payment for order ${orderId}: REFUNDED`);
+				whenCommitted(t, () => this.metrics.payments.inc({ outcome: "refunded" }));
 				await this.announce(factOf(refunded), t);
 				return refunded;
 			},
@@ -213,6 +227,7 @@ export function createPaymentService(
 		},
 
 		started(this: PaymentThis) {
+			this.metrics = defineMetrics(this.broker, PAYMENT_METRICS);
 			this.repo = new PaymentRepository(this.db);
 			// the simulated network keeps its records where every payment instance finds them, as a real one does
 			this.provider = provider ?? createProvider(config.payment, new PgSimulatedLedger(this.db));

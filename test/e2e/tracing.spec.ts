@@ -45,9 +45,16 @@ describe("tracing (Zipkin v2 JSON to a collector)", function () {
 		const spans = await until(
 			"the confirmation e-mail's span in the checkout's trace",
 			inTrace,
-			list =>
-				list.some(s => s.name === "handle order.confirmed" && s.localEndpoint.serviceName === "notification") &&
-				list.some(s => s.name === "action 'notification.send'")
+			// spans are sent every second, in batches: wait for the request's own, the e-mail's, and every parent
+			list => {
+				const ids = new Set(list.map(s => s.id));
+				return (
+					list.some(s => s.name === "POST /api/orders") &&
+					list.some(s => s.name === "handle order.confirmed" && s.localEndpoint.serviceName === "notification") &&
+					list.some(s => s.name === "action 'notification.send'") &&
+					list.every(s => !s.parentId || ids.has(s.parentId))
+				);
+			}
 		);
 
 		// the root is the HTTP request, named by route, with the order's id kept out of names

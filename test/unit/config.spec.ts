@@ -260,3 +260,23 @@ describe("loadConfig", () => {
 		}
 	});
 });
+
+describe("config: HEALTH_PORT and METRICS", () => {
+	const prod = { NODE_ENV: "production", JWT_SECRET: crypto.randomBytes(32).toString("hex") };
+
+	it("serves health and metrics on 3001 in development when HEALTH_PORT is unset, and on none in production or tests", () => {
+		expect(load({}).healthPort).to.equal(3001);
+		expect(load(prod).healthPort).to.equal(undefined);
+		expect(load({ NODE_ENV: "test" }).healthPort).to.equal(undefined);
+		expect(load({ ...prod, HEALTH_PORT: "9464" }).healthPort).to.equal(9464);
+		expect(load({ HEALTH_PORT: "off" }).healthPort).to.equal(undefined);
+	});
+
+	it("has metrics on unless METRICS=off, and refuses anything but on or off", () => {
+		expect(load({}).metrics).to.equal(true);
+		expect(load({ METRICS: "off" }).metrics).to.equal(false);
+		expect(load({ METRICS: "on" }).metrics).to.equal(true);
+		expectProblem({ METRICS: "sometimes" }, /METRICS must be on or off/);
+		expectProblem({ HEALTH_PORT: "http" }, /HEALTH_PORT must be a whole number/);
+	});
+});
