@@ -75,24 +75,33 @@ export function defineMetrics<K extends string>(broker: ServiceBroker, defs: Rec
 	return handles;
 }
 
+/**
+ * Histograms in seconds are kept in milliseconds (and rendered back in seconds): Moleculer keys a histogram's
+ * buckets by their bound as text on every observation, and whole numbers of milliseconds make that cheap,
+ * where 0.005-style bounds cost microseconds per request on the gateway's hot path.
+ */
+const KEPT_IN_MILLISECONDS = new Set<string>();
+
 export function defineMetric(broker: ServiceBroker, def: MetricDef): MetricHandle {
 	if (!metricsEnabled(broker)) return NOOP;
 	const registry = broker.metrics;
+	const inMs = def.type === "histogram" && def.name.endsWith("_seconds");
 	if (!registry.hasMetric(def.name)) {
 		registry.register({
 			type: def.type,
 			name: def.name,
 			description: def.description,
 			labelNames: def.labelNames ? [...def.labelNames] : [],
-			...(def.buckets ? { buckets: [...def.buckets] } : {}),
+			...(def.buckets ? { buckets: def.buckets.map(b => (inMs ? Math.round(b * 1000) : b)) } : {}),
 			rate: false
 		} as never);
+		if (inMs) KEPT_IN_MILLISECONDS.add(def.name);
 	}
 	const name = def.name;
 	return {
 		inc: (labels, value = 1) => void registry.increment(name, labels, value),
 		set: (value, labels) => void registry.set(name, value, labels),
-		observe: (value, labels) => void registry.observe(name, value, labels)
+		observe: inMs ? (value, labels) => void registry.observe(name, value * 1000, labels) : (value, labels) => void registry.observe(name, value, labels)
 	};
 }
 
@@ -187,7 +196,8 @@ export class ScrapeReporter extends MetricReporters.Prometheus {
 			if (!own && !builtIn) continue;
 			const name = own ? metric.name : builtIn.name;
 			const type = own ? metric.type : (builtIn.type ?? metric.type);
-			const scale = builtIn?.scale ?? 1;
+			// milliseconds become seconds by a division, which keeps bounds such as 0.005 exact
+			const per = builtIn?.scale ? 1 / builtIn.scale : KEPT_IN_MILLISECONDS.has(metric.name) ? 1000 : 1;
 			const snapshot = metric.snapshot();
 			if (snapshot.length === 0) continue;
 			out.push(`# HELP ${name} ${(own ? metric.description : builtIn.help) ?? name}`);
@@ -196,12 +206,12 @@ export class ScrapeReporter extends MetricReporters.Prometheus {
 				if (metric.type === "histogram") {
 					if (!item.buckets) continue;
 					for (const [le, n] of Object.entries(item.buckets).sort((a, b) => Number(a[0]) - Number(b[0])))
-						out.push(`${name}_bucket${labels(item.labels, { le: String(Number(le) * scale) })} ${fmt(n)}`);
+						out.push(`${name}_bucket${labels(item.labels, { le: String(Number(le) / per) })} ${fmt(n)}`);
 					out.push(`${name}_bucket${labels(item.labels, { le: "+Inf" })} ${fmt(item.count)}`);
-					out.push(`${name}_sum${labels(item.labels)} ${fmt((item.sum ?? 0) * scale)}`);
+					out.push(`${name}_sum${labels(item.labels)} ${fmt((item.sum ?? 0) / per)}`);
 					out.push(`${name}_count${labels(item.labels)} ${fmt(item.count)}`);
 				} else {
-					out.push(`${name}${labels(item.labels)} ${fmt(item.value == null ? item.value : item.value * scale)}`);
+					out.push(`${name}${labels(item.labels)} ${fmt(item.value == null ? item.value : item.value / per)}`);
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import { checkAccess, isPublic, type ActionAccess } from "../identity/identity.access";
 import jwt from "jsonwebtoken";
+import { LRUCache } from "lru-cache";
 import { deepFreeze, jsonOf } from "../../lib/cache";
 import { ResponseCache } from "../../lib/response-cache";
 import { TtlMap } from "../../lib/ttl-map";
@@ -232,12 +233,21 @@ export function createGatewayService(
 	const g = config.gateway;
 	const known = routes.map(r => ({ method: r.method, path: r.path, pattern: routePattern(r.path) }));
 	/** The pattern a request is counted under: the alias that answered, else a published route it matches. */
+	// Route labels of the paths seen lately (ids replaced, so a few hundred keys cover the shop): a cached
+	// read, answered without moleculer-web, would otherwise test every route's pattern on every request.
+	const routeLabels = new LRUCache<string, string>({ max: 1000 });
 	const routeLabel = (req: Req, path: string): string => {
 		// the alias moleculer-web matched (its typings lack fullPath)
 		const alias = (req as { $alias?: { fullPath?: unknown } }).$alias?.fullPath;
 		if (typeof alias === "string") return alias;
 		if (path === "/health/live" || path === "/health/ready") return path;
-		return known.find(r => (r.method === "*" || r.method === req.method) && r.pattern.test(path))?.path ?? "unmatched";
+		const key = `${req.method} ${path.replace(/\/[0-9a-fA-F-]{36}(?=\/|$)/g, "/:id")}`;
+		let label = routeLabels.get(key);
+		if (label === undefined) {
+			label = known.find(r => (r.method === "*" || r.method === req.method) && r.pattern.test(path))?.path ?? "unmatched";
+			routeLabels.set(key, label);
+		}
+		return label;
 	};
 	/** True when some service publishes this route, running or not. */
 	const isKnownRoute = (method: string | undefined, path: string) => known.some(r => (r.method === "*" || r.method === method) && r.pattern.test(path));

@@ -83,6 +83,10 @@ describe("Prometheus metrics on the health port", () => {
 		// one POST /api/orders, answered 201; reads of the order counted under the pattern, not the id
 		expect(sample(text, "momentum_http_requests_total", { route: "/api/orders", method: "POST", status: "2xx" })).to.equal(1);
 		expect(sample(text, "momentum_http_request_duration_seconds_count", { route: "/api/orders", method: "POST", status: "2xx" })).to.equal(1);
+		// bounds in seconds (kept in milliseconds inside): the last bucket holds the one request, the sum is seconds
+		expect(sample(text, "momentum_http_request_duration_seconds_bucket", { route: "/api/orders", method: "POST", status: "2xx", le: "60" })).to.equal(1);
+		expect(text).to.match(/^momentum_http_request_duration_seconds_bucket\{[^}]*le="0\.005"\} \d+$/m);
+		expect(sample(text, "momentum_http_request_duration_seconds_sum", { route: "/api/orders", method: "POST", status: "2xx" })).to.be.within(0, 20);
 		expect(sample(text, "momentum_http_requests_total", { route: "/api/orders/:id", method: "GET", status: "2xx" })).to.be.greaterThan(0);
 		// the saga's events were handled where they go, none failed, none is dead
 		expect(sample(text, "momentum_inbox_handling_attempts_total", { service: "payment", event: "order.paymentRequested" })).to.equal(1);
