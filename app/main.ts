@@ -3,7 +3,7 @@ import brokerOptions from "../moleculer.config";
 import { catalogIsEmpty, seedDemoData } from "../services/catalog/catalog.demo-data";
 import { type AppConfig } from "./config";
 import { ConfigError, redactUrl } from "../lib/config";
-import { startHealthServer, type HealthServer } from "../lib/health";
+import { setWarmingUp, startHealthServer, type HealthServer } from "../lib/health";
 import { installProcessGuard, START_FAILURE_EXIT_MS } from "../lib/process-guard";
 import { readConfig } from "./read-config";
 import { schemasFor } from "./services";
@@ -82,6 +82,8 @@ async function main(): Promise<void> {
 	process.on("SIGTERM", () => shutdown("SIGTERM"));
 
 	try {
+		// until the demo catalog is seeded the node is not ready and its gateway answers 503 (lib/health.ts)
+		setWarmingUp(broker, true);
 		await broker.start();
 	} catch (err) {
 		broker.logger.fatal("Start-up failed:", err);
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
 		broker.logger.info(`Health probes on ${base}/health/ready${config.metrics ? `, Prometheus metrics on ${base}/metrics` : " (METRICS=off)"}`);
 	}
 	await seedIfEmpty(broker, config);
+	setWarmingUp(broker, false);
 	if (repl) await broker.repl();
 }
 

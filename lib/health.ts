@@ -6,6 +6,21 @@ import { renderMetrics } from "./metrics";
 
 export type ServiceHealth = "up" | "down" | "starting" | "stopping";
 
+const warmingUp = new WeakSet<ServiceBroker>();
+
+/**
+ * Marks a node as still preparing what it serves (the demo catalog being seeded at a development start):
+ * meanwhile it is not ready, and its gateway answers 503 with Retry-After rather than a half-filled catalog.
+ */
+export function setWarmingUp(broker: ServiceBroker, on: boolean): void {
+	if (on) warmingUp.add(broker);
+	else warmingUp.delete(broker);
+}
+
+export function isWarmingUp(broker: ServiceBroker): boolean {
+	return warmingUp.has(broker);
+}
+
 export interface Readiness {
 	ready: boolean;
 	nodeId: string;
@@ -28,7 +43,11 @@ export async function readiness(broker: ServiceBroker, stopping = false): Promis
 	);
 	// on a cluster, not before the other nodes know this one (AnnouncedMiddleware, lib/middlewares.ts)
 	const announced = (broker as unknown as { $announced?: boolean }).$announced !== false;
-	return { ready: started && announced && !stopping && Object.values(services).every(s => s === "up"), nodeId: broker.nodeID, services };
+	return {
+		ready: started && announced && !stopping && !isWarmingUp(broker) && Object.values(services).every(s => s === "up"),
+		nodeId: broker.nodeID,
+		services
+	};
 }
 
 export interface HealthServer {

@@ -14,7 +14,7 @@ import type { AppConfig } from "../../app/config";
 import { addressKey, ClientAddresses } from "../../lib/client-address";
 import { ServiceDatabase } from "../../lib/database";
 import { TooManyRequestsError, UnauthenticatedError } from "../../lib/errors";
-import { readiness } from "../../lib/health";
+import { isWarmingUp, readiness } from "../../lib/health";
 import { Pump } from "../../lib/pump";
 import { RateLimiter } from "../../lib/rate-limit";
 import type { AccessChangedEvent, AuthUser, CallerMeta, SessionsEndedEvent } from "../identity/identity.types";
@@ -466,6 +466,19 @@ export function createGatewayService(
 				if (origin && req.headers.host && (origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`))
 					delete req.headers.origin;
 				if (path.startsWith("/api/") || path === "/api") {
+					// a development start still seeding the demo catalog: not a half-filled catalog, a short wait
+					if (isWarmingUp(this.broker)) {
+						res.setHeader("Retry-After", "1");
+						this.sendJson(res, 503, {
+							name: "ServiceUnavailableError",
+							message: "The shop is starting; try again shortly",
+							code: 503,
+							type: "SERVICE_UNAVAILABLE",
+							data: { retryAfter: 1 },
+							requestId
+						});
+						return Promise.resolve();
+					}
 					const retryAfter = this.rateLimited(req);
 					if (retryAfter > 0) {
 						if (cors && req.headers.origin && allowedOrigins.has(req.headers.origin)) this.writeCorsHeaders({ cors }, req, res, false);
