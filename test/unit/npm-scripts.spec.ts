@@ -8,7 +8,7 @@ import { projectRoot } from "../../lib/paths";
 
 const root = projectRoot();
 const scripts = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-const { loadOptions } = createRequire(import.meta.url)("mocha/lib/cli/options.cjs") as {
+const { loadOptions } = createRequire(path.join(root, "package.json"))("mocha/lib/cli/options.cjs") as {
 	loadOptions: (argv: string[]) => { _: string[] };
 };
 
