@@ -6,6 +6,7 @@ import { ConfigError, redactUrl } from "../lib/config";
 import { startHealthServer, type HealthServer } from "../lib/health";
 import { installProcessGuard, START_FAILURE_EXIT_MS } from "../lib/process-guard";
 import { readConfig } from "./read-config";
+import { MAIN_COMMAND, readArgs } from "./cli";
 import { schemasFor } from "./services";
 
 /**
@@ -41,7 +42,7 @@ function warnIfBusIsOpen(broker: ServiceBroker, config: AppConfig): void {
 }
 
 async function main(): Promise<void> {
-	const repl = process.argv.includes("--repl");
+	const repl = readArgs(MAIN_COMMAND).has("--repl");
 	const config = readConfig({ repl });
 	let options;
 	try {

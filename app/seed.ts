@@ -3,6 +3,7 @@ import brokerOptions from "../moleculer.config";
 import { seedDemoData } from "../services/catalog/catalog.demo-data";
 import type { AppConfig } from "./config";
 import { readConfig } from "./read-config";
+import { readArgs, SEED_COMMAND } from "./cli";
 import { schemasFor } from "./services";
 
 /**
@@ -11,6 +12,7 @@ import { schemasFor } from "./services";
  * embedded database it uses the server of a running `npm start` on the same DATA_DIR, if there is one.
  */
 async function seed(): Promise<void> {
+	readArgs(SEED_COMMAND);
 	const base = readConfig();
 	const config: AppConfig = { ...base, services: ["catalog", "inventory"] };
 	const options = brokerOptions(config);
