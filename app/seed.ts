@@ -17,21 +17,22 @@ async function seed(): Promise<void> {
 	const config: AppConfig = { ...base, services: ["catalog", "inventory"] };
 	const options = brokerOptions(config);
 	const broker = new ServiceBroker({ ...options, nodeID: `${options.nodeID}-seed` });
-	for (const schema of schemasFor(config, msg => broker.logger.warn(msg))) broker.createService(schema);
+	const log = broker.getLogger("momentum");
+	for (const schema of schemasFor(config, msg => log.warn(msg))) broker.createService(schema);
 	let failed = false;
 	try {
 		await broker.start();
 		await broker.waitForServices(["catalog"], 10_000);
-		await broker.waitForServices(["inventory"], 10_000).catch(() => broker.logger.warn("Inventory did not show up within 10 s"));
-		const created = await seedDemoData(broker, broker.logger);
+		await broker.waitForServices(["inventory"], 10_000).catch(() => log.warn("Inventory did not show up within 10 s"));
+		const created = await seedDemoData(broker, log);
 		console.log(`Created ${created} demo product(s)`);
 	} catch (err) {
 		failed = true;
-		broker.logger.error("Seeding failed:", err);
+		log.error("Seeding failed:", err);
 	} finally {
 		await broker.stop().catch(err => {
 			failed = true;
-			broker.logger.error("Stopping failed:", err);
+			log.error("Stopping failed:", err);
 		});
 	}
 	process.exit(failed ? 1 : 0);
