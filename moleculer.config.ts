@@ -5,7 +5,7 @@ import type { AppConfig, TracingConfig } from "./app/config";
 import { MomentumRegenerator } from "./lib/errors";
 import { AnnouncedMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, RejectNulMiddleware } from "./lib/middlewares";
 import { TraceContextMiddleware } from "./lib/events";
-import { replCommands } from "./app/repl-commands";
+import { replCommands, ReplOperatorMiddleware } from "./app/repl-commands";
 import { transporterOptions } from "./lib/transporter";
 import { metricsOptions } from "./lib/metrics";
 import { jsonLogFormatter, QuietConsoleLogger } from "./lib/log-format";
@@ -74,8 +74,8 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		// A leaving node first tells the others it has no services, then waits this long before it refuses
 		// requests, so callers have stopped choosing it by then.
 		registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: config.transport ? 1000 : 0 },
-		middlewares: [RejectNulMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, AnnouncedMiddleware, TraceContextMiddleware],
-		// `saga <orderId>` and `dlq [id]` in `npm run repl`
+		middlewares: [RejectNulMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, AnnouncedMiddleware, TraceContextMiddleware, ReplOperatorMiddleware],
+		// `op`, `as`, `saga <orderId>` and `dlq [id]` in `npm run repl`; its `call`s run as the operator (ReplOperatorMiddleware)
 		replOptions: { customCommands: replCommands },
 		// METRICS: Moleculer's and the shop's metrics, rendered at /metrics on HEALTH_PORT (lib/metrics.ts)
 		metrics: metricsOptions(config.metrics),

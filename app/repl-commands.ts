@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
-import type { ServiceBroker } from "moleculer";
+import type { Context, Middleware, ServiceBroker } from "moleculer";
 import type { TrailEntry } from "../lib/outbox";
-import { PERMISSIONS, type AuthUser, type UserDto, type UserWithPermissions } from "../services/identity/identity.types";
+import { PERMISSIONS, type AuthUser, type CallerMeta, type UserDto, type UserWithPermissions } from "../services/identity/identity.types";
 import { collectDeadLetters, replayDeadLetter } from "../lib/dead-letters";
 import type { SagaTrail } from "../services/order/order.service";
 
@@ -53,6 +53,21 @@ export const REPL_OPERATOR: AuthUser = {
 	role: "operator",
 	permissions: Object.keys(PERMISSIONS),
 	emailVerified: true
+};
+
+/**
+ * moleculer-repl's `call` and `dcall` mark their calls `$repl: true`: those without a caller run as the
+ * operator, so `call order.list` answers as `op order.list` does. Whatever joins the bus can set any meta
+ * (a caller too), so this grants nothing it could not take; the entry points never pass a client's meta on.
+ */
+export const ReplOperatorMiddleware: Middleware = {
+	name: "ReplOperator",
+	localAction(handler) {
+		return function replOperator(this: unknown, ctx: Context<unknown, CallerMeta & { $repl?: boolean }>) {
+			if (ctx.meta.$repl === true && !ctx.meta.user) ctx.meta.user = REPL_OPERATOR;
+			return handler.call(this as never, ctx);
+		};
+	}
 };
 
 /** The account of `email` as an action's caller: its role and the permissions the role holds now. */
