@@ -12,6 +12,9 @@ interface Ran {
 
 const running: ReturnType<typeof spawn>[] = [];
 
+/** Were a command to start the shop anyway, it would take no port of anyone's and find no database. */
+const NOTHING_TO_START = { PORT: "0", IDENTITY_GRPC_PORT: "0", HEALTH_PORT: "off", DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" };
+
 function run(script: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
 	const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
 		cwd: projectRoot(),
@@ -36,8 +39,7 @@ describe("the command line of app/main.ts, app/seed.ts and app/cluster.ts", func
 	for (const script of ["app/main.ts", "app/seed.ts", "app/cluster.ts"]) {
 		for (const flag of ["--help", "-h"]) {
 			it(`${script} ${flag} prints the usage and exits 0 without starting anything`, async () => {
-				// a database nobody can reach: a start would fail loudly rather than pass unnoticed
-				const ran = await run(script, [flag], { HEALTH_PORT: "off", DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
+				const ran = await run(script, [flag], NOTHING_TO_START);
 				expect(ran.code, ran.stdout + ran.stderr).to.equal(0);
 				expect(ran.stdout).to.match(/^Usage: npm (start|run seed|run cluster)/);
 				expect(ran.stdout).to.contain(".env.example");
@@ -54,7 +56,7 @@ describe("the command line of app/main.ts, app/seed.ts and app/cluster.ts", func
 		}
 
 		it(`${script} with an unknown option says so and exits 2`, async () => {
-			const ran = await run(script, ["--frobnicate"], { HEALTH_PORT: "off", DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
+			const ran = await run(script, ["--frobnicate"], NOTHING_TO_START);
 			expect(ran.code, ran.stdout + ran.stderr).to.equal(2);
 			expect(ran.stderr).to.contain("Unknown option --frobnicate");
 			expect(ran.stderr).to.contain("--help");
