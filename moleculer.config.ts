@@ -5,10 +5,10 @@ import type { AppConfig, TracingConfig } from "./app/config";
 import { MomentumRegenerator } from "./lib/errors";
 import { AnnouncedMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, RejectNulMiddleware } from "./lib/middlewares";
 import { TraceContextMiddleware } from "./lib/events";
-import { replCommands } from "./app/repl-commands";
+import { replCommands, ReplOperatorMiddleware } from "./app/repl-commands";
 import { transporterOptions } from "./lib/transporter";
 import { metricsOptions } from "./lib/metrics";
-import { jsonLogFormatter } from "./lib/log-format";
+import { jsonLogFormatter, QuietConsoleLogger } from "./lib/log-format";
 import { spanTags } from "./lib/events";
 
 /**
@@ -44,13 +44,17 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		// NATS with its credentials, key files and TLS (lib/transporter.ts); another scheme's URL names its transporter
 		transporter: config.transport ? transporterOptions(config.transport) : null,
 		// LOG_FORMAT: text for people (development), one JSON object per line for log pipelines (production)
-		logger: {
-			type: "Console",
-			options:
-				config.logFormat === "json"
-					? { level: config.logLevel, colors: false, formatter: jsonLogFormatter }
-					: { level: config.logLevel, colors: process.stdout.isTTY === true, moduleColors: false, formatter: "short", autoPadding: true }
-		},
+		// text: Moleculer's routine start-up lines only at LOG_LEVEL=debug (lib/log-format.ts)
+		logger:
+			config.logFormat === "json"
+				? { type: "Console", options: { level: config.logLevel, colors: false, formatter: jsonLogFormatter } }
+				: new QuietConsoleLogger({
+						level: config.logLevel,
+						colors: process.stdout.isTTY === true,
+						moduleColors: false,
+						formatter: "short",
+						autoPadding: true
+					}),
 		// what a call may take unless its action says otherwise (catalog reads 5 s, placing an order 20 s)
 		requestTimeout: config.requestTimeoutMs,
 		// a node that vanished (kill -9, lost network) is noticed within 10 s rather than Moleculer's 30 s
@@ -70,8 +74,8 @@ export function brokerOptions(config: AppConfig): BrokerOptions {
 		// A leaving node first tells the others it has no services, then waits this long before it refuses
 		// requests, so callers have stopped choosing it by then.
 		registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: config.transport ? 1000 : 0 },
-		middlewares: [RejectNulMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, AnnouncedMiddleware, TraceContextMiddleware],
-		// `saga <orderId>` and `dlq [id]` in `npm run repl`
+		middlewares: [RejectNulMiddleware, DatabaseOutageMiddleware, FailFastOnDisconnect, AnnouncedMiddleware, TraceContextMiddleware, ReplOperatorMiddleware],
+		// `op`, `as`, `saga <orderId>` and `dlq [id]` in `npm run repl`; its `call`s run as the operator (ReplOperatorMiddleware)
 		replOptions: { customCommands: replCommands },
 		// METRICS: Moleculer's and the shop's metrics, rendered at /metrics on HEALTH_PORT (lib/metrics.ts)
 		metrics: metricsOptions(config.metrics),

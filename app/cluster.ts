@@ -9,6 +9,7 @@ import { CLUSTER_GROUPS } from "./cluster-groups";
 import { freePort, portOpen, startEmbeddedPostgres, type EmbeddedServer } from "../lib/embedded-postgres";
 import { privateNatsConfig } from "../lib/nats-config";
 import { projectRoot } from "../lib/paths";
+import { CLUSTER_COMMAND, readArgs } from "./cli";
 
 /**
  * `npm run cluster`: the shop as a small cluster on this machine, one process per service group joined
@@ -102,6 +103,7 @@ async function startOwnNats(bin: string): Promise<OwnNats> {
 }
 
 async function main(): Promise<void> {
+	readArgs(CLUSTER_COMMAND);
 	let ownNats: OwnNats | undefined;
 	let embedded: EmbeddedServer | undefined;
 	const children: { node: string; child: ChildProcess; exited: Promise<void> }[] = [];

@@ -275,6 +275,8 @@ export function createGatewayService(
 			logRequest: verbose ? "debug" : null,
 			logResponse: verbose ? "debug" : null,
 			log4XXResponses: false,
+			// every route's alias table, on every (re)generation: LOG_LEVEL=debug shows it
+			logRouteRegistration: "debug",
 			routes: [
 				{
 					name: "health",
