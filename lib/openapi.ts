@@ -7,8 +7,8 @@
 /** A JSON Schema (2020-12, as OpenAPI 3.1 has it). */
 export type JsonSchema = Record<string, unknown>;
 
-/** What an action may answer besides the errors every route shares: status → description and body. */
-export type ActionResponses = Record<number, { description: string; schema?: JsonSchema }>;
+/** What an action may answer besides the errors every route shares: status → description, body and headers (name → what it says). */
+export type ActionResponses = Record<number, { description: string; schema?: JsonSchema; headers?: Record<string, string> }>;
 
 /** Client errors an action throws itself, by status: e.g. `{ 404: ["NOT_FOUND"], 409: ["INSUFFICIENT_STOCK"] }`. */
 export type ActionErrors = Record<number, string[]>;
@@ -365,7 +365,9 @@ function operationOf(route: DocumentedRoute, method: string, schemas: Record<str
 	const responses: Record<string, JsonSchema> = {};
 	const declared = s.responses ?? { 200: { description: "OK" } };
 	for (const [status, r] of Object.entries(declared)) {
-		const response: JsonSchema = { description: r.description, headers: { "X-Request-Id": requestIdRef } };
+		const headers: Record<string, JsonSchema> = { "X-Request-Id": requestIdRef };
+		for (const [name, about] of Object.entries(r.headers ?? {})) headers[name] = { description: about, schema: { type: "string" } };
+		const response: JsonSchema = { description: r.description, headers };
 		if (r.schema) {
 			response.content = { "application/json": { schema: r.schema } };
 			collectComponents(r.schema, schemas);

@@ -184,7 +184,7 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			create: {
 				rest: "POST /products",
 				summary: "Create a product",
-				responses: { 201: { description: "Created; Location names it", schema: PRODUCT } },
+				responses: { 201: { description: "Created", schema: PRODUCT, headers: { Location: "The product's URL" } } },
 				errors: { 409: ["SKU_TAKEN"] },
 				visibility: "published",
 				permission: "product.store",

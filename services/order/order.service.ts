@@ -230,7 +230,11 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 					201: {
 						description:
 							"Placed (PENDING; the checkout goes on in the background: read the order for its status). A repeat with the same Idempotency-Key answers the first order, with `Idempotent-Replayed: true`.",
-						schema: ORDER_ENVELOPE
+						schema: ORDER_ENVELOPE,
+						headers: {
+							Location: "The order's URL",
+							"Idempotent-Replayed": "`true` when this answers an earlier request with the same Idempotency-Key"
+						}
 					}
 				},
 				errors: { 403: ["EMAIL_NOT_VERIFIED"], 422: ["EMPTY_CART", "ORDER_TOTAL_NOT_PAYABLE", "IDEMPOTENCY_KEY_REUSED"], 503: ["ORDERS_BUSY"] },

@@ -55,8 +55,12 @@ export function pathTemplate(doc: OpenApiDoc, path: string): string | undefined 
 	return Object.keys(doc.paths).find(t => new RegExp(`^${t.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`).test(bare));
 }
 
-/** How many responses `validateAgainstOpenApi` has checked in this process (a spec reports it). */
-export let validatedResponses = 0;
+let validated = 0;
+
+/** How many responses `validateAgainstOpenApi` has passed in this process (a spec reports it). */
+export function validatedResponses(): number {
+	return validated;
+}
 
 /**
  * Throws unless `status` is declared for `method path` in `doc` and `body` matches its schema (a response
@@ -86,6 +90,6 @@ export function validateAgainstOpenApi(doc: OpenApiDoc, method: string, path: st
 			);
 		}
 	}
-	validatedResponses++;
+	validated++;
 	return template;
 }
