@@ -71,7 +71,9 @@ export function validateAgainstOpenApi(doc: OpenApiDoc, method: string, path: st
 	if (!template) throw new Error(`${method} ${path} is not in the OpenAPI document`);
 	const operation = doc.paths[template][method.toLowerCase()];
 	if (!operation) throw new Error(`${method} ${template} is not in the OpenAPI document`);
-	const response = operation.responses?.[String(status)];
+	const declared = operation.responses ?? {};
+	const key = [String(status), `${String(status)[0]}XX`, "default"].find(k => declared[k] !== undefined);
+	const response = key === undefined ? undefined : declared[key];
 	if (!response) {
 		throw new Error(
 			`${method} ${template} answered ${status}, which the document does not declare (it declares ${Object.keys(operation.responses ?? {}).join(", ")})`
@@ -82,7 +84,7 @@ export function validateAgainstOpenApi(doc: OpenApiDoc, method: string, path: st
 		if (body !== undefined && body !== null && body !== "")
 			throw new Error(`${method} ${template} ${status} declares no body but one came: ${JSON.stringify(body)}`);
 	} else {
-		const pointer = `#/paths/${escape(template)}/${method.toLowerCase()}/responses/${status}/content/${escape("application/json")}/schema`;
+		const pointer = `#/paths/${escape(template)}/${method.toLowerCase()}/responses/${key}/content/${escape("application/json")}/schema`;
 		const check = compiledValidator(doc)(pointer);
 		if (!check(body)) {
 			throw new Error(
