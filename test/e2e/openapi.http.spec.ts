@@ -2,7 +2,7 @@ import { compileErrors, validate } from "@readme/openapi-parser";
 import { expect } from "chai";
 import { publishedRoutes } from "../../app/services";
 import { openApiPath } from "../../lib/openapi";
-import { adminToken, newCustomer } from "../support/auth";
+import { adminToken, newCustomer, uniqueEmail } from "../support/auth";
 import { checkoutSteps } from "../support/checkout";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { eventually } from "../support/eventually";
@@ -118,6 +118,22 @@ describe("the API reference (/api/openapi.json, /api/docs)", () => {
 			expect(listed.body.items.map((o: { id: string }) => o.id)).to.include(id);
 			expect((await checked("GET", `/api/orders/${UNKNOWN}`, { token: ana.token })).status).to.equal(404);
 			expect((await checked("POST", "/api/orders", { token: ana.token, body })).body.type).to.equal("EMPTY_CART");
+		});
+
+		it("identity: register, login, a wrong password, refresh, me and logout", async () => {
+			const email = uniqueEmail("reference");
+			const registered = await checked("POST", "/api/auth/register", { body: { email, password: "password123", name: "Ref" } });
+			expect(registered.status).to.equal(201);
+			expect((await checked("POST", "/api/auth/register", { body: { email, password: "password123", name: "Ref" } })).status).to.equal(409);
+			expect((await checked("POST", "/api/auth/login", { body: { email, password: "wrong-password" } })).status).to.equal(401);
+			const login = await checked("POST", "/api/auth/login", { body: { email, password: "password123" } });
+			expect(login.status).to.equal(200);
+			const refreshed = await checked("POST", "/api/auth/refresh", { body: { refreshToken: login.body.refreshToken } });
+			expect(refreshed.status).to.equal(200);
+			const me = await checked("GET", "/api/auth/me", { token: refreshed.body.accessToken });
+			expect(me.body.user.email).to.equal(email);
+			const out = await checked("POST", "/api/auth/logout", { token: refreshed.body.accessToken, body: { refreshToken: refreshed.body.refreshToken } });
+			expect(out.status).to.equal(204);
 		});
 
 		it("an admin route: 403 for a customer, 201 for the admin", async () => {
