@@ -132,6 +132,7 @@ export function ruleToSchema(rule: unknown): JsonSchema {
 			if (num(r.min) !== undefined) schema.minimum = r.min;
 			if (num(r.max) !== undefined) schema.maximum = r.max;
 			if (num(r.equal) !== undefined) schema.const = r.equal;
+			if (num(r.notEqual) !== undefined) schema.not = { const: r.notEqual };
 			if (r.positive === true) schema.exclusiveMinimum = 0;
 			if (r.negative === true) schema.exclusiveMaximum = 0;
 			if (r.convert === true) schema.description = "Numeric text (a query string) is converted.";

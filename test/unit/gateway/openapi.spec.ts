@@ -124,6 +124,7 @@ describe("fastest-validator rules as JSON Schema", () => {
 	it("turns numbers, integers, booleans and `any` into theirs", () => {
 		expect(ruleToSchema(pageParams.page)).to.deep.include({ type: "integer", minimum: 1, maximum: 1_000_000 });
 		expect(ruleToSchema({ type: "number", min: 0.5 })).to.deep.equal({ type: "number", minimum: 0.5 });
+		expect(ruleToSchema({ type: "number", integer: true, notEqual: 0 })).to.deep.equal({ type: "integer", not: { const: 0 } });
 		expect(ruleToSchema({ type: "boolean" })).to.deep.equal({ type: "boolean" });
 		expect(ruleToSchema({ type: "any" })).to.deep.equal({});
 	});
