@@ -1,5 +1,9 @@
 import { validate, compileErrors } from "@readme/openapi-parser";
+import fs from "node:fs";
+import path from "node:path";
 import { expect } from "chai";
+import { generatedOpenApi } from "../../../app/docs";
+import { projectRoot } from "../../../lib/paths";
 import { documentedRoutes, openApiFor, publishedRoutes } from "../../../app/services";
 import { openApiDocument, openApiPath, ruleToSchema, paramsToSchema } from "../../../lib/openapi";
 import { lineParam, pageParams, uuidParam } from "../../../lib/params";
@@ -103,6 +107,10 @@ describe("the OpenAPI document", () => {
 		expect(text).to.not.contain(config.identity.jwtSecret);
 		if (config.database.url) expect(text).to.not.contain(config.database.url);
 		expect(text).to.not.contain(process.env.DATABASE_URL ?? "no database url");
+	});
+
+	it("is in the repository as docs/openapi.json, with the default settings (regenerate with npm run docs)", () => {
+		expect(fs.readFileSync(path.join(projectRoot(), "docs", "openapi.json"), "utf8")).to.equal(generatedOpenApi());
 	});
 
 	it("documents every route of the registry's own list (documentedRoutes agrees with publishedRoutes)", () => {
