@@ -347,8 +347,8 @@ function operationOf(route: DocumentedRoute, method: string, schemas: Record<str
 			in: "header",
 			required: false,
 			description:
-				"Your key for this order (up to 255 characters). Sending the same key with the same body again answers the order placed the first time (with `Idempotent-Replayed: true`) instead of placing another; the same key with another body answers 422.",
-			schema: { type: "string", minLength: 1, maxLength: 255 }
+				"Your key for this order: 1 to 255 printable ASCII characters without spaces (a UUID, say). Sending the same key with the same body again answers the order placed the first time (with `Idempotent-Replayed: true`) instead of placing another; the same key with another body answers 422.",
+			schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,255}$" }
 		});
 	}
 
