@@ -114,6 +114,8 @@ describe("the API reference (/api/openapi.json, /api/docs)", () => {
 				return res.body.order;
 			}, 15_000);
 			expect(settled.paymentStatus).to.equal("SUCCEEDED");
+			const paid = await checked("GET", `/api/payments?orderId=${id}`, { token: ana.token });
+			expect(paid.body.items.map((p: { status: string }) => p.status)).to.deep.equal(["SUCCEEDED"]);
 			const listed = await checked("GET", "/api/orders?pageSize=10", { token: ana.token });
 			expect(listed.body.items.map((o: { id: string }) => o.id)).to.include(id);
 			expect((await checked("GET", `/api/orders/${UNKNOWN}`, { token: ana.token })).status).to.equal(404);
