@@ -148,9 +148,23 @@ describe("the API reference (/api/openapi.json, /api/docs)", () => {
 			expect((await checked("POST", "/api/products", { token: admin, body: product })).body.type).to.equal("SKU_TAKEN");
 		});
 
+		it("identity's admin and session routes: users, roles, permissions, sessions", async () => {
+			const carol = await newCustomer(request, "Carol");
+			expect((await checked("GET", "/api/admin/users?pageSize=5", { token: carol.token })).status).to.equal(403);
+			const users = await checked("GET", "/api/admin/users?pageSize=5", { token: admin });
+			expect(users.body.items.length).to.be.greaterThan(0);
+			expect((await checked("GET", `/api/admin/users/${carol.id}`, { token: admin })).body.user.permissions).to.be.an("array");
+			const roles = await checked("GET", "/api/admin/roles", { token: admin });
+			const role = roles.body.items[0] as { id: string };
+			expect((await checked("GET", `/api/admin/roles/${role.id}`, { token: admin })).body.role.id).to.equal(role.id);
+			expect((await checked("GET", "/api/admin/permissions", { token: admin })).body.items.length).to.be.greaterThan(0);
+			const sessions = await checked("GET", "/api/auth/sessions", { token: carol.token });
+			expect(sessions.body.items.filter((x: { current: boolean }) => x.current)).to.have.length(1);
+		});
+
 		it("counts the responses it checked", () => {
 			// every `checked` call above went through validateAgainstOpenApi; fewer means one was skipped
-			expect(checkedHere()).to.be.at.least(20);
+			expect(checkedHere()).to.be.at.least(30);
 			console.log(`      ${checkedHere()} responses validated against the OpenAPI document`);
 		});
 
