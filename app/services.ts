@@ -1,5 +1,9 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { ServiceSchema } from "moleculer";
 import type { AppConfig, ServiceName } from "./config";
+import { openApiDocument, type DocumentedRoute, type JsonSchema } from "../lib/openapi";
+import { projectRoot } from "../lib/paths";
 import { routesFrom, type AnyEventContract, type EventRoutes, type Subscriptions } from "../lib/events";
 import { cartSubscriptions, createCartService } from "../services/cart/cart.service";
 import { createCatalogService } from "../services/catalog/catalog.service";
@@ -30,7 +34,15 @@ interface Domain {
 
 export const DOMAINS: Record<ServiceName, Domain> = {
 	// the gateway knows every route the shop publishes, also those whose service it has not met yet
-	gateway: { services: [config => createGatewayService(config, publishedRoutes(config)), createDeadLettersService] },
+	gateway: {
+		services: [
+			config => {
+				const routes = documentedRoutes(config);
+				return createGatewayService(config, routes, openApiFor(config, routes));
+			},
+			createDeadLettersService
+		]
+	},
 	identity: { services: [createIdentityService, createIdentityGrpcService], produces: identityEvents },
 	catalog: { services: [createCatalogService] },
 	inventory: { services: [createInventoryService], produces: inventoryEvents, subscriptions: inventorySubscriptions },
@@ -76,22 +88,59 @@ export interface PublishedRoute {
  * service is known (a node restarting, a cluster still joining).
  */
 export function publishedRoutes(config: AppConfig): PublishedRoute[] {
-	const routes: PublishedRoute[] = [];
+	return documentedRoutes(config).map(r => ({ method: r.method, path: r.path }));
+}
+
+/** The published routes with what their actions declare (params, access, responses): what the OpenAPI document is made of. */
+export function documentedRoutes(config: AppConfig): DocumentedRoute[] {
+	const routes: DocumentedRoute[] = [];
 	for (const [name, domain] of Object.entries(DOMAINS)) {
 		for (const f of domain.services) {
 			if (name === "gateway" && f !== createDeadLettersService) continue;
 			const schema = f(config, EVENT_ROUTES);
 			const base = (schema.settings as { rest?: string } | undefined)?.rest ?? `/${schema.name}`;
-			for (const action of Object.values(schema.actions ?? {})) {
+			for (const [actionName, action] of Object.entries(schema.actions ?? {})) {
 				if (!action || typeof action !== "object" || (action as { visibility?: string }).visibility !== "published") continue;
 				const rests = ([] as unknown[]).concat((action as { rest?: unknown }).rest ?? []);
 				for (const rest of rests) {
 					if (typeof rest !== "string") continue;
 					const [method, route] = rest.includes(" ") ? rest.split(/\s+/, 2) : ["*", rest];
-					routes.push({ method: method.toUpperCase(), path: `/api/${[base, route].join("/").split("/").filter(Boolean).join("/")}` });
+					routes.push({
+						method: method.toUpperCase(),
+						path: `/api/${[base, route].join("/").split("/").filter(Boolean).join("/")}`,
+						action: `${schema.name}.${actionName}`,
+						schema: action as DocumentedRoute["schema"]
+					});
 				}
 			}
 		}
 	}
 	return routes;
 }
+
+/** The shop's OpenAPI 3.1 document (lib/openapi.ts), from every service's schema. */
+export function openApiFor(config: AppConfig, routes: readonly DocumentedRoute[] = documentedRoutes(config)): JsonSchema {
+	return openApiDocument(routes, {
+		title: "Momentum",
+		version: PACKAGE_VERSION,
+		description: API_DESCRIPTION
+	});
+}
+
+const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(projectRoot(), "package.json"), "utf8")) as { version: string }).version;
+
+const API_DESCRIPTION = [
+	"The REST API of Momentum, generated from the services' own action declarations.",
+	"",
+	"**Authentication.** Sign in with `POST /api/auth/login` and send the access token as `Authorization: Bearer <token>`. Routes marked public need none; others answer 401 without one, and 403 when the role lacks the permission named in `x-permission`.",
+	"",
+	"**Errors.** Every error has one shape (`Error`): `{ name, message, code, type, data, requestId }`. Branch on `type` (SCREAMING_SNAKE); a bad parameter answers 422 VALIDATION_ERROR with `data` listing `{ field, message, type }`.",
+	"",
+	"**Pagination.** Listings take `page` (from 1) and `pageSize` (1 to 100, default 20) and answer `{ items, total, page, pageSize }`.",
+	"",
+	"**Try again later.** 429 (rate limit) and 503 (a service or its database unavailable, or busy) carry `Retry-After` in seconds; nothing was done.",
+	"",
+	"**Request ids.** Every response has `X-Request-Id` (yours when you send a UUID or 16 to 64 hex digits); quote it when reporting a problem.",
+	"",
+	"**Idempotency.** `POST /api/orders` takes an `Idempotency-Key` header: the same key again answers the first order instead of placing another."
+].join("\n");

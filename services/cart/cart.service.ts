@@ -14,6 +14,7 @@ import { cartMigrations } from "./cart.migrations";
 import { CartRepository } from "./cart.repository";
 import type { AddItemParams, CartDto, ProductRef, RemoveOrderedParams, SetQuantityParams, UserRef } from "./cart.types";
 import { buildCartView } from "./cart.view";
+import { CART } from "./cart.openapi";
 
 interface CartSettings extends ServiceSettingSchema {
 	rest: string;
@@ -71,6 +72,8 @@ export function createCartService(config: AppConfig, routes: EventRoutes): Servi
 			/** The caller's cart with current prices and availability. */
 			get: {
 				rest: "GET /cart",
+				summary: "Get your cart",
+				responses: { 200: { description: "Your cart", schema: CART } },
 				visibility: "published",
 				auth: "required",
 				handler(this: CartThis, ctx: Ctx<Record<string, never>>): Promise<CartDto> {
@@ -81,6 +84,9 @@ export function createCartService(config: AppConfig, routes: EventRoutes): Servi
 			/** Adds units of a product (to an existing line too). Throws NOT_FOUND (404), VALIDATION_ERROR (422), INSUFFICIENT_STOCK (409). */
 			addItem: {
 				rest: "POST /cart/items",
+				summary: "Add a product to your cart",
+				responses: { 200: { description: "Your cart as it is now", schema: CART } },
+				errors: { 404: ["NOT_FOUND"], 409: ["INSUFFICIENT_STOCK"] },
 				visibility: "published",
 				auth: "required",
 				params: {
@@ -110,6 +116,9 @@ export function createCartService(config: AppConfig, routes: EventRoutes): Servi
 			/** Sets a line's quantity; 0 removes it. Throws NOT_FOUND (404), VALIDATION_ERROR (422), INSUFFICIENT_STOCK (409). */
 			setQuantity: {
 				rest: "PATCH /cart/items/:productId",
+				summary: "Set a line's quantity (0 removes it)",
+				responses: { 200: { description: "Your cart as it is now", schema: CART } },
+				errors: { 404: ["NOT_FOUND"], 409: ["INSUFFICIENT_STOCK"] },
 				visibility: "published",
 				auth: "required",
 				params: {
@@ -135,6 +144,8 @@ export function createCartService(config: AppConfig, routes: EventRoutes): Servi
 			/** Removes a line (nothing to do when it is not there). */
 			removeItem: {
 				rest: "DELETE /cart/items/:productId",
+				summary: "Remove a line from your cart",
+				responses: { 200: { description: "Your cart as it is now", schema: CART } },
 				visibility: "published",
 				auth: "required",
 				params: { $$strict: "remove", productId: uuidParam },
@@ -148,6 +159,8 @@ export function createCartService(config: AppConfig, routes: EventRoutes): Servi
 			/** Empties the caller's cart. */
 			clear: {
 				rest: "DELETE /cart",
+				summary: "Empty your cart",
+				responses: { 200: { description: "Your cart, empty", schema: CART } },
 				visibility: "published",
 				auth: "required",
 				async handler(this: CartThis, ctx: Ctx<Record<string, never>>): Promise<CartDto> {

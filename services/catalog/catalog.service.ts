@@ -22,6 +22,7 @@ import {
 	type ProductDto,
 	type UpdateProductParams
 } from "./catalog.types";
+import { CATEGORIES, PRODUCT, PRODUCT_PAGE } from "./catalog.openapi";
 
 interface CatalogSettings extends ServiceSettingSchema {
 	rest: string;
@@ -107,6 +108,8 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			/** Active products: full-text search, category and price filters, sorting, paging. Throws VALIDATION_ERROR (422). */
 			list: {
 				rest: "GET /products",
+				summary: "List and search products",
+				responses: { 200: { description: "A page of active products", schema: PRODUCT_PAGE } },
 				// a read: answered in milliseconds, or the catalog is in trouble and the caller should hear so soon
 				timeout: READ_TIMEOUT_MS,
 				visibility: "published",
@@ -136,6 +139,9 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			/** An active product. Throws NOT_FOUND (404) for unknown or archived ones, VALIDATION_ERROR (422). Also used by other services. */
 			get: {
 				rest: "GET /products/:id",
+				summary: "Get a product",
+				responses: { 200: { description: "The product", schema: PRODUCT } },
+				errors: { 404: ["NOT_FOUND"] },
 				timeout: READ_TIMEOUT_MS,
 				visibility: "published",
 				auth: "public",
@@ -162,6 +168,8 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			/** Categories of active products with how many each holds, sorted by name. */
 			categories: {
 				rest: "GET /categories",
+				summary: "List categories with their product counts",
+				responses: { 200: { description: "Categories of active products, by name", schema: CATEGORIES } },
 				timeout: READ_TIMEOUT_MS,
 				visibility: "published",
 				auth: "public",
@@ -175,6 +183,9 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			/** Creates a product (admin). Throws SKU_TAKEN (409), VALIDATION_ERROR (422). */
 			create: {
 				rest: "POST /products",
+				summary: "Create a product",
+				responses: { 201: { description: "Created", schema: PRODUCT, headers: { Location: "The product's URL" } } },
+				errors: { 409: ["SKU_TAKEN"] },
 				visibility: "published",
 				permission: "product.store",
 				params: {
@@ -200,6 +211,9 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			/** Changes any subset of an active product's fields (admin). Throws NOT_FOUND (404), SKU_TAKEN (409), VALIDATION_ERROR (422). */
 			update: {
 				rest: "PATCH /products/:id",
+				summary: "Change a product",
+				responses: { 200: { description: "The product as it is now", schema: PRODUCT } },
+				errors: { 404: ["NOT_FOUND"], 409: ["SKU_TAKEN"] },
 				visibility: "published",
 				permission: "product.update",
 				params: {
@@ -229,6 +243,9 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			/** Archives a product (admin): gone from listings and `get`, still in `getMany`. Answers 204. Throws NOT_FOUND (404), also when already archived. */
 			archive: {
 				rest: "DELETE /products/:id",
+				summary: "Archive a product",
+				responses: { 204: { description: "Archived" } },
+				errors: { 404: ["NOT_FOUND"] },
 				visibility: "published",
 				permission: "product.delete",
 				params: { id: uuidParam },

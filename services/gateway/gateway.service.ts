@@ -19,6 +19,7 @@ import { Pump } from "../../lib/pump";
 import { RateLimiter } from "../../lib/rate-limit";
 import type { AccessChangedEvent, AuthUser, CallerMeta, SessionsEndedEvent } from "../identity/identity.types";
 import { gatewayMigrations } from "./gateway.migrations";
+import { apiReference } from "./gateway.reference";
 import { PgRateStore } from "./gateway.rate-limits";
 import { GATEWAY_METRICS, methodLabel } from "./gateway.metrics";
 import { CACHE_METRICS, defineMetrics, metricsEnabled, statusClass, type MetricHandle } from "../../lib/metrics";
@@ -228,9 +229,12 @@ function routePattern(path: string): RegExp {
 
 export function createGatewayService(
 	config: AppConfig,
-	routes: readonly { method: string; path: string }[] = []
+	routes: readonly { method: string; path: string }[] = [],
+	/** The OpenAPI document served at /api/openapi.json (app/services.ts `openApiFor`); without it, none. */
+	openApi?: unknown
 ): ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> {
 	const g = config.gateway;
+	const reference = openApi === undefined ? undefined : apiReference(openApi);
 	const known = routes.map(r => ({ method: r.method, path: r.path, pattern: routePattern(r.path) }));
 	/** The pattern a request is counted under: the alias that answered, else a published route it matches. */
 	// Route labels of the paths seen lately (ids replaced, so a few hundred keys cover the shop): a cached
@@ -296,6 +300,34 @@ export function createGatewayService(
 						}
 					}
 				},
+				// the API reference: public, the same for everyone, cacheable (gateway.reference.ts)
+				...(reference
+					? [
+							{
+								name: "reference",
+								path: "/api",
+								...caseSensitive,
+								authentication: false,
+								authorization: false,
+								mappingPolicy: "restrict" as const,
+								bodyParsers: false,
+								aliases: {
+									"GET openapi.json"(_req: Req, res: ServerResponse) {
+										reference.document(_req, res);
+									},
+									"GET docs"(req: Req, res: ServerResponse) {
+										reference.page(req, res);
+									},
+									"GET docs/:file"(this: GatewayThis, req: Req & { $params?: { file?: unknown } }, res: ServerResponse) {
+										const file = req.$params?.file;
+										if (typeof file !== "string" || !reference.file(req, res, file)) {
+											this.sendJson(res, 404, { ...toErrorBody({ type: "SERVICE_NOT_FOUND" }), requestId: req.headers["x-request-id"] });
+										}
+									}
+								}
+							}
+						]
+					: []),
 				{
 					name: "api",
 					path: "/api",

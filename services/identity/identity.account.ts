@@ -36,6 +36,7 @@ import type {
 	UpdateMeParams,
 	AccessChangedEvent
 } from "./identity.types";
+import { SESSION_LIST } from "./identity.openapi";
 
 /**
  * The account lifecycle, as identity actions: verifying an e-mail address, resetting and changing the
@@ -221,6 +222,8 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 		 */
 		resetPassword: {
 			rest: "POST /auth/reset-password",
+			summary: "Set a new password with a mailed reset link",
+			responses: { 204: { description: "Changed; every session of the account ended" } },
 			visibility: "published",
 			auth: "public",
 			params: { $$strict: "remove", token: linkTokenParam, password: newPasswordParam },
@@ -274,6 +277,8 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 		 */
 		changePassword: {
 			rest: "POST /auth/change-password",
+			summary: "Change your password",
+			responses: { 204: { description: "Changed" } },
 			visibility: "published",
 			auth: "required",
 			params: { $$strict: "remove", currentPassword: { type: "string", min: 1, max: 1024 }, newPassword: newPasswordParam },
@@ -314,6 +319,8 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 		/** The caller's live sessions, most recently used first (at most 100), the current one marked. */
 		listSessions: {
 			rest: "GET /auth/sessions",
+			summary: "List your live sessions",
+			responses: { 200: { description: "Your sessions, most recently used first", schema: SESSION_LIST } },
 			visibility: "published",
 			auth: "required",
 			async handler(this: AccountHost, ctx: Ctx<Record<string, never>>): Promise<{ items: SessionDto[] }> {
@@ -329,6 +336,9 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 		 */
 		endSession: {
 			rest: "DELETE /auth/sessions/:id",
+			summary: "End one of your sessions",
+			responses: { 204: { description: "Ended" } },
+			errors: { 404: ["NOT_FOUND"] },
 			visibility: "published",
 			auth: "required",
 			params: { $$strict: "remove", id: uuidParam },

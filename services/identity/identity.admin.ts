@@ -28,6 +28,7 @@ import {
 	type UserDto,
 	type UserWithPermissions
 } from "./identity.types";
+import { PERMISSION_ENVELOPE, PERMISSION_LIST, ROLE_ENVELOPE, ROLE_LIST, USER_ENVELOPE, USER_PAGE, USER_WITH_PERMISSIONS_ENVELOPE } from "./identity.openapi";
 
 /**
  * Users, roles and permissions for those who manage them: `/api/admin/users`, `/api/admin/roles`,
@@ -124,6 +125,8 @@ const actions = {
 	/** A page of users, newest first; `search` matches e-mail or name. Needs `user.view`. */
 	listUsers: {
 		rest: "GET /admin/users",
+		summary: "List users",
+		responses: { 200: { description: "A page of users, newest first", schema: USER_PAGE } },
 		visibility: "published",
 		permission: "user.view",
 		params: {
@@ -157,6 +160,9 @@ const actions = {
 	/** A user with their permissions. Needs `user.view`, or `profile.view` for oneself. Throws NOT_FOUND (404). */
 	getUser: {
 		rest: "GET /admin/users/:id",
+		summary: "Get a user with their permissions",
+		responses: { 200: { description: "The user", schema: USER_WITH_PERMISSIONS_ENVELOPE } },
+		errors: { 404: ["NOT_FOUND"] },
 		visibility: "published",
 		permission: "user.view",
 		self: { param: "id", permission: "profile.view" },
@@ -174,6 +180,8 @@ const actions = {
 	 */
 	createUser: {
 		rest: "POST /admin/users",
+		summary: "Create a user",
+		responses: { 201: { description: "Created", schema: USER_ENVELOPE } },
 		visibility: "published",
 		permission: "user.store",
 		params: {
@@ -214,6 +222,8 @@ const actions = {
 	 */
 	updateUser: {
 		rest: "PATCH /admin/users/:id",
+		summary: "Change a user",
+		responses: { 200: { description: "The user as they are now", schema: USER_ENVELOPE } },
 		visibility: "published",
 		permission: "user.update",
 		params: {
@@ -258,6 +268,8 @@ const actions = {
 	 */
 	deleteUser: {
 		rest: "DELETE /admin/users/:id",
+		summary: "Delete a user",
+		responses: { 204: { description: "Deleted" } },
 		visibility: "published",
 		permission: "user.delete",
 		params: { $$strict: "remove", ...idParam },
@@ -282,6 +294,8 @@ const actions = {
 	/** Every role with its permissions (at most MAX_LISTED). Needs `role.view`. */
 	listRoles: {
 		rest: "GET /admin/roles",
+		summary: "List roles",
+		responses: { 200: { description: "Every role", schema: ROLE_LIST } },
 		visibility: "published",
 		permission: "role.view",
 		async handler(this: AdminThis): Promise<{ items: RoleDto[] }> {
@@ -292,6 +306,9 @@ const actions = {
 	/** A role with its permissions. Needs `role.view`. Throws NOT_FOUND (404). */
 	getRole: {
 		rest: "GET /admin/roles/:id",
+		summary: "Get a role",
+		responses: { 200: { description: "The role", schema: ROLE_ENVELOPE } },
+		errors: { 404: ["NOT_FOUND"] },
 		visibility: "published",
 		permission: "role.view",
 		params: { $$strict: "remove", ...idParam },
@@ -308,6 +325,8 @@ const actions = {
 	 */
 	createRole: {
 		rest: "POST /admin/roles",
+		summary: "Create a role",
+		responses: { 201: { description: "Created", schema: ROLE_ENVELOPE } },
 		visibility: "published",
 		permission: "role.store",
 		params: { $$strict: "remove", name: roleName, permissionIds: { ...permissionIds, optional: true } },
@@ -338,6 +357,8 @@ const actions = {
 	 */
 	updateRole: {
 		rest: "PATCH /admin/roles/:id",
+		summary: "Change a role",
+		responses: { 200: { description: "The role as it is now", schema: ROLE_ENVELOPE } },
 		visibility: "published",
 		permission: "role.update",
 		params: { $$strict: "remove", ...idParam, name: { ...roleName, optional: true }, permissionIds: { ...permissionIds, optional: true } },
@@ -371,6 +392,8 @@ const actions = {
 	/** Deletes a role nobody holds. Needs `role.delete`. Throws NOT_FOUND (404), ROLE_PROTECTED, ROLE_IN_USE (409). Answers 204. */
 	deleteRole: {
 		rest: "DELETE /admin/roles/:id",
+		summary: "Delete a role",
+		responses: { 204: { description: "Deleted" } },
 		visibility: "published",
 		permission: "role.delete",
 		params: { $$strict: "remove", ...idParam },
@@ -392,6 +415,8 @@ const actions = {
 	/** Every permission (at most MAX_LISTED), by id. Needs `permission.view`. */
 	listPermissions: {
 		rest: "GET /admin/permissions",
+		summary: "List permissions",
+		responses: { 200: { description: "Every permission", schema: PERMISSION_LIST } },
 		visibility: "published",
 		permission: "permission.view",
 		async handler(this: AdminThis): Promise<{ items: PermissionDto[] }> {
@@ -402,6 +427,9 @@ const actions = {
 	/** A permission. Needs `permission.view`. Throws NOT_FOUND (404). */
 	getPermission: {
 		rest: "GET /admin/permissions/:id",
+		summary: "Get a permission",
+		responses: { 200: { description: "The permission", schema: PERMISSION_ENVELOPE } },
+		errors: { 404: ["NOT_FOUND"] },
 		visibility: "published",
 		permission: "permission.view",
 		params: { $$strict: "remove", id: permissionIdParam },
@@ -418,6 +446,8 @@ const actions = {
 	 */
 	createPermission: {
 		rest: "POST /admin/permissions",
+		summary: "Create a permission",
+		responses: { 201: { description: "Created", schema: PERMISSION_ENVELOPE } },
 		visibility: "published",
 		permission: "permission.store",
 		params: { $$strict: "remove", name: permissionName },
@@ -437,6 +467,8 @@ const actions = {
 	 */
 	updatePermission: {
 		rest: "PATCH /admin/permissions/:id",
+		summary: "Rename a permission",
+		responses: { 200: { description: "The permission as it is now", schema: PERMISSION_ENVELOPE } },
 		visibility: "published",
 		permission: "permission.update",
 		params: { $$strict: "remove", id: permissionIdParam, name: { ...permissionName, optional: true } },
@@ -464,6 +496,8 @@ const actions = {
 	 */
 	deletePermission: {
 		rest: "DELETE /admin/permissions/:id",
+		summary: "Delete a permission",
+		responses: { 204: { description: "Deleted" } },
 		visibility: "published",
 		permission: "permission.delete",
 		params: { $$strict: "remove", id: permissionIdParam },

@@ -54,6 +54,7 @@ const IDENTITY_METRICS = {
 	}
 } satisfies Record<string, MetricDef>;
 import { ADMIN_ROLE, callerOf, CUSTOMER_ROLE, type IdentityEvents } from "./identity.types";
+import { LOGIN_RESULT, ME, TOKEN_PAIR, USER_ENVELOPE } from "./identity.openapi";
 
 interface IdentitySettings extends ServiceSettingSchema {
 	rest: string;
@@ -131,6 +132,9 @@ export function createIdentityService(config: AppConfig, routes: EventRoutes): S
 			/** Creates a customer account. Throws VALIDATION_ERROR (422), EMAIL_TAKEN (409). */
 			register: {
 				rest: "POST /auth/register",
+				summary: "Create a customer account",
+				responses: { 201: { description: "Created", schema: USER_ENVELOPE, headers: { Location: "/api/auth/me" } } },
+				errors: { 409: ["EMAIL_TAKEN"] },
 				visibility: "published",
 				auth: "public",
 				params: {
@@ -166,6 +170,9 @@ export function createIdentityService(config: AppConfig, routes: EventRoutes): S
 			 */
 			login: {
 				rest: "POST /auth/login",
+				summary: "Sign in: e-mail and password for a token pair",
+				responses: { 200: { description: "A token pair and the user", schema: LOGIN_RESULT } },
+				errors: { 401: ["INVALID_CREDENTIALS"] },
 				visibility: "published",
 				auth: "public",
 				params: { $$strict: "remove", ...credentials },
@@ -202,6 +209,9 @@ export function createIdentityService(config: AppConfig, routes: EventRoutes): S
 			/** Rotates a refresh token into a new pair. Throws INVALID_REFRESH_TOKEN (401); a reused token revokes its family. */
 			refresh: {
 				rest: "POST /auth/refresh",
+				summary: "Rotate a refresh token into a new pair",
+				responses: { 200: { description: "A new token pair", schema: TOKEN_PAIR } },
+				errors: { 401: ["INVALID_REFRESH_TOKEN"] },
 				visibility: "published",
 				auth: "public",
 				params: { $$strict: "remove", refreshToken: { type: "string", min: 1, max: 512 } },
@@ -246,6 +256,8 @@ export function createIdentityService(config: AppConfig, routes: EventRoutes): S
 			 */
 			logout: {
 				rest: "POST /auth/logout",
+				summary: "Sign out: end the session of a refresh token",
+				responses: { 204: { description: "Signed out" } },
 				visibility: "published",
 				auth: "required",
 				params: { $$strict: "remove", refreshToken: { type: "string", min: 1, max: 512 } },
@@ -268,6 +280,8 @@ export function createIdentityService(config: AppConfig, routes: EventRoutes): S
 			/** The signed-in user, with what their role lets them do. Throws UNAUTHENTICATED (401) when the account no longer exists. */
 			me: {
 				rest: "GET /auth/me",
+				summary: "The signed-in user and their permissions",
+				responses: { 200: { description: "You", schema: ME } },
 				visibility: "published",
 				auth: "required",
 				async handler(this: IdentityThis, ctx: Ctx<Record<string, never>>): Promise<{ user: UserWithPermissions }> {

@@ -41,6 +41,7 @@ import type {
 	StockLevel,
 	SweepResult
 } from "./inventory.types";
+import { STOCK_LEVEL } from "./inventory.openapi";
 
 interface InventorySettings extends ServiceSettingSchema {
 	rest: string;
@@ -204,6 +205,8 @@ export function createInventoryService(config: AppConfig, routes: EventRoutes): 
 			/** Stock levels of one product; zeros for a product never stocked. Throws VALIDATION_ERROR (422). */
 			get: {
 				rest: "GET /inventory/:productId",
+				summary: "Get a product's stock",
+				responses: { 200: { description: "Its stock; zeros for a product never stocked", schema: STOCK_LEVEL } },
 				visibility: "published",
 				auth: "public",
 				params: { $$strict: "remove", ...productIdParam },
@@ -221,6 +224,9 @@ export function createInventoryService(config: AppConfig, routes: EventRoutes): 
 			 */
 			adjust: {
 				rest: "POST /inventory/:productId/adjustments",
+				summary: "Receive or remove stock",
+				responses: { 200: { description: "The stock as it is now", schema: STOCK_LEVEL } },
+				errors: { 404: ["NOT_FOUND"], 409: ["NEGATIVE_STOCK", "STOCK_BELOW_RESERVED", "STOCK_LIMIT_EXCEEDED"] },
 				visibility: "published",
 				permission: "inventory.update",
 				params: {

@@ -39,6 +39,7 @@ import {
 	type PlaceOrderParams,
 	type ShippingAddress
 } from "./order.types";
+import { ORDER_ENVELOPE, ORDER_PAGE } from "./order.openapi";
 
 interface OrderSettings extends ServiceSettingSchema {
 	rest: string;
@@ -224,6 +225,19 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 			 */
 			place: {
 				rest: "POST /orders",
+				summary: "Place an order for your cart",
+				responses: {
+					201: {
+						description:
+							"Placed (PENDING; the checkout goes on in the background: read the order for its status). A repeat with the same Idempotency-Key answers the first order, with `Idempotent-Replayed: true`.",
+						schema: ORDER_ENVELOPE,
+						headers: {
+							Location: "The order's URL",
+							"Idempotent-Replayed": "`true` when this answers an earlier request with the same Idempotency-Key"
+						}
+					}
+				},
+				errors: { 403: ["EMAIL_NOT_VERIFIED"], 422: ["EMPTY_CART", "ORDER_TOTAL_NOT_PAYABLE", "IDEMPOTENCY_KEY_REUSED"], 503: ["ORDERS_BUSY"] },
 				// placing an order reads the cart and the profile and writes the order with its event: longer than a read
 				timeout: 20_000,
 				visibility: "published",
@@ -269,6 +283,8 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 			/** The caller's orders newest first (with `order.view`: everyone's). Throws VALIDATION_ERROR (422). */
 			list: {
 				rest: "GET /orders",
+				summary: "List your orders (with order.view: everyone's)",
+				responses: { 200: { description: "A page of orders, newest first", schema: ORDER_PAGE } },
 				visibility: "published",
 				auth: "required",
 				params: { $$strict: "remove", status: { type: "enum", values: ORDER_STATUSES, optional: true }, ...pageParams },
@@ -284,6 +300,9 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 			/** One order: the caller's own (with `order.view`: any). Throws NOT_FOUND (404, also for another user's order). */
 			get: {
 				rest: "GET /orders/:id",
+				summary: "Get an order",
+				responses: { 200: { description: "The order", schema: ORDER_ENVELOPE } },
+				errors: { 404: ["NOT_FOUND"] },
 				visibility: "published",
 				auth: "required",
 				params: { $$strict: "remove", id: uuidParam },
@@ -303,6 +322,9 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 			 */
 			cancel: {
 				rest: "POST /orders/:id/cancel",
+				summary: "Cancel an order",
+				responses: { 200: { description: "The order, cancelled", schema: ORDER_ENVELOPE } },
+				errors: { 404: ["NOT_FOUND"], 409: ["ORDER_NOT_CANCELLABLE"] },
 				visibility: "published",
 				auth: "required",
 				params: { $$strict: "remove", id: uuidParam },

@@ -27,6 +27,7 @@ import {
 	type PaymentRequest
 } from "./payment.rules";
 import type { ListPaymentsParams, PaymentEvents, PaymentPage } from "./payment.types";
+import { PAYMENT_PAGE } from "./payment.openapi";
 
 interface PaymentSettings extends ServiceSettingSchema {
 	rest: string;
@@ -137,6 +138,8 @@ export function createPaymentService(
 			/** The caller's payment records, newest first (with `payment.view`: everyone's). Throws VALIDATION_ERROR (422). */
 			list: {
 				rest: "GET /payments",
+				summary: "List your payments (with payment.view: everyone's)",
+				responses: { 200: { description: "A page of payment records, newest first", schema: PAYMENT_PAGE } },
 				visibility: "published",
 				auth: "required",
 				params: { $$strict: "remove", orderId: { ...uuidParam, optional: true }, ...pageParams },
