@@ -19,7 +19,7 @@ declare module "moleculer" {
 		summary?: string;
 		/** The answers of a published action (lib/openapi.ts): status → description and JSON Schema of the body. */
 		responses?: ActionResponses;
-		/** The client errors it throws itself (VALIDATION_ERROR, 401, 403, 429 and 503 are derived). */
+		/** The client errors it throws itself (VALIDATION_ERROR, 401, 403, 429, 503 and 504 are derived). */
 		errors?: ActionErrors;
 	}
 }
@@ -384,14 +384,19 @@ function operationOf(route: DocumentedRoute, method: string, schemas: Record<str
 		add(400, "INVALID_JSON");
 		add(413, "PAYLOAD_TOO_LARGE");
 	}
-	if (needsUser) add(401, "UNAUTHENTICATED", "INVALID_TOKEN");
+	// a token that is sent must be valid, also on a public route
+	add(401, "INVALID_TOKEN");
+	if (needsUser) add(401, "UNAUTHENTICATED");
 	if (s.permission) add(403, "FORBIDDEN");
 	add(429, "TOO_MANY_REQUESTS");
 	add(503, "SERVICE_UNAVAILABLE", "DATABASE_UNAVAILABLE");
+	// a call that outlived its timeout: it may or may not have taken effect (an Idempotency-Key makes retrying safe)
+	add(504, "REQUEST_TIMEOUT");
 	for (const [code, types] of Object.entries(errors)) {
 		const list = [...types].sort().join(", ");
 		if (code === "429") responses[code] = errorResponse(`${list}: this client's rate limit is used up; try again after Retry-After seconds.`, true);
 		else if (code === "503") responses[code] = errorResponse(`${list}: nothing was done; try again after Retry-After seconds.`, true);
+		else if (code === "504") responses[code] = errorResponse(`${list}: the answer did not come in time; the request may still have taken effect.`);
 		else responses[code] = errorResponse(`Error: ${list}.`);
 	}
 

@@ -36,7 +36,7 @@ import type {
 	UpdateMeParams,
 	AccessChangedEvent
 } from "./identity.types";
-import { SESSION_LIST } from "./identity.openapi";
+import { SESSION_LIST, USER_ENVELOPE } from "./identity.openapi";
 
 /**
  * The account lifecycle, as identity actions: verifying an e-mail address, resetting and changing the
@@ -124,6 +124,17 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 		 */
 		verifyEmail: {
 			rest: "POST /auth/verify-email",
+			responses: {
+				200: {
+					description: "The address is verified (and is now the account's, for a change of address)",
+					schema: {
+						type: "object",
+						required: ["email", "emailVerified"],
+						properties: { email: { type: "string", format: "email" }, emailVerified: { const: true } }
+					}
+				}
+			},
+			errors: { 400: ["INVALID_VERIFICATION_TOKEN"], 409: ["EMAIL_TAKEN"] },
 			visibility: "published",
 			auth: "public",
 			params: { $$strict: "remove", token: linkTokenParam },
@@ -172,6 +183,13 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 		 */
 		resendVerification: {
 			rest: "POST /auth/resend-verification",
+			responses: {
+				202: {
+					description: "A new link is on its way to the address",
+					schema: { type: "object", required: ["email"], properties: { email: { type: "string", format: "email" } } }
+				}
+			},
+			errors: { 409: ["EMAIL_ALREADY_VERIFIED"] },
 			visibility: "published",
 			auth: "required",
 			params: { $$strict: "remove" },
@@ -196,6 +214,12 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 		 */
 		forgotPassword: {
 			rest: "POST /auth/forgot-password",
+			responses: {
+				202: {
+					description: "The same answer whether or not an account uses the address",
+					schema: { type: "object", required: ["message"], properties: { message: { type: "string" } } }
+				}
+			},
 			visibility: "published",
 			auth: "public",
 			params: { $$strict: "remove", email: { type: "email", normalize: true, max: 254 } },
@@ -277,6 +301,7 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 		 */
 		changePassword: {
 			rest: "POST /auth/change-password",
+			errors: { 403: ["INVALID_CURRENT_PASSWORD"] },
 			summary: "Change your password",
 			responses: { 204: { description: "Changed" } },
 			visibility: "published",
@@ -361,6 +386,8 @@ export function accountActions(config: AppConfig): Record<string, ActionSchema<A
 		 */
 		updateMe: {
 			rest: "PATCH /auth/me",
+			responses: { 200: { description: "The account as changed, with `pendingEmail` while a new address waits for its link", schema: USER_ENVELOPE } },
+			errors: { 409: ["EMAIL_TAKEN"] },
 			visibility: "published",
 			// every role that may change its own account holds it (customer does)
 			permission: "profile.edit",

@@ -180,6 +180,7 @@ const actions = {
 	 */
 	createUser: {
 		rest: "POST /admin/users",
+		errors: { 409: ["EMAIL_TAKEN"] },
 		summary: "Create a user",
 		responses: { 201: { description: "Created", schema: USER_ENVELOPE } },
 		visibility: "published",
@@ -222,6 +223,7 @@ const actions = {
 	 */
 	updateUser: {
 		rest: "PATCH /admin/users/:id",
+		errors: { 403: ["PERMISSION_NOT_HELD"], 404: ["NOT_FOUND"], 409: ["EMAIL_TAKEN", "LAST_ADMIN"] },
 		summary: "Change a user",
 		responses: { 200: { description: "The user as they are now", schema: USER_ENVELOPE } },
 		visibility: "published",
@@ -268,6 +270,7 @@ const actions = {
 	 */
 	deleteUser: {
 		rest: "DELETE /admin/users/:id",
+		errors: { 403: ["PERMISSION_NOT_HELD"], 409: ["LAST_ADMIN"] },
 		summary: "Delete a user",
 		responses: { 204: { description: "Deleted" } },
 		visibility: "published",
@@ -325,6 +328,7 @@ const actions = {
 	 */
 	createRole: {
 		rest: "POST /admin/roles",
+		errors: { 409: ["ROLE_NAME_TAKEN"] },
 		summary: "Create a role",
 		responses: { 201: { description: "Created", schema: ROLE_ENVELOPE } },
 		visibility: "published",
@@ -357,6 +361,7 @@ const actions = {
 	 */
 	updateRole: {
 		rest: "PATCH /admin/roles/:id",
+		errors: { 404: ["NOT_FOUND"], 409: ["ROLE_NAME_TAKEN", "ROLE_PROTECTED"] },
 		summary: "Change a role",
 		responses: { 200: { description: "The role as it is now", schema: ROLE_ENVELOPE } },
 		visibility: "published",
@@ -392,6 +397,7 @@ const actions = {
 	/** Deletes a role nobody holds. Needs `role.delete`. Throws NOT_FOUND (404), ROLE_PROTECTED, ROLE_IN_USE (409). Answers 204. */
 	deleteRole: {
 		rest: "DELETE /admin/roles/:id",
+		errors: { 404: ["NOT_FOUND"], 409: ["ROLE_PROTECTED", "ROLE_IN_USE"] },
 		summary: "Delete a role",
 		responses: { 204: { description: "Deleted" } },
 		visibility: "published",
@@ -446,6 +452,7 @@ const actions = {
 	 */
 	createPermission: {
 		rest: "POST /admin/permissions",
+		errors: { 409: ["PERMISSION_NAME_TAKEN"] },
 		summary: "Create a permission",
 		responses: { 201: { description: "Created", schema: PERMISSION_ENVELOPE } },
 		visibility: "published",
@@ -467,6 +474,7 @@ const actions = {
 	 */
 	updatePermission: {
 		rest: "PATCH /admin/permissions/:id",
+		errors: { 404: ["NOT_FOUND"], 409: ["PERMISSION_NAME_TAKEN", "PERMISSION_PROTECTED"] },
 		summary: "Rename a permission",
 		responses: { 200: { description: "The permission as it is now", schema: PERMISSION_ENVELOPE } },
 		visibility: "published",
@@ -496,6 +504,7 @@ const actions = {
 	 */
 	deletePermission: {
 		rest: "DELETE /admin/permissions/:id",
+		errors: { 404: ["NOT_FOUND"], 409: ["PERMISSION_PROTECTED"] },
 		summary: "Delete a permission",
 		responses: { 204: { description: "Deleted" } },
 		visibility: "published",

@@ -1,4 +1,4 @@
-import { component } from "../../lib/openapi";
+import { component, pageComponent } from "../../lib/openapi";
 
 /** Inventory's answers as JSON Schema (inventory.types.ts), for the API reference. */
 
@@ -10,3 +10,21 @@ export const STOCK_LEVEL = component("StockLevel", {
 	required: ["productId", "onHand", "reserved", "available"],
 	properties: { productId: { type: "string", format: "uuid" }, onHand: units, reserved: units, available: { type: "integer" } }
 });
+
+/** One product's adjustment ledger, newest first. */
+export const ADJUSTMENT_PAGE = pageComponent(
+	"AdjustmentPage",
+	component("Adjustment", {
+		type: "object",
+		required: ["id", "productId", "delta", "reason", "onHandAfter", "actorId", "createdAt"],
+		properties: {
+			id: { type: "string", format: "uuid" },
+			productId: { type: "string", format: "uuid" },
+			delta: { type: "integer", description: "Units received (positive) or removed (negative)." },
+			reason: { type: "string" },
+			onHandAfter: units,
+			actorId: { type: ["string", "null"], format: "uuid", description: "Who made it; null for the system (reservation commits, demo data)." },
+			createdAt: { type: "string", format: "date-time" }
+		}
+	})
+);

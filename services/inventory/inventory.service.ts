@@ -41,7 +41,7 @@ import type {
 	StockLevel,
 	SweepResult
 } from "./inventory.types";
-import { STOCK_LEVEL } from "./inventory.openapi";
+import { STOCK_LEVEL, ADJUSTMENT_PAGE } from "./inventory.openapi";
 
 interface InventorySettings extends ServiceSettingSchema {
 	rest: string;
@@ -259,6 +259,7 @@ export function createInventoryService(config: AppConfig, routes: EventRoutes): 
 			/** One product's adjustment ledger, newest first. Admins only. Throws VALIDATION_ERROR (422). */
 			listAdjustments: {
 				rest: "GET /inventory/:productId/adjustments",
+				responses: { 200: { description: "The ledger, newest first", schema: ADJUSTMENT_PAGE } },
 				visibility: "published",
 				permission: "inventory.view",
 				params: { $$strict: "remove", ...productIdParam, ...pageParams },

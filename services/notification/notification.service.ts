@@ -4,6 +4,7 @@ import "../identity/identity.access";
 import type { AppConfig } from "../../app/config";
 import { ForbiddenError, InvalidInputError } from "../../lib/errors";
 import { Pump } from "../../lib/pump";
+import { component, pageComponent } from "../../lib/openapi";
 import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import { subscriptions, type EventRoutes } from "../../lib/events";
 import type { DbThis } from "../../lib/mixins/db.mixin";
@@ -115,6 +116,27 @@ export const notificationSubscriptions = subscriptions<NotificationThis>("notifi
 			await sendNotice(this, paymentRefundedNotice(event.data));
 		}
 	});
+
+/** A notification as the API answers it (NotificationDto), for the API reference. */
+const NOTIFICATION_PAGE = pageComponent(
+	"NotificationPage",
+	component("Notification", {
+		type: "object",
+		required: ["id", "channel", "template", "recipient", "subject", "status", "attempts", "lastError", "createdAt", "sentAt"],
+		properties: {
+			id: { type: "string", format: "uuid" },
+			channel: { enum: ["email", "sms"] },
+			template: { type: "string" },
+			recipient: { type: ["string", "null"], description: "E-mail address or phone number; null for an SMS skipped for want of a phone." },
+			subject: { type: ["string", "null"] },
+			status: { type: "string" },
+			attempts: { type: "integer", minimum: 0 },
+			lastError: { type: ["string", "null"] },
+			createdAt: { type: "string", format: "date-time" },
+			sentAt: { type: ["string", "null"], format: "date-time" }
+		}
+	})
+);
 
 /** How many due notifications one retry transaction claims. */
 const RETRY_BATCH = 20;
@@ -301,6 +323,7 @@ export function createNotificationService(
 			 */
 			list: {
 				rest: "GET /notifications",
+				responses: { 200: { description: "A page of notifications, newest first", schema: NOTIFICATION_PAGE } },
 				visibility: "published",
 				auth: "required",
 				params: { $$strict: "remove", userId: { type: "uuid", optional: true }, ...pageParams },
