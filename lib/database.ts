@@ -242,3 +242,13 @@ async function migrate(url: string, schema: string, migrations: Migration[], log
 		await client.end();
 	}
 }
+
+/**
+ * Runs `fn` once the outermost transaction `t` belongs to commits. A reliable handler's `t` is a savepoint,
+ * whose own afterCommit hooks run before the real COMMIT; a rolled-back change runs nothing.
+ */
+export function whenCommitted(t: Transaction, fn: () => void): void {
+	let root = t as Transaction & { parent?: Transaction };
+	while (root.parent) root = root.parent;
+	root.afterCommit(fn);
+}

@@ -1,5 +1,4 @@
 import { MetricReporters, type BrokerOptions, type ServiceBroker } from "moleculer";
-import type { Transaction } from "sequelize";
 
 /**
  * Prometheus metrics on the health port (lib/health.ts serves them at `/metrics`).
@@ -258,11 +257,4 @@ export function metricsOptions(enabled: boolean): BrokerOptions["metrics"] {
 /** `2xx`, `4xx`, ...: HTTP status as a bounded label. */
 export function statusClass(status: number): string {
 	return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : "other";
-}
-
-/** Runs `fn` once the outermost transaction `t` belongs to commits (a rolled-back change is not counted). */
-export function whenCommitted(t: Transaction, fn: () => void): void {
-	let root = t as Transaction & { parent?: Transaction };
-	while (root.parent) root = root.parent;
-	root.afterCommit(fn);
 }

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { Utils, type Logger, type ServiceBroker } from "moleculer";
 import type { Transaction } from "sequelize";
-import type { Migration, ServiceDatabase } from "./database";
+import { whenCommitted, type Migration, type ServiceDatabase } from "./database";
 import { Pump } from "./pump";
 import type { EventMetrics } from "./event-metrics";
 import { parentSpanOf, RECEIVE_ACTION, traceContext, type EventContract, type EventEnvelope, type EventRoutes } from "./events";
@@ -224,10 +224,7 @@ export class Outbox<M = Record<never, never>> {
 			[envelope.id, event, JSON.stringify(envelope), correlationId],
 			t
 		);
-		// a reliable handler's `t` is a savepoint, whose afterCommit hooks run before the real COMMIT
-		let root = t as Transaction & { parent?: Transaction };
-		while (root.parent) root = root.parent;
-		root.afterCommit(() => this.kick());
+		whenCommitted(t, () => this.kick());
 		return envelope.id;
 	}
 

@@ -245,7 +245,7 @@ export function createGatewayService(
 		const alias = (req as { $alias?: { fullPath?: unknown } }).$alias?.fullPath;
 		if (typeof alias === "string") return alias;
 		if (path === "/health/live" || path === "/health/ready") return path;
-		const key = `${req.method} ${path.replace(/\/[0-9a-fA-F-]{36}(?=\/|$)/g, "/:id")}`;
+		const key = requestSpanName(req.method, path);
 		let label = routeLabels.get(key);
 		if (label === undefined) {
 			label = known.find(r => (r.method === "*" || r.method === req.method) && r.pattern.test(path))?.path ?? "unmatched";

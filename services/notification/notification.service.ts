@@ -9,7 +9,8 @@ import { centsParam, pageOf, pageParams, uuidParam } from "../../lib/params";
 import { subscriptions, type EventRoutes } from "../../lib/events";
 import type { DbThis } from "../../lib/mixins/db.mixin";
 import { ReliableEventsMixin } from "../../lib/mixins/reliable-events.mixin";
-import { defineMetrics, whenCommitted, type MetricDef } from "../../lib/metrics";
+import { defineMetrics, type MetricDef } from "../../lib/metrics";
+import { whenCommitted } from "../../lib/database";
 
 /** Notifications by channel (email, sms) and what became of them (sent, retrying, failed, skipped). */
 const NOTIFICATION_METRICS = {

@@ -1,6 +1,7 @@
 import type { ServiceBroker } from "moleculer";
 import type { Transaction } from "sequelize";
-import { defineMetrics, onScrape, SAGA_BUCKETS, whenCommitted, type MetricDef, type MetricHandle } from "../../lib/metrics";
+import { defineMetrics, onScrape, SAGA_BUCKETS, type MetricDef, type MetricHandle } from "../../lib/metrics";
+import { whenCommitted } from "../../lib/database";
 import type { ServiceDatabase } from "../../lib/database";
 import { CANCEL_REASONS, ORDER_STATUSES, type CancelReason, type OrderStatus } from "./order.types";
 

@@ -115,18 +115,11 @@ export function historyEntry(status: OrderStatus, at: Date, reason?: CancelReaso
 	return reason ? { status, at: at.toISOString(), reason } : { status, at: at.toISOString() };
 }
 
-/** What the saga's commands are built from: the order as stored. */
-export interface CommandSource {
-	id: string;
-	userId: string;
-	items: OrderLine[];
-	totalCents: number;
-	currency: string;
+/** What the saga's commands are built from: the order as stored (its card token kept until payment has answered). */
+export type CommandSource = Pick<OrderDto, "id" | "userId" | "items" | "totalCents" | "currency" | "cancelReason"> & {
 	customer: OrderCustomer;
-	/** Kept until payment has answered or the order has ended. */
 	paymentToken: string | null;
-	cancelReason: CancelReason | null;
-}
+};
 
 /** A command as it goes to the outbox: an event of the order's contract with its payload. */
 export type Command = { [K in SagaCommand]: { event: K; data: OrderEvents[K] } }[SagaCommand];

@@ -1,4 +1,5 @@
-import { defineMetrics, whenCommitted, type MetricDef, type MetricHandle } from "../../lib/metrics";
+import { defineMetrics, type MetricDef, type MetricHandle } from "../../lib/metrics";
+import { whenCommitted } from "../../lib/database";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { AppConfig } from "../../app/config";
