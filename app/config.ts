@@ -59,6 +59,8 @@ export interface GatewayConfig {
 	corsOrigins: string[];
 	/** Per client address, shared by every gateway: every /api request (RATE_LIMIT_API) and /api/auth/* (RATE_LIMIT_AUTH). */
 	rateLimits: { api?: RateRule; auth?: RateRule };
+	/** Serve the storefront at `/` and the admin at `/admin` (PAGES=on|off, default on); off: the API only. */
+	pages: boolean;
 }
 
 export interface StoreConfig {
@@ -302,6 +304,10 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			problems.push(`CORS_ORIGINS: "${o}" must be an origin such as https://shop.example.com (scheme, host, optional port)`);
 	}
 
+	const pagesRaw = (env.PAGES?.trim() || "on").toLowerCase();
+	if (!["on", "off", "true", "false", "1", "0"].includes(pagesRaw)) problems.push(`PAGES must be on or off (got "${env.PAGES}")`);
+	const pages = !["off", "false", "0"].includes(pagesRaw);
+
 	const grpcTlsCert = env.IDENTITY_GRPC_TLS_CERT?.trim() || undefined;
 	const grpcTlsKey = env.IDENTITY_GRPC_TLS_KEY?.trim() || undefined;
 	if (!!grpcTlsCert !== !!grpcTlsKey) problems.push("IDENTITY_GRPC_TLS_CERT and IDENTITY_GRPC_TLS_KEY must be set together");
@@ -470,7 +476,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			bodyLimit: "100kb",
 			trustedProxies,
 			corsOrigins,
-			rateLimits: { api: rate("RATE_LIMIT_API", "1200/60"), auth: rate("RATE_LIMIT_AUTH", "20/60") }
+			rateLimits: { api: rate("RATE_LIMIT_API", "1200/60"), auth: rate("RATE_LIMIT_AUTH", "20/60") },
+			pages
 		}
 	};
 

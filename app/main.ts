@@ -39,6 +39,8 @@ function announceReady(broker: ServiceBroker, config: AppConfig, log: Logger, he
 		services: config.services.length,
 		apiBase: gatewayAddress && typeof gatewayAddress === "object" ? `http://${shown(config.gateway.host)}:${gatewayAddress.port}` : undefined,
 		catalog: config.services.includes("catalog"),
+		pages: config.gateway.pages,
+		reference: true,
 		healthBase: health ? `http://${shown(config.gateway.host)}:${health.port}` : undefined,
 		metrics: config.metrics,
 		grpc: grpc?.port ? { address: `${shown(config.identity.grpcHost)}:${grpc.port}`, tls: !!config.identity.grpcTls } : undefined,

@@ -3,7 +3,7 @@ import type { Context, Middleware, ServiceBroker } from "moleculer";
 import type { TrailEntry } from "../lib/outbox";
 import { PERMISSIONS, type AuthUser, type CallerMeta, type UserDto, type UserWithPermissions } from "../services/identity/identity.types";
 import { collectDeadLetters, replayDeadLetter } from "../lib/dead-letters";
-import type { SagaTrail } from "../services/order/order.service";
+import type { SagaTrail } from "../services/order/order.types";
 
 /** Custom commands of `npm run repl` (moleculer.config.ts `replOptions`). */
 

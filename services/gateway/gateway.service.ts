@@ -19,6 +19,7 @@ import { Pump } from "../../lib/pump";
 import { RateLimiter } from "../../lib/rate-limit";
 import type { AccessChangedEvent, AuthUser, CallerMeta, SessionsEndedEvent } from "../identity/identity.types";
 import { gatewayMigrations } from "./gateway.migrations";
+import { pages as shopPages } from "./gateway.pages";
 import { apiReference } from "./gateway.reference";
 import { PgRateStore } from "./gateway.rate-limits";
 import { GATEWAY_METRICS, methodLabel } from "./gateway.metrics";
@@ -235,6 +236,8 @@ export function createGatewayService(
 ): ServiceSchema<ApiSettingsSchema, GatewayMethods, GatewayVars> {
 	const g = config.gateway;
 	const reference = openApi === undefined ? undefined : apiReference(openApi);
+	// the storefront and the admin (web/); in development re-read on every request, so an edit shows on reload
+	const pages = g.pages ? shopPages(undefined, config.env === "development") : undefined;
 	const known = routes.map(r => ({ method: r.method, path: r.path, pattern: routePattern(r.path) }));
 	/** The pattern a request is counted under: the alias that answered, else a published route it matches. */
 	// Route labels of the paths seen lately (ids replaced, so a few hundred keys cover the shop): a cached
@@ -245,6 +248,8 @@ export function createGatewayService(
 		const alias = (req as { $alias?: { fullPath?: unknown } }).$alias?.fullPath;
 		if (typeof alias === "string") return alias;
 		if (path === "/health/live" || path === "/health/ready") return path;
+		const page = pages?.label(path);
+		if (page) return page;
 		const key = requestSpanName(req.method, path);
 		let label = routeLabels.get(key);
 		if (label === undefined) {
@@ -499,6 +504,7 @@ export function createGatewayService(
 				const origin = req.headers.origin;
 				if (origin && req.headers.host && (origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`))
 					delete req.headers.origin;
+				if (pages && !path.startsWith("/api") && pages.serve(req, res, path)) return Promise.resolve();
 				if (path.startsWith("/api/") || path === "/api") {
 					// a development start still seeding the demo catalog: not a half-filled catalog, a short wait
 					if (isWarmingUp(this.broker)) {

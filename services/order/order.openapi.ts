@@ -77,3 +77,32 @@ export const ORDER = component("Order", {
 export const ORDER_ENVELOPE = component("OrderEnvelope", { type: "object", required: ["order"], properties: { order: ORDER } });
 
 export const ORDER_PAGE = pageComponent("OrderPage", ORDER);
+
+/** `order.saga`: the order and the events about it (lib/outbox.ts `TrailEntry`). */
+export const SAGA_TRAIL = component("SagaTrail", {
+	type: "object",
+	required: ["order", "events", "unreachable"],
+	properties: {
+		order: ORDER,
+		events: {
+			type: "array",
+			items: {
+				type: "object",
+				required: ["service", "direction", "eventId", "event", "at", "status"],
+				properties: {
+					service: { type: "string" },
+					direction: { enum: ["sent", "received"] },
+					eventId: { type: "string", format: "uuid" },
+					event: { type: "string", examples: ["order.created"] },
+					at: timestamp,
+					status: { type: "string", description: "sent: PUBLISHED or WAITING (for a consumer); received: PENDING, HANDLED or DEAD." },
+					deliveredTo: { type: "array", items: { type: "string" }, description: "sent: the services that have it." },
+					attempts: { type: "integer", minimum: 0 },
+					lastError: { type: ["string", "null"] },
+					handledBy: { type: ["string", "null"], description: "received: the node that handled it." }
+				}
+			}
+		},
+		unreachable: { type: "array", items: { type: "string" }, description: "Services whose records could not be read." }
+	}
+});

@@ -37,9 +37,10 @@ import {
 	type OrderPage,
 	type OrderStatus,
 	type PlaceOrderParams,
+	type SagaTrail,
 	type ShippingAddress
 } from "./order.types";
-import { ORDER_ENVELOPE, ORDER_PAGE } from "./order.openapi";
+import { ORDER_ENVELOPE, ORDER_PAGE, SAGA_TRAIL } from "./order.openapi";
 
 interface OrderSettings extends ServiceSettingSchema {
 	rest: string;
@@ -95,14 +96,6 @@ interface OrderMethods {
 
 type OrderThis = Service<OrderSettings> & OrderVars & OrderMethods;
 type Ctx<P> = Context<P, CallerMeta>;
-
-/** What `order.saga` answers: the order and every event about it, as each service saw it. */
-export interface SagaTrail {
-	order: OrderDto;
-	events: TrailEntry[];
-	/** Services whose records could not be read (not running, or not answering). */
-	unreachable: string[];
-}
 
 const MAX_TOKEN_LENGTH = 255;
 /** Printable ASCII without spaces, like the keys clients generate (UUIDs, ULIDs, hashes). */
@@ -340,12 +333,18 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 			},
 
 			/**
-			 * An order's saga for operators (REPL `saga <id>`): its history and every event about it that
-			 * order, inventory, payment and notification sent or received. Throws NOT_FOUND (404).
+			 * An order's saga for staff (the admin's timeline, REPL `saga <id>`): its history and every event
+			 * about it that order, inventory, payment and notification sent or received. Throws NOT_FOUND (404).
 			 */
 			saga: {
-				visibility: "public",
-				params: { id: uuidParam },
+				rest: "GET /orders/:id/saga",
+				summary: "An order's saga: its history and every event about it, as each service saw it",
+				responses: { 200: { description: "The order and its events, oldest first", schema: SAGA_TRAIL } },
+				errors: { 404: ["NOT_FOUND"] },
+				visibility: "published",
+				auth: "required",
+				permission: "order.view",
+				params: { $$strict: "remove", id: uuidParam },
 				async handler(this: OrderThis, ctx: Ctx<OrderIdParams>): Promise<SagaTrail> {
 					const order = await this.repo.byId(ctx.params.id);
 					if (!order) throw new NotFoundError("Order", ctx.params.id);

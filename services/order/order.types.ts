@@ -1,3 +1,4 @@
+import type { TrailEntry } from "../../lib/outbox";
 import type { Page } from "../../lib/params";
 
 /** The public contract of the order domain: what clients see and the events the checkout saga runs on. */
@@ -144,3 +145,12 @@ export interface OrderEvents {
 
 /** `order.refunded`: payment gave the order's money back (after `payment.refunded`); notification tells the customer. */
 export type OrderRefundedEvent = OrderConfirmedEvent;
+
+/** What `order.saga` answers (GET /api/orders/:id/saga): the order and every event about it, as each service saw it. */
+export interface SagaTrail {
+	order: OrderDto;
+	/** Oldest first. */
+	events: TrailEntry[];
+	/** Services whose records could not be read (not running, or not answering). */
+	unreachable: string[];
+}

@@ -7,6 +7,8 @@ const node: ReadyInfo = {
 	services: 8,
 	apiBase: "http://127.0.0.1:3000",
 	catalog: true,
+	pages: true,
+	reference: true,
 	healthBase: "http://127.0.0.1:3001",
 	metrics: true,
 	grpc: { address: "127.0.0.1:50051", tls: false },
@@ -14,13 +16,16 @@ const node: ReadyInfo = {
 };
 
 describe("the ready banner", () => {
-	it("names a REST URL, the health port, gRPC and how to sign in as the admin", () => {
+	it("names the storefront, the admin, a REST URL, the API docs, the health port, gRPC and how to sign in as the admin", () => {
 		const text = readyBanner({ ...node, adminEmail: "boss@example.com" }).join("\n");
 		expect(text.startsWith(READY_LINE)).to.equal(true);
+		expect(text).to.match(/Storefront +http:\/\/127\.0\.0\.1:3000\/\n/);
+		expect(text).to.match(/Admin +http:\/\/127\.0\.0\.1:3000\/admin\n/);
+		expect(text).to.contain("http://127.0.0.1:3000/api/docs");
 		expect(text).to.contain("http://127.0.0.1:3000/api/products");
 		expect(text).to.contain("http://127.0.0.1:3001/health/ready");
 		expect(text).to.contain("127.0.0.1:50051");
-		expect(text).to.contain('"email":"boss@example.com"');
+		expect(text).to.contain("as boss@example.com with ADMIN_PASSWORD");
 	});
 
 	it("tells a development user without an admin how to get one; production gets no such hint", () => {
@@ -31,7 +36,8 @@ describe("the ready banner", () => {
 	});
 
 	it("points at /api when this node runs no catalog, and leaves out what the node does not run", () => {
-		const text = readyBanner({ ...node, catalog: false, grpc: undefined, healthBase: undefined }).join("\n");
+		const text = readyBanner({ ...node, catalog: false, pages: false, grpc: undefined, healthBase: undefined }).join("\n");
+		expect(text).to.not.match(/Storefront|\/admin/);
 		expect(text).to.contain("http://127.0.0.1:3000/api ");
 		expect(text).to.not.contain("products");
 		expect(text).to.not.match(/gRPC|Health/);

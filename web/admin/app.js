@@ -1,0 +1,2 @@
+// @ts-check
+// The admin: to be built.

@@ -1,0 +1,2 @@
+// @ts-check
+// The storefront: to be built.
