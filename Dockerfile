@@ -24,6 +24,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY proto ./proto
+# the storefront and the admin: plain files the gateway serves (PAGES=off leaves them unserved)
+COPY web ./web
 # DATA_DIR (.data) must be writable by the app user: the embedded PostgreSQL, used when
 # DATABASE_URL is unset, keeps its data there.
 RUN mkdir -p .data && chown node:node .data

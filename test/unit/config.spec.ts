@@ -279,4 +279,10 @@ describe("config: HEALTH_PORT and METRICS", () => {
 		expectProblem({ METRICS: "sometimes" }, /METRICS must be on or off/);
 		expectProblem({ HEALTH_PORT: "http" }, /HEALTH_PORT must be a whole number/);
 	});
+
+	it("serves the storefront and the admin unless PAGES=off, and refuses anything but on or off", () => {
+		expect(load({}).gateway.pages).to.equal(true);
+		expect(load({ PAGES: "off" }).gateway.pages).to.equal(false);
+		expectProblem({ PAGES: "maybe" }, /PAGES must be on or off/);
+	});
 });
