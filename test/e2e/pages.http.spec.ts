@@ -72,7 +72,15 @@ describe("the shop's pages over HTTP", () => {
 		const again = await get("/assets/shared/api.js", { "if-none-match": etag });
 		expect(again.status).to.equal(304);
 
-		for (const path of ["/assets/shared/../../package.json", "/assets/%2e%2e/package.json", "/assets/shared/missing.js", "/assets/shared/API.JS", "/assets/other/x.js", "/package.json", "/no-such-page"]) {
+		for (const path of [
+			"/assets/shared/../../package.json",
+			"/assets/%2e%2e/package.json",
+			"/assets/shared/missing.js",
+			"/assets/shared/API.JS",
+			"/assets/other/x.js",
+			"/package.json",
+			"/no-such-page"
+		]) {
 			const res = await get(path);
 			expect(res.status, path).to.equal(404);
 		}
