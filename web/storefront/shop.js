@@ -441,45 +441,26 @@ function orderContent(order, cancel) {
 			{ "aria-labelledby": "items-h" },
 			h("h2", { id: "items-h" }, "Items"),
 			h(
-				"div",
-				{ class: "table-wrap" },
-				h(
-					"table",
-					null,
+				"ul",
+				{ class: "plain order-lines" },
+				order.items.map(l =>
 					h(
-						"thead",
-						null,
+						"li",
+						{ class: "summary-line" },
 						h(
-							"tr",
+							"span",
 							null,
-							h("th", { scope: "col" }, "Product"),
-							h("th", { scope: "col" }, "Quantity"),
-							h("th", { scope: "col" }, "Price"),
-							h("th", { scope: "col" }, "Total")
-						)
-					),
-					h(
-						"tbody",
-						null,
-						order.items.map(l =>
-							h(
-								"tr",
-								null,
-								h("td", null, h("a", { href: `/products/${l.productId}` }, l.name)),
-								h("td", null, String(l.quantity)),
-								h("td", null, price(l.unitPriceCents, order.currency)),
-								h("td", null, price(l.lineTotalCents, order.currency))
-							)
-						)
-					),
-					h(
-						"tfoot",
-						null,
-						h("tr", null, h("th", { scope: "row", colspan: 3 }, "Total"), h("td", { class: "total" }, price(order.totalCents, order.currency)))
+							`${l.quantity} × `,
+							h("a", { href: `/products/${l.productId}` }, l.name),
+							h("span", { class: "muted" }, ` at ${price(l.unitPriceCents, order.currency)}`)
+						),
+						h("span", null, price(l.lineTotalCents, order.currency))
 					)
 				)
-			)
+			),
+			h("p", { class: "summary-line total-line" }, h("span", null, "Total"), h("span", { class: "total" }, price(order.totalCents, order.currency)))
 		),
+		h("p", { class: "muted" }, `Order number ${order.id}, placed ${dateTime(order.createdAt)}.`),
 		h(
 			"div",
 			{ class: "order-facts" },
@@ -587,38 +568,19 @@ export async function ordersView(ctx) {
 		listing.items.length === 0
 			? h("div", { class: "notice empty" }, h("p", null, "You have no orders yet."), h("p", null, h("a", { href: "/products" }, "Browse the products")))
 			: h(
-					"div",
-					{ class: "table-wrap" },
-					h(
-						"table",
-						{ class: "orders" },
-						h("caption", { class: "visually-hidden" }, "Your orders"),
+					"ul",
+					{ class: "order-list", "aria-label": "Your orders" },
+					listing.items.map(o =>
 						h(
-							"thead",
-							null,
+							"li",
+							{ class: "order-item" },
+							h("p", { class: "order-item-head" }, h("a", { href: `/orders/${o.id}` }, `Order ${orderNumber(o.id)}`), " ", statusBadge(o.status)),
 							h(
-								"tr",
-								null,
-								h("th", { scope: "col" }, "Order"),
-								h("th", { scope: "col" }, "Placed"),
-								h("th", { scope: "col" }, "Items"),
-								h("th", { scope: "col" }, "Total"),
-								h("th", { scope: "col" }, "Status")
-							)
-						),
-						h(
-							"tbody",
-							null,
-							listing.items.map(o =>
-								h(
-									"tr",
-									null,
-									h("td", null, h("a", { href: `/orders/${o.id}` }, `Order ${orderNumber(o.id)}`)),
-									h("td", null, h("time", { datetime: o.createdAt }, dateTime(o.createdAt))),
-									h("td", null, String(o.items.reduce((n, l) => n + l.quantity, 0))),
-									h("td", null, price(o.totalCents, o.currency)),
-									h("td", null, statusBadge(o.status))
-								)
+								"p",
+								{ class: "muted" },
+								h("time", { datetime: o.createdAt }, dateTime(o.createdAt)),
+								` · ${o.items.reduce((n, l) => n + l.quantity, 0)} item(s) · `,
+								h("strong", { class: "order-item-total" }, price(o.totalCents, o.currency))
 							)
 						)
 					)
