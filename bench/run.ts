@@ -11,6 +11,8 @@ import { cleanUpAll, cleanUpOnSignals, freePort, onCleanUp, portOpen, rssBytes, 
 import { writeReport, type Results, type Row } from "./lib/report";
 import { adminToken, checkoutProduct, createCustomers, ROOT, startCluster, startNats, startSingle, waitForCatalog, type Customer, type Shop } from "./lib/shop";
 import { median, round, summarize } from "./lib/stats";
+import { measurePages } from "./pages";
+import { chromiumPath } from "../test/support/browser";
 
 /**
  * `npm run bench`: starts the shop (and its baselines) on loopback, warms up, runs every scenario several
@@ -19,6 +21,7 @@ import { median, round, summarize } from "./lib/stats";
  *
  * Flags: --only=catalog,login,checkout,cluster,memory   run some scenarios only
  *        --only=metrics                                 catalog reads and checkout with METRICS on and off side by side (not in the default run)
+ *        --only=pages                                   the storefront's first page in headless Chromium: time to its first view, bytes (not in the default run; bench/pages.ts runs it alone)
  *        --quick                                        short rounds (a smoke test of the harness; numbers are rough)
  *        --cpu-prof                                     run the shop's processes with node --cpu-prof (profiles in bench/profiles/)
  *        --node-args="--trace-gc ..."                   more node flags for the shop's processes
@@ -32,7 +35,9 @@ const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(`--${name}`);
 const value = (name: string) => argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const only = value("only")?.split(",");
-const wants = (scenario: string) => (scenario === "metrics" ? !!only?.includes(scenario) : !only || only.includes(scenario));
+/** Scenarios only run when asked for by name. */
+const OPT_IN = ["metrics", "pages"];
+const wants = (scenario: string) => (OPT_IN.includes(scenario) ? !!only?.includes(scenario) : !only || only.includes(scenario));
 const QUICK = flag("quick");
 
 /** Durations and concurrencies, in one place. */
@@ -616,6 +621,26 @@ async function main(): Promise<void> {
 			await cluster.stop();
 			noteWarnings(results, "cluster", cluster);
 			await nats.stop();
+		}
+	}
+	// 7. the storefront's first page in a real browser
+	if (wants("pages")) {
+		if (!chromiumPath()) log("scenario 7 skipped: no Chromium (install Debian's chromium package or set CHROMIUM_PATH)");
+		else {
+			log("scenario 7: the storefront's first page in headless Chromium");
+			const r = await measurePages(single.baseUrl, QUICK ? 10 : 30, log);
+			raw.pages = r;
+			results.rows.push({
+				scenario: `7. Storefront first page \`/\` in headless Chromium, navigation start to the first view (${r.runs} cold loads, a fresh profile each)`,
+				throughput: `${r.files} files, ${(r.bytes / 1024).toFixed(1)} KB transferred (gzip); ${r.apiCalls} API calls`,
+				p50: r.cold.median,
+				p99: NaN,
+				baseline: `reload (files revalidated): median ${r.warm.median.toFixed(0)} ms, p95 ${r.warm.p95.toFixed(0)} ms`,
+				ratio: `cold p95 ${r.cold.p95.toFixed(0)} ms`,
+				target: "-",
+				holds: undefined,
+				note: "loopback: the pages' own cost (module loading, two catalog calls, rendering), no network latency"
+			});
 		}
 	}
 	await single.stop();
