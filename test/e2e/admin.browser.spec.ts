@@ -428,6 +428,13 @@ describe("the admin in Chromium", function () {
 	for (const viewport of ["desktop", "phone"] as const) {
 		it(`has every screen accessible at ${viewport} width (axe, keyboard), with screenshots`, async () => {
 			const { page, problems } = await open("/admin", viewport);
+			// the first load (page, styles, scripts) stays small: bytes as sent, compressed where the gateway compresses
+			const weight = Number(
+				await page.evaluate(
+					`[...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")].filter(e => !e.name.includes("/api/")).reduce((n, e) => n + e.encodedBodySize, 0)`
+				)
+			);
+			expect(weight).to.be.above(0).and.below(60_000);
 			let violations = await axeViolations(page);
 			expect(violations, describeViolations(violations)).to.deep.equal([]);
 			await screenshot(page, `admin-sign-in-${viewport}`);
