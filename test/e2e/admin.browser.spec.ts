@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { expect } from "chai";
-import type { ServiceSchema } from "moleculer";
+import type { Service, ServiceBroker, ServiceSchema } from "moleculer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { AppConfig } from "../../app/config";
 import { defineEvents, subscriptions, type IncomingEnvelope } from "../../lib/events";
@@ -9,7 +9,7 @@ import { adminToken, loginAs, newCustomer, TEST_ADMIN, uniqueEmail } from "../su
 import { chromiumPath, launchBrowser } from "../support/browser";
 import { checkoutSteps } from "../support/checkout";
 import { createTestDatabase, type TestDatabase } from "../support/database";
-import { until } from "../support/eventually";
+import { eventually, until } from "../support/eventually";
 import { httpClient } from "../support/http";
 import { axeViolations, describeViolations, screenshot, VIEWPORTS, watchProblems, type PageProblems } from "../support/pages";
 import { startShop, testConfig, type RunningShop } from "../support/shop";
@@ -44,9 +44,14 @@ describe("the admin in Chromium", function () {
 			handled.push(event.data.n);
 		}
 	});
+	/** The shop's broker as soon as it exists: a start that fails halfway must still be stopped (or mocha never exits). */
+	let broker: ServiceBroker | undefined;
 	/** A service of the test's own, with an inbox like every consumer's: its dead letters are the shop's too. */
 	const auditConsumer = (config: AppConfig): ServiceSchema => ({
 		name: "audit",
+		created(this: Service) {
+			broker = this.broker;
+		},
 		mixins: [ReliableEventsMixin({ service: "audit", config: config.events, database: config.database, migrations: [], subscriptions: wanted, routes: {} })]
 	});
 
@@ -72,7 +77,7 @@ describe("the admin in Chromium", function () {
 	});
 	after(async () => {
 		// each step on its own: a failed one must not keep the others (and mocha) hanging
-		for (const step of [() => browser?.close(), () => shop?.stop(), () => db?.drop()]) {
+		for (const step of [() => browser?.close(), () => (shop?.broker ?? broker)?.stop(), () => db && eventually(() => db.drop(), 10_000, 200)]) {
 			try {
 				await step();
 			} catch (err) {
@@ -421,6 +426,12 @@ describe("the admin in Chromium", function () {
 		const violations = await axeViolations(page);
 		expect(violations, describeViolations(violations)).to.deep.equal([]);
 		await screenshot(page, "admin-no-access-desktop");
+		await page.setViewportSize(VIEWPORTS.phone);
+		await screenshot(page, "admin-no-access-phone");
+		// another account can sign in from here
+		await page.getByRole("button", { name: "sign in with another account" }).click();
+		await heading(page, "Sign in to the admin");
+		expect(await page.getByRole("navigation").count()).to.equal(0);
 		expect(problems.errors).to.deep.equal([]);
 		expect(problems.foreign).to.deep.equal([]);
 	});
