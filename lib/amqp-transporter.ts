@@ -11,7 +11,7 @@ export interface AmqpBusOptions {
 	prefetch: number;
 	/** Milliseconds between attempts to reach a lost RabbitMQ (Moleculer's own loop waits 5 s). */
 	reconnectTimeWait: number;
-	/** amqplib's socket options: the login (`credentials`), TLS (`ca`, `cert`, `key`). */
+	/** amqplib's socket options: the login (`credentials`), `noDelay`, TLS (`ca`, `cert`, `key`). */
 	socketOptions?: Record<string, unknown>;
 }
 

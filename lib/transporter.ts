@@ -66,9 +66,11 @@ export function amqpOptions(t: TransportConfig): AmqpBusOptions {
 		if (!u.searchParams.has("heartbeat")) u.searchParams.set("heartbeat", String(AMQP_HEARTBEAT_SECONDS));
 		url.push(u.toString());
 	}
-	const options: AmqpBusOptions = { url, prefetch: AMQP_PREFETCH, reconnectTimeWait: RECONNECT_WAIT_MS };
-	if (credentials) options.socketOptions = { credentials: plainLogin(credentials.user, credentials.pass) };
-	return options;
+	// noDelay: amqplib leaves Nagle's algorithm on, which holds a small frame (a request, an answer) back until
+	// the last one is acknowledged: tens of milliseconds per hop of a saga
+	const socketOptions: Record<string, unknown> = { noDelay: true };
+	if (credentials) socketOptions.credentials = plainLogin(credentials.user, credentials.pass);
+	return { url, prefetch: AMQP_PREFETCH, reconnectTimeWait: RECONNECT_WAIT_MS, socketOptions };
 }
 
 /** amqplib's `credentials.plain(user, pass)`: SASL PLAIN, `\0user\0password`. */

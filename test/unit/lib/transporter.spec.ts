@@ -213,7 +213,8 @@ describe("a RabbitMQ TRANSPORTER (amqp://, amqps://)", () => {
 		const login = options.socketOptions!.credentials as { mechanism: string; username: string; password: string; response(): Buffer };
 		expect(login).to.include({ mechanism: "PLAIN", username: "sh@p", password: "pé:w/d" });
 		expect(login.response().toString("utf8")).to.equal("\0sh@p\0pé:w/d");
-		expect(amqpOptions(transportOf({ TRANSPORTER: "amqp://127.0.0.1" })).socketOptions).to.equal(undefined);
+		expect(options.socketOptions!.noDelay, "Nagle's algorithm off").to.equal(true);
+		expect(amqpOptions(transportOf({ TRANSPORTER: "amqp://127.0.0.1" })).socketOptions).to.deep.equal({ noDelay: true });
 	});
 
 	it("hands Moleculer its AMQP transporter, reconnecting itself and acknowledging requests on arrival", () => {
