@@ -99,10 +99,11 @@ export const SEED_COMMAND: CommandLine = {
 export const CLUSTER_COMMAND: CommandLine = {
 	usage: "npm run cluster   (node --import tsx app/cluster.ts)",
 	summary:
-		"Runs the shop as a small cluster on this machine: one process per service group joined over NATS,\n" +
-		"the layout of docker-compose.yml. Ctrl-C stops every node gracefully.",
+		"Runs the shop as a small cluster on this machine: one process per service group joined over NATS\n" +
+		"(or RabbitMQ), the layout of docker-compose.yml. Ctrl-C stops every node gracefully.",
 	env: {
 		NATS_URL: "a NATS server of your own (unset: the launcher starts nats-server on a free port)",
+		TRANSPORTER: "the nodes' bus when NATS_URL is unset: nats://... or RabbitMQ, amqp://user:password@host:5672/vhost",
 		DATABASE_URL: "PostgreSQL (unset: an embedded server in DATA_DIR, default ./.data)",
 		HEALTH_PORT: "the first node's health port; the others count up (default 3001; off: none)"
 	}

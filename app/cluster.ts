@@ -13,17 +13,30 @@ import { CLUSTER_COMMAND, readArgs } from "./cli";
 
 /**
  * `npm run cluster`: the shop as a small cluster on this machine, one process per service group joined
- * over NATS, the same layout as docker-compose.yml. Each line of output is prefixed with its node; Ctrl-C
- * stops every node gracefully, then what the launcher started: its nats-server (unless NATS_URL names
- * one) and the embedded PostgreSQL (unless DATABASE_URL names a server).
+ * over NATS (or RabbitMQ: TRANSPORTER=amqp://...), the same layout as docker-compose.yml. Each line of
+ * output is prefixed with its node; Ctrl-C stops every node gracefully, then what the launcher started: its
+ * nats-server (unless NATS_URL or TRANSPORTER names a bus) and the embedded PostgreSQL (unless DATABASE_URL
+ * names a server).
  */
 
 const COLORS = [36, 35, 33, 32, 34, 31];
 
+const DEFAULT_PORTS: Record<string, number> = { nats: 4222, amqp: 5672, amqps: 5671 };
+
+/** Whether the first server of a bus URL (list) accepts connections. */
 function reachable(url: string): Promise<boolean> {
-	const { hostname, port } = new URL(url.replace(/^nats:/, "http:"));
-	return portOpen(Number(port || 4222), hostname.replace(/^\[|\]$/g, ""), 2000);
+	const first = url.split(/[,;]/)[0].trim();
+	const scheme = first.slice(0, first.indexOf(":"));
+	const { hostname, port } = new URL(first.replace(/^[a-z]+:/, "http:"));
+	return portOpen(Number(port || DEFAULT_PORTS[scheme] || 4222), hostname.replace(/^\[|\]$/g, ""), 2000);
 }
+
+/** A bus URL (list) for a log line: no credentials. */
+const shown = (url: string) =>
+	url
+		.split(/[,;]/)
+		.map(u => redactUrl(u.trim()))
+		.join(",");
 
 function prefixLines(stream: NodeJS.ReadableStream, prefix: string): void {
 	readline.createInterface({ input: stream }).on("line", line => process.stdout.write(`${prefix} ${line}\n`));
@@ -119,7 +132,7 @@ async function main(): Promise<void> {
 		console.log(`[cluster] ${signal}: stopping every node (they finish their work in flight)`);
 		for (const c of children) if (c.child.exitCode === null) c.child.kill("SIGTERM");
 		await Promise.all(children.map(c => c.exited));
-		// the nodes needed NATS to finish; now it can go
+		// the nodes needed the bus to finish; now it can go
 		await ownNats?.stop();
 		await embedded?.stop();
 		console.log("[cluster] stopped");
@@ -136,10 +149,11 @@ async function main(): Promise<void> {
 		process.exit(1);
 	}
 
-	let natsUrl = cluster.natsUrl;
-	if (natsUrl) {
-		if (!(await reachable(natsUrl))) {
-			console.error(`No NATS server answers at ${redactUrl(natsUrl)}. Start it, or unset NATS_URL to have the launcher start its own.`);
+	let busUrl = cluster.natsUrl ?? cluster.transporter;
+	if (busUrl) {
+		if (!(await reachable(busUrl))) {
+			const which = cluster.natsUrl ? "NATS_URL" : "TRANSPORTER";
+			console.error(`Nothing answers at ${shown(busUrl)}. Start that server, or unset ${which} to have the launcher start a nats-server of its own.`);
 			process.exit(1);
 		}
 	} else {
@@ -157,8 +171,8 @@ async function main(): Promise<void> {
 			console.error(`[cluster] ${(err as Error).message}`);
 			process.exit(1);
 		}
-		natsUrl = ownNats.url;
-		console.log(`[cluster] started nats-server on ${redactUrl(natsUrl)} with a random user and password`);
+		busUrl = ownNats.url;
+		console.log(`[cluster] started nats-server on ${redactUrl(busUrl)} with a random user and password`);
 	}
 
 	let databaseUrl = cluster.databaseUrl;
@@ -172,7 +186,7 @@ async function main(): Promise<void> {
 		databaseUrl = embedded.url(EMBEDDED_DATABASE);
 	}
 	if (stopping) return;
-	console.log(`[cluster] ${CLUSTER_GROUPS.length} nodes over ${redactUrl(natsUrl)}; Ctrl-C stops them all`);
+	console.log(`[cluster] ${CLUSTER_GROUPS.length} nodes over ${shown(busUrl)}; Ctrl-C stops them all`);
 
 	const width = Math.max(...CLUSTER_GROUPS.map(g => g.node.length));
 	CLUSTER_GROUPS.forEach((group, i) => {
@@ -185,7 +199,7 @@ async function main(): Promise<void> {
 			stdio: ["ignore", "pipe", "pipe"],
 			env: {
 				...process.env,
-				TRANSPORTER: natsUrl,
+				TRANSPORTER: busUrl,
 				SERVICES: group.services,
 				NODE_ID: process.env.NODE_ID ? `${process.env.NODE_ID}-${group.node}` : `${group.node}-${process.pid}`,
 				DATABASE_URL: databaseUrl,

@@ -498,29 +498,50 @@ export function isAddressOrCidr(value: string): boolean {
 /**
  * TRANSPORTER and the NATS_* variables. In production a node refuses to join a bus without credentials:
  * anyone who reaches an open bus can call every action of every service (TRANSPORTER_INSECURE=true allows
- * it on a private network).
+ * it on a private network). NATS takes a user and password, a token, a credentials or nkey file, or a client
+ * certificate; RabbitMQ (amqp://, amqps://) a user and password in every URL of the list, and RabbitMQ's
+ * well-known guest/guest counts as none.
  */
 function transportOf(env: Env, production: boolean, problems: string[]): TransportConfig | undefined {
 	const url = env.TRANSPORTER?.trim();
 	if (!url) return undefined;
 	let kind = "";
 	let inUrl = false;
+	const insecure = ["true", "1", "yes"].includes(env.TRANSPORTER_INSECURE?.trim().toLowerCase() ?? "");
 	// Moleculer also takes a transporter by name; "Fake" stays inside the process (tests), so it needs no credentials
 	if (/^[a-z]+$/i.test(url)) {
 		kind = url.toLowerCase();
 		const inProcess = kind === "fake";
-		if (production && !inProcess && !["true", "1", "yes"].includes(env.TRANSPORTER_INSECURE?.trim().toLowerCase() ?? "")) {
+		if (production && !inProcess && !insecure) {
 			problems.push(`TRANSPORTER=${url} has no credentials; use a URL with them (TRANSPORTER_INSECURE=true allows an open bus on a private network)`);
 		}
 		return { url, kind, authenticated: inProcess, insecure: false };
 	}
-	try {
-		const u = new URL(url.split(",")[0]);
-		kind = u.protocol.replace(/:$/, "");
-		inUrl = u.username !== "" || u.password !== "";
-	} catch {
-		problems.push(`TRANSPORTER must be a URL such as nats://user:password@127.0.0.1:4222 (got ${redactUrl(url)})`);
-		return undefined;
+	// a list of servers: comma-separated (NATS, RabbitMQ) or semicolon-separated (RabbitMQ, as Moleculer writes it)
+	const parts = url
+		.split(/[,;]/)
+		.map(p => p.trim())
+		.filter(Boolean);
+	const parsed: URL[] = [];
+	for (const part of parts) {
+		try {
+			parsed.push(new URL(part));
+		} catch {
+			problems.push(`TRANSPORTER must be a URL such as nats://user:password@127.0.0.1:4222 (got ${redactUrl(part)})`);
+			return undefined;
+		}
+	}
+	kind = parsed[0].protocol.replace(/:$/, "");
+	const amqp = kind === "amqp" || kind === "amqps";
+	if (amqp) {
+		if (parsed.some(u => u.protocol !== "amqp:" && u.protocol !== "amqps:")) {
+			problems.push("TRANSPORTER: every URL of the list must be amqp:// or amqps://");
+		}
+		// amqplib logs in as guest/guest when the URL has no user: RabbitMQ's default, known to everyone
+		const login = (u: URL) => u.username !== "" && u.password !== "" && !(u.username === "guest" && u.password === "guest");
+		inUrl = parsed.every(login);
+	} else {
+		inUrl = parsed[0].username !== "" || parsed[0].password !== "";
 	}
 	const file = (name: string) => env[name]?.trim() || undefined;
 	const natsCredsFile = file("NATS_CREDS_FILE");
@@ -531,13 +552,16 @@ function transportOf(env: Env, production: boolean, problems: string[]): Transpo
 	if (natsOnly && kind !== "nats") problems.push("NATS_CREDS_FILE, NATS_NKEY_SEED_FILE and NATS_TLS_* apply to a nats:// TRANSPORTER only");
 	if (natsCredsFile && natsNkeySeedFile) problems.push("Set NATS_CREDS_FILE or NATS_NKEY_SEED_FILE, not both");
 	const clientCert = !!(tlsFiles.certFile && tlsFiles.keyFile);
-	const authenticated = inUrl || !!natsCredsFile || !!natsNkeySeedFile || clientCert;
-	const insecure = ["true", "1", "yes"].includes(env.TRANSPORTER_INSECURE?.trim().toLowerCase() ?? "");
+	const authenticated = amqp ? inUrl : inUrl || !!natsCredsFile || !!natsNkeySeedFile || clientCert;
 	if (production && !authenticated && !insecure) {
 		problems.push(
-			"TRANSPORTER has no credentials: anyone who reaches the bus could call every action. Put them in the URL " +
-				"(nats://user:password@host:4222 or nats://token@host:4222) or set NATS_CREDS_FILE or NATS_NKEY_SEED_FILE " +
-				"(TRANSPORTER_INSECURE=true allows an open bus on a private network)"
+			amqp
+				? "TRANSPORTER has no credentials: anyone who reaches RabbitMQ could call every action. Put a user and password " +
+						"in every URL (amqp://user:password@host:5672/vhost), not RabbitMQ's guest/guest " +
+						"(TRANSPORTER_INSECURE=true allows an open bus on a private network)"
+				: "TRANSPORTER has no credentials: anyone who reaches the bus could call every action. Put them in the URL " +
+						"(nats://user:password@host:4222 or nats://token@host:4222) or set NATS_CREDS_FILE or NATS_NKEY_SEED_FILE " +
+						"(TRANSPORTER_INSECURE=true allows an open bus on a private network)"
 		);
 	}
 	const tls = tlsFiles.caFile || tlsFiles.certFile ? tlsFiles : undefined;
@@ -575,11 +599,14 @@ export function checkSecret(secret: string): string[] {
 }
 
 /**
- * What `npm run cluster` needs: where NATS is (unset: the launcher starts its own nats-server with a random
- * user and password), and the shared database (unset: the launcher starts the embedded one).
+ * What `npm run cluster` needs: where the bus is (NATS_URL, or TRANSPORTER for NATS or RabbitMQ; unset: the
+ * launcher starts its own nats-server with a random user and password), and the shared database (unset: the
+ * launcher starts the embedded one).
  */
 export interface ClusterConfig {
 	natsUrl?: string;
+	/** TRANSPORTER: a nats:// or amqp(s):// URL (or list) the nodes join as it is; NATS_URL wins when both are set. */
+	transporter?: string;
 	databaseUrl?: string;
 	dataDir: string;
 	/** The first node's health and metrics port; the others take the next ones (HEALTH_PORT, default 3001; off: none). */
@@ -595,10 +622,27 @@ export function loadClusterConfig(env: Env, cwd = process.cwd()): ClusterConfig 
 		// the URL may carry a password: never echo it whole
 		throw new ConfigError([`NATS_URL must look like nats://host:4222 or nats://user:password@host:4222 (got ${redactUrl(natsUrl)})`]);
 	}
+	const transporter = env.TRANSPORTER?.trim() || undefined;
+	if (transporter !== undefined && natsUrl === undefined) {
+		for (const part of transporter.split(/[,;]/).map(p => p.trim())) {
+			let scheme = "";
+			try {
+				scheme = new URL(part).protocol;
+			} catch {
+				// reported below
+			}
+			if (!["nats:", "amqp:", "amqps:"].includes(scheme)) {
+				throw new ConfigError([
+					`TRANSPORTER for npm run cluster must be nats://, amqp:// or amqps:// URLs, e.g. amqp://user:password@127.0.0.1:5672 (got ${redactUrl(part)})`
+				]);
+			}
+		}
+	}
 	const health = env.HEALTH_PORT?.trim().toLowerCase() || String(DEV_HEALTH_PORT);
 	if (health !== "off" && !/^\d{1,5}$/.test(health)) throw new ConfigError([`HEALTH_PORT must be a port number or off (got "${env.HEALTH_PORT}")`]);
 	return {
 		natsUrl,
+		transporter: natsUrl === undefined ? transporter : undefined,
 		databaseUrl: env.DATABASE_URL?.trim() || undefined,
 		dataDir: path.resolve(cwd, env.DATA_DIR?.trim() || ".data"),
 		healthPortBase: health === "off" ? undefined : Number(health)

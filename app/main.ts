@@ -56,13 +56,17 @@ function warnIfBusIsOpen(log: Logger, config: AppConfig): void {
 	const t = config.transport;
 	if (!t || t.authenticated) return;
 	const where = t.url
-		.split(",")
+		.split(/[,;]/)
 		.map(u => redactUrl(u.trim()))
 		.join(",");
+	const how =
+		t.kind === "amqp" || t.kind === "amqps"
+			? "Put a user and password in the URL (amqp://user:password@host:5672/vhost), not RabbitMQ's guest/guest"
+			: "Put them in the URL (nats://user:password@host:4222) or set NATS_CREDS_FILE / NATS_NKEY_SEED_FILE";
 	log.warn(
 		config.env === "production"
 			? `TRANSPORTER_INSECURE=true: this node joins ${where} without credentials, so any process that reaches it can join namespace "momentum" and call every action of every service. Keep it on a private network, or give the bus credentials (README, "Running on several nodes").`
-			: `TRANSPORTER ${where} has no credentials: any process that reaches the bus can join namespace "momentum" and call every action of every service. Put them in the URL (nats://user:password@host:4222) or set NATS_CREDS_FILE / NATS_NKEY_SEED_FILE; production refuses to start like this unless TRANSPORTER_INSECURE=true.`
+			: `TRANSPORTER ${where} has no credentials: any process that reaches the bus can join namespace "momentum" and call every action of every service. ${how}; production refuses to start like this unless TRANSPORTER_INSECURE=true.`
 	);
 }
 

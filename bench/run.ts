@@ -9,7 +9,19 @@ import { runLoad, type LoadResult } from "./lib/load";
 import { machineInfo } from "./lib/machine";
 import { cleanUpAll, cleanUpOnSignals, freePort, onCleanUp, portOpen, rssBytes, sleep, startProc, tempDir, waitForQuietMachine } from "./lib/proc";
 import { writeReport, type Results, type Row } from "./lib/report";
-import { adminToken, checkoutProduct, createCustomers, ROOT, startCluster, startNats, startSingle, waitForCatalog, type Customer, type Shop } from "./lib/shop";
+import {
+	adminToken,
+	checkoutProduct,
+	createCustomers,
+	ROOT,
+	startCluster,
+	startNats,
+	startRabbitMq,
+	startSingle,
+	waitForCatalog,
+	type Customer,
+	type Shop
+} from "./lib/shop";
 import { median, round, summarize } from "./lib/stats";
 import { measurePages } from "./pages";
 import { chromiumPath } from "../test/support/browser";
@@ -515,28 +527,36 @@ async function main(): Promise<void> {
 		}
 	}
 
-	// 4. the same on a multi-node cluster over NATS
-	if (wants("cluster")) {
-		const nats = await startNats();
-		if (!nats) {
-			log("scenario 4 skipped: no nats-server binary on PATH");
-			results.notes.push("Scenario 4 (multi-node) was skipped: `nats-server` is not installed (e.g. `apt-get install nats-server`).");
+	// 4. the same on a multi-node cluster, over NATS and over RabbitMQ, side by side
+	const buses = [
+		{
+			name: "NATS",
+			start: async () => (await startNats()) ?? "`nats-server` is not installed (e.g. `apt-get install nats-server`)"
+		},
+		{ name: "RabbitMQ", start: startRabbitMq }
+	];
+	for (const busKind of wants("cluster") ? buses : []) {
+		const bus = await busKind.start();
+		const over = `over ${busKind.name}`;
+		if (typeof bus === "string") {
+			log(`scenario 4 ${over} skipped: ${bus}`);
+			results.notes.push(`Scenario 4 (multi-node) ${over} was skipped: ${bus}.`);
 		} else {
-			log(`scenario 4: the shop as ${4} processes over NATS (${nats.url}) vs the single process`);
-			const clusterDb = external && (await createDatabase(external, "cluster"));
+			log(`scenario 4: the shop as ${4} processes ${over} vs the single process`);
+			const clusterDb = external && (await createDatabase(external, `cluster_${busKind.name.toLowerCase()}`));
 			const cluster = await startCluster({
-				dataDir: path.join(work, "cluster"),
+				dataDir: path.join(work, `cluster-${busKind.name.toLowerCase()}`),
 				databaseUrl: clusterDb || undefined,
 				jwtSecret,
 				nodeArgs,
 				logDir,
 				log,
-				natsUrl: nats.url
+				natsUrl: bus.url
 			});
 			const cAdmin = await adminToken(cluster.http);
 			await waitForCatalog(cluster.http);
 			const cProduct = await checkoutProduct(cluster.http, cAdmin, 2_000_000);
-			const cCustomers = await createCustomers(cluster.http, P.checkoutConcurrency, "cluster");
+			const cCustomers = await createCustomers(cluster.http, P.checkoutConcurrency, `cluster-${busKind.name.toLowerCase()}`);
 			const cList = await cluster.http.expect(200, "GET", listPath);
 			const cGetPath = `/api/products/${(cList.body.items as { id: string }[])[0].id}`;
 			for (const [name, sPath, cPath] of [
@@ -548,15 +568,15 @@ async function main(): Promise<void> {
 					() =>
 						runLoad({ url: base + p, connections: P.readConnections, seconds });
 				const r = await interleaved(
-					`cluster catalog ${name}`,
+					`cluster ${over} catalog ${name}`,
 					load(single.baseUrl, sPath),
 					load(cluster.baseUrl, cPath),
 					() => load(cluster.baseUrl, cPath, P.readWarm)(),
 					P.clusterRounds
 				);
-				raw[`cluster_catalog_${name}`] = r;
+				raw[`cluster_${busKind.name.toLowerCase()}_catalog_${name}`] = r;
 				results.rows.push({
-					scenario: `4. Multi-node catalog read \`GET ${name === "list" ? listPath : "/api/products/:id"}\``,
+					scenario: `4. Multi-node catalog read \`GET ${name === "list" ? listPath : "/api/products/:id"}\` ${over}`,
 					throughput: `${r.subject.rps.toFixed(0)} req/s`,
 					p50: r.subject.p50,
 					p99: r.subject.p99,
@@ -580,7 +600,7 @@ async function main(): Promise<void> {
 						180_000
 					)
 				);
-				log(`  cluster checkout round ${i + 1} single:  ${fmtRound(sRounds[i])}`);
+				log(`  cluster ${over} checkout round ${i + 1} single:  ${fmtRound(sRounds[i])}`);
 				await quiesce(cluster, `cluster comparison round ${i + 1}`);
 				cRounds.push(
 					await finishRound(
@@ -591,13 +611,13 @@ async function main(): Promise<void> {
 						180_000
 					)
 				);
-				log(`  cluster checkout round ${i + 1} cluster: ${fmtRound(cRounds[i])}`);
+				log(`  cluster ${over} checkout round ${i + 1} cluster: ${fmtRound(cRounds[i])}`);
 			}
 			const sRate = median(sRounds.map(r => r.confirmedPerSecond));
 			const cRate = median(cRounds.map(r => r.confirmedPerSecond));
 			const cMax = medianBy(cRounds, r => r.confirmedPerSecond);
 			results.rows.push({
-				scenario: `4. Multi-node checkout maximum: orders/s to CONFIRMED, closed loop, ${P.checkoutConcurrency} customers`,
+				scenario: `4. Multi-node checkout maximum ${over}: orders/s to CONFIRMED, closed loop, ${P.checkoutConcurrency} customers`,
 				throughput: `${cRate.toFixed(1)} orders/s`,
 				p50: cMax.post.p50,
 				p99: cMax.post.p99,
@@ -608,19 +628,24 @@ async function main(): Promise<void> {
 				note: `p50/p99 are of the POST; saga p50 ${cMax.saga.p50.toFixed(0)} / p99 ${cMax.saga.p99.toFixed(0)} ms under overload`
 			});
 			const rate = cRate / 2;
-			log(`  cluster open loop at half its maximum: ${rate.toFixed(1)} orders/s for ${P.openSeconds} s`);
-			const cOpen = await openRounds(cluster, cAdmin, cCustomers, cProduct, rate, "cluster open round");
-			raw.cluster_checkout = { single: sRounds, cluster: cRounds, clusterOpen: cOpen };
+			log(`  cluster ${over} open loop at half its maximum: ${rate.toFixed(1)} orders/s for ${P.openSeconds} s`);
+			const cOpen = await openRounds(cluster, cAdmin, cCustomers, cProduct, rate, `cluster ${over} open round`);
+			raw[busKind.name === "NATS" ? "cluster_checkout" : `cluster_${busKind.name.toLowerCase()}_checkout`] = {
+				single: sRounds,
+				cluster: cRounds,
+				clusterOpen: cOpen
+			};
 			results.rows.push(
 				halfLoadRow(
-					`4. Multi-node checkout at half its load: ${rate.toFixed(1)} orders/s arriving (open loop, ${P.openSeconds} s x ${P.openRounds})`,
+					`4. Multi-node checkout at half its load ${over}: ${rate.toFixed(1)} orders/s arriving (open loop, ${P.openSeconds} s x ${P.openRounds})`,
 					cOpen
 				)
 			);
-			results.rssCluster = cluster.rss();
+			if (busKind.name === "NATS") results.rssCluster = cluster.rss();
+			else results.notes.push(`Cluster ${over}: ${(cluster.rss() / 2 ** 20).toFixed(0)} MiB RSS over its four processes at the end.`);
 			await cluster.stop();
-			noteWarnings(results, "cluster", cluster);
-			await nats.stop();
+			noteWarnings(results, `cluster ${over}`, cluster);
+			await bus.stop();
 		}
 	}
 	// 7. the storefront's first page in a real browser

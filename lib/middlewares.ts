@@ -108,24 +108,27 @@ interface TransitInternals {
 }
 
 /**
- * When this node's NATS connection drops, the answers to its requests in flight are lost with it: they are
- * rejected at once (503 REQUEST_REJECTED) instead of each waiting out its timeout, so the caller hears
+ * When this node's connection to the bus drops, the answers to its requests in flight are lost with it: they
+ * are rejected at once (503 REQUEST_REJECTED) instead of each waiting out its timeout, so the caller hears
  * within milliseconds that it may try again. (Moleculer does the same for a peer it has declared gone, which
- * takes the heartbeat timeout.)
+ * takes the heartbeat timeout.) NATS reports the drop in its status stream; RabbitMQ's transporter
+ * (lib/amqp-transporter.ts) as the local event `$transporter.lost`.
  */
 export const FailFastOnDisconnect: Middleware = {
 	name: "FailFastOnDisconnect",
 	async started(broker) {
 		const transit = (broker as unknown as { transit?: TransitInternals }).transit;
-		const status = transit?.tx?.client?.status?.bind(transit.tx!.client);
-		if (!transit || !status) return;
+		if (!transit) return;
+		const failInFlight = () => {
+			const nodes = new Set([...transit.pendingRequests.values()].map(r => r.nodeID));
+			if (nodes.size > 0) broker.logger.warn(`Lost the cluster bus: failing the requests in flight to ${[...nodes].join(", ")} now`);
+			for (const nodeID of nodes) transit.removePendingRequestByNodeID(nodeID);
+		};
+		broker.localBus.on("$transporter.lost", failInFlight);
+		const status = transit.tx?.client?.status?.bind(transit.tx.client);
+		if (!status) return;
 		void (async () => {
-			for await (const s of status()) {
-				if (s.type !== "disconnect") continue;
-				const nodes = new Set([...transit.pendingRequests.values()].map(r => r.nodeID));
-				if (nodes.size > 0) broker.logger.warn(`Lost the cluster bus: failing the requests in flight to ${[...nodes].join(", ")} now`);
-				for (const nodeID of nodes) transit.removePendingRequestByNodeID(nodeID);
-			}
+			for await (const s of status()) if (s.type === "disconnect") failInFlight();
 		})().catch(err => broker.logger.warn("Watching the bus connection failed:", err));
 	}
 };

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import type { TransporterConfig } from "moleculer";
 import { credsAuthenticator, nkeyAuthenticator, type Authenticator, type ConnectionOptions } from "nats";
+import { AmqpBus, type AmqpBusOptions } from "./amqp-transporter";
 import { ConfigError, redactUrl, type TransportConfig } from "./config";
 
 /**
@@ -10,6 +11,20 @@ import { ConfigError, redactUrl, type TransportConfig } from "./config";
  */
 export const RECONNECT_WAIT_MS = 250;
 
+/**
+ * AMQP deliveries a node may have on their way to it at once, per queue (its requests, its events, the
+ * responses it waits for). They are acknowledged on arrival (lib/amqp-transporter.ts), so this is a window,
+ * not a limit on the requests a node handles at a time.
+ */
+export const AMQP_PREFETCH = 100;
+
+/**
+ * Seconds between AMQP heartbeats unless the URL says otherwise (`?heartbeat=30`): a connection silently
+ * lost (a cable, a firewall) is noticed after two missed beats, within the 10 s after which the other nodes
+ * give up on this one. amqplib would take RabbitMQ's 60 s.
+ */
+export const AMQP_HEARTBEAT_SECONDS = 5;
+
 /** What the node hands to nats.js `connect` (through Moleculer's NATS transporter). */
 export type NatsConnectOptions = Pick<ConnectionOptions, "servers" | "user" | "pass" | "token" | "authenticator" | "tls">;
 
@@ -17,12 +32,50 @@ export type NatsConnectOptions = Pick<ConnectionOptions, "servers" | "user" | "p
  * Moleculer's `transporter` option for this node. For NATS the options are built here rather than from
  * the URL by Moleculer, which neither percent-decodes the user and password nor knows a lone user name
  * (`nats://TOKEN@host:4222`) is a token; credentials and key files are read once, at start, so a missing
- * or malformed file stops the node with a clear message. Other schemes get the URL as it is. Moleculer
- * still sets `maxReconnectAttempts: -1` (reconnect forever); the wait between attempts is RECONNECT_WAIT_MS.
+ * or malformed file stops the node with a clear message. Moleculer still sets `maxReconnectAttempts: -1`
+ * (reconnect forever); the wait between attempts is RECONNECT_WAIT_MS. amqp:// and amqps:// (RabbitMQ) get
+ * Moleculer's AMQP transporter as lib/amqp-transporter.ts adapts it, with `amqpOptions`. Other schemes get
+ * the URL as it is.
  */
-export function transporterOptions(t: TransportConfig): TransporterConfig | TransporterConfig["type"] {
+export function transporterOptions(t: TransportConfig): TransporterConfig | TransporterConfig["type"] | AmqpBus {
+	if (t.kind === "amqp" || t.kind === "amqps") return new AmqpBus(amqpOptions(t));
 	if (t.kind !== "nats") return t.url as TransporterConfig["type"];
 	return { type: "NATS", options: { ...natsOptions(t), reconnectTimeWait: RECONNECT_WAIT_MS } };
+}
+
+/**
+ * The options of an amqp:// or amqps:// TRANSPORTER: every broker of the list (comma- or semicolon-separated;
+ * a node tries them in turn), each with a heartbeat unless its URL sets one. The user and password are
+ * percent-decoded here and handed to amqplib as its login (which decodes only single bytes, so `%C3%A9` would
+ * not be `é`); as for NATS, the first URL carrying them gives them for every broker. The virtual host is the
+ * URL's path (`/shop`; `%2F` is RabbitMQ's default `/`, also what an empty path means).
+ */
+export function amqpOptions(t: TransportConfig): AmqpBusOptions {
+	const url: string[] = [];
+	let credentials: { user: string; pass: string } | undefined;
+	for (const part of t.url.split(/[,;]/)) {
+		const raw = part.trim();
+		if (!raw) continue;
+		let u: URL;
+		try {
+			u = new URL(raw);
+		} catch {
+			throw new ConfigError([`TRANSPORTER: ${redactUrl(raw)} is not a URL`]);
+		}
+		if (!credentials && u.username) credentials = { user: decode(u.username), pass: decode(u.password) };
+		if (!u.searchParams.has("heartbeat")) u.searchParams.set("heartbeat", String(AMQP_HEARTBEAT_SECONDS));
+		url.push(u.toString());
+	}
+	// noDelay: amqplib leaves Nagle's algorithm on, which holds a small frame (a request, an answer) back until
+	// the last one is acknowledged: tens of milliseconds per hop of a saga
+	const socketOptions: Record<string, unknown> = { noDelay: true };
+	if (credentials) socketOptions.credentials = plainLogin(credentials.user, credentials.pass);
+	return { url, prefetch: AMQP_PREFETCH, reconnectTimeWait: RECONNECT_WAIT_MS, socketOptions };
+}
+
+/** amqplib's `credentials.plain(user, pass)`: SASL PLAIN, `\0user\0password`. */
+function plainLogin(username: string, password: string): { mechanism: string; username: string; password: string; response(): Buffer } {
+	return { mechanism: "PLAIN", username, password, response: () => Buffer.from(`\0${username}\0${password}`, "utf8") };
 }
 
 /** The nats.js connection options of a nats:// TRANSPORTER; throws ConfigError for an unreadable or malformed file. */

@@ -42,7 +42,9 @@ const METHOD = `## Method
   seeded, saga and event settings at their defaults, per-client rate limits off (every client is 127.0.0.1). Without \`BENCH_DATABASE_URL\` the single process starts its
   own embedded PostgreSQL in a fresh temporary \`DATA_DIR\`; the cluster gets one embedded server started by the
   benchmark (as \`npm run cluster\` does) and a nats-server of its own (with a random user and password) on a free loopback port,
-  and runs the four process groups of \`npm run cluster\`. With \`BENCH_DATABASE_URL\` each shop gets a uniquely
+  and runs the four process groups of \`npm run cluster\`; then the same again over RabbitMQ (the machine's server at
+  127.0.0.1:5672, in a fresh virtual host with a random user and password, deleted at the end), its rows side by side
+  with NATS's ("over NATS", "over RabbitMQ"; skipped, with a note, where no RabbitMQ and \`rabbitmqctl\` are at hand). With \`BENCH_DATABASE_URL\` each shop gets a uniquely
   named database on that server, dropped at the end. Everything listens on 127.0.0.1; every process is stopped
   and every temporary folder removed at the end, also on errors and Ctrl-C.
 - **Load.** HTTP reads and logins are closed loops by autocannon's programmatic API (a fixed number of

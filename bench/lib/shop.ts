@@ -159,9 +159,70 @@ export async function startNats(): Promise<{ url: string; stop: () => Promise<vo
 	};
 }
 
+/** An executable on PATH or in Debian's sbin folders (servers live in /usr/sbin). */
+function findExecutable(name: string): string | undefined {
+	for (const dir of [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), "/usr/local/sbin", "/usr/sbin"]) {
+		const file = path.join(dir, name);
+		try {
+			fs.accessSync(file, fs.constants.X_OK);
+			return file;
+		} catch {
+			// not here
+		}
+	}
+	return undefined;
+}
+
+/**
+ * The machine's RabbitMQ (127.0.0.1:5672, or RABBITMQ_PORT) as the cluster's bus: a fresh virtual host and a
+ * user with a random password (on rabbitmqctl's stdin), deleted by `stop` (and at exit). The server itself is
+ * never started or stopped here: it may be shared. Undefined, with the reason, when there is none to use.
+ */
+export async function startRabbitMq(): Promise<{ url: string; stop: () => Promise<void> } | string> {
+	const { execFileSync } = await import("node:child_process");
+	const ctl = findExecutable("rabbitmqctl");
+	const port = Number(process.env.RABBITMQ_PORT || 5672);
+	if (!ctl) return "`rabbitmqctl` is not installed (e.g. `apt-get install rabbitmq-server`)";
+	if (!(await portOpen(port))) return `no RabbitMQ answers at 127.0.0.1:${port} (start it: \`rabbitmq-server -detached\`)`;
+	const run = (args: string[], input = "") => execFileSync(ctl, ["-q", ...args], { input, stdio: ["pipe", "ignore", "pipe"], timeout: 60_000 });
+	const id = crypto.randomBytes(4).toString("hex");
+	const vhost = `momentum-bench-${id}`;
+	const user = `momentum-bench-${id}`;
+	const password = crypto.randomBytes(24).toString("hex");
+	const remove = () => {
+		for (const args of [
+			["delete_vhost", vhost],
+			["delete_user", user]
+		]) {
+			try {
+				run(args);
+			} catch {
+				// not made, or gone
+			}
+		}
+	};
+	const forget = onCleanUp(`RabbitMQ virtual host ${vhost}`, async () => remove(), remove);
+	try {
+		run(["add_vhost", vhost]);
+		run(["add_user", user], `${password}\n`);
+		run(["set_permissions", "-p", vhost, user, ".*", ".*", ".*"]);
+	} catch (err) {
+		remove();
+		forget();
+		return `rabbitmqctl cannot manage the RabbitMQ at 127.0.0.1:${port}: ${String((err as { stderr?: Buffer }).stderr ?? err).split("\n")[0]}`;
+	}
+	return {
+		url: `amqp://${user}:${password}@127.0.0.1:${port}/${vhost}`,
+		stop: async () => {
+			remove();
+			forget();
+		}
+	};
+}
+
 /**
  * The shop split over processes like `npm run cluster`: gateway, identity, catalog+inventory+cart and
- * order+payment+notification, joined over NATS, sharing one database (an embedded server started here
+ * order+payment+notification, joined over the bus `natsUrl` names (NATS or RabbitMQ), sharing one database (an embedded server started here
  * unless `databaseUrl` names one).
  */
 export async function startCluster(o: ShopOptions & { natsUrl: string }): Promise<Shop> {
