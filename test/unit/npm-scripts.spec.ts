@@ -44,8 +44,8 @@ describe("the npm test scripts", () => {
 		});
 	}
 
-	it("npm test type-checks, lints and runs every test", () => {
-		expect(scripts.test).to.match(/^tsc --noEmit && npm run lint && mocha /);
+	it("npm test type-checks (the server and the pages), lints and runs every test", () => {
+		expect(scripts.test).to.match(/^tsc --noEmit && tsc -p web && npm run lint && mocha /);
 		expect(specsOf(scripts.test!)).to.have.members(allSpecs);
 	});
 
