@@ -134,13 +134,16 @@ for (const transport of transports())
 			const spans = await until(
 				"the e-mail's span in the checkout's trace",
 				() => collector.spans.filter(s => s.traceId === traceId),
-				// each node sends its spans every second: wait for the request's own and the e-mail's, and for every parent
+				// each node sends its spans every second: wait for the request's own and the e-mail's, for every
+				// parent, and for a span of each node
 				list => {
 					const ids = new Set(list.map(s => s.id));
+					const nodes = new Set(list.map(s => s.tags.nodeID));
 					return (
 						list.some(s => s.name === "POST /api/orders") &&
 						list.some(s => s.name === "action 'notification.send'") &&
-						list.every(s => !s.parentId || ids.has(s.parentId))
+						list.every(s => !s.parentId || ids.has(s.parentId)) &&
+						["gw", "id", "cat", "ord", "pay", "note"].every(n => nodes.has(n))
 					);
 				},
 				20_000

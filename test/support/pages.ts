@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { projectRoot } from "../../lib/paths";
+import { pathTemplate, validateAgainstOpenApi, type OpenApiDoc } from "./openapi";
 
 /**
  * Helpers for the page tests (storefront, admin) in a real headless Chromium (test/support/browser.ts).
@@ -25,13 +26,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 export interface PageProblems {
-	/** Console errors and uncaught exceptions (a CSP violation is a console error). */
+	/**
+	 * Console errors and uncaught exceptions (a CSP violation is a console error), and every answer of the API
+	 * the page received that breaks the OpenAPI document ("OpenAPI: ...").
+	 */
 	errors: string[];
 	/** Requests to any origin but `origin` (data: URLs aside). */
 	foreign: string[];
 }
 
-/** Starts collecting what should never happen on a page: errors, and requests leaving `origin`. */
+const documents = new Map<string, Promise<OpenApiDoc>>();
+
+/**
+ * Starts collecting what should never happen on a page: errors, requests leaving `origin`, and answers of the
+ * API that its OpenAPI document does not describe. The pages are held to the document as the HTTP tests are
+ * (test/support/http.ts): every answer of a documented route they receive is checked, status and body.
+ */
 export function watchProblems(page: Page, origin: string): PageProblems {
 	const found: PageProblems = { errors: [], foreign: [] };
 	page.on("console", m => {
@@ -40,6 +50,37 @@ export function watchProblems(page: Page, origin: string): PageProblems {
 	page.on("pageerror", err => found.errors.push(err.message));
 	page.on("request", r => {
 		if (!r.url().startsWith(origin) && !r.url().startsWith("data:")) found.foreign.push(r.url());
+	});
+	page.on("response", async res => {
+		const url = new URL(res.url());
+		if (!res.url().startsWith(origin) || !url.pathname.startsWith("/api/") || url.pathname === "/api/openapi.json" || url.pathname.startsWith("/api/docs"))
+			return;
+		let doc = documents.get(origin);
+		if (!doc) {
+			doc = fetch(`${origin}/api/openapi.json`).then(r => r.json() as Promise<OpenApiDoc>);
+			documents.set(origin, doc);
+		}
+		const method = res.request().method();
+		let text: string;
+		try {
+			text = await res.text();
+		} catch {
+			return; // the page went on before the body arrived: nothing to check
+		}
+		const openApi = await doc;
+		const template = pathTemplate(openApi, url.pathname);
+		if (!template || !openApi.paths[template][method.toLowerCase()]) return;
+		let body: unknown = text;
+		try {
+			body = text ? JSON.parse(text) : undefined;
+		} catch {
+			// not JSON: checked as it came
+		}
+		try {
+			validateAgainstOpenApi(openApi, method, url.pathname + url.search, res.status(), body);
+		} catch (err) {
+			found.errors.push(`OpenAPI: ${(err as Error).message}`);
+		}
 	});
 	return found;
 }
