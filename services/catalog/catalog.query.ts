@@ -1,5 +1,5 @@
 import type { FieldProblem } from "../../lib/errors";
-import type { ProductSort, UpdateProductParams } from "./catalog.types";
+import type { ProductSort, ProductStatusFilter, UpdateProductParams } from "./catalog.types";
 
 /**
  * Pure rules of the catalog: how a listing becomes SQL, and how a patch becomes an UPDATE.
@@ -7,6 +7,8 @@ import type { ProductSort, UpdateProductParams } from "./catalog.types";
  */
 
 export interface ListFilters {
+	/** Which products: active ones (the default, all a shopper sees), archived ones, or all (staff). */
+	status?: ProductStatusFilter;
 	search?: string;
 	category?: string;
 	minPrice?: number;
@@ -15,7 +17,7 @@ export interface ListFilters {
 }
 
 export interface ListQuery {
-	/** `WHERE ...` over active products; its parameters are `bind`. */
+	/** `WHERE ...` over the products of the filter's status (active ones by default); its parameters are `bind`. */
 	where: string;
 	bind: unknown[];
 	/** The ORDER BY list, always ending with `id` so pages never overlap or skip. */
@@ -39,7 +41,7 @@ export function buildListQuery(f: ListFilters): ListQuery {
 		bind.push(v);
 		return `$${bind.length}`;
 	};
-	const conditions = ["active"];
+	const conditions = f.status === "all" ? ["true"] : f.status === "archived" ? ["NOT active"] : ["active"];
 	let rank: string | undefined;
 	if (f.search !== undefined) {
 		const q = `websearch_to_tsquery('english', ${param(f.search)})`;

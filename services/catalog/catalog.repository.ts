@@ -89,6 +89,15 @@ export class CatalogRepository {
 		return row && { productId: row.id, sku: row.sku };
 	}
 
+	/** Brings an archived product back; answers undefined when it is unknown or not archived. */
+	async restore(id: string): Promise<ProductDto | undefined> {
+		const [row] = await this.db.execute<ProductRow>(
+			`UPDATE products SET active = true, updated_at = now() WHERE id = $1 AND NOT active RETURNING ${COLUMNS}`,
+			[id]
+		);
+		return row && this.toDto(row);
+	}
+
 	/** An active product. */
 	async findActive(id: string): Promise<ProductDto | undefined> {
 		const [row] = await this.db.query<ProductRow>(`SELECT ${COLUMNS} FROM products WHERE id = $1 AND active`, [id]);
@@ -101,7 +110,7 @@ export class CatalogRepository {
 		return rows.map(r => this.toDto(r));
 	}
 
-	/** One page of active products matching the filters, with the total over all pages. */
+	/** One page of the products matching the filters (active ones unless `status` says otherwise), with the total over all pages. */
 	async list(filters: ListFilters, page: { limit: number; offset: number }): Promise<Omit<Page<ProductDto>, "page" | "pageSize">> {
 		const q = buildListQuery(filters);
 		const n = q.bind.length;

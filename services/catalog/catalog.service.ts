@@ -11,10 +11,12 @@ import { inOrderOf, listProblems, patchOf } from "./catalog.query";
 import { CatalogRepository } from "./catalog.repository";
 import {
 	PRODUCT_SORTS,
+	PRODUCT_STATUS_FILTERS,
 	type CategoryCount,
 	type CreateProductParams,
 	type GetManyProductsParams,
 	type GetProductParams,
+	type ListAllProductsParams,
 	type ListProductsParams,
 	type Page,
 	type ProductArchivedEvent,
@@ -132,6 +134,40 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 					if (problems.length > 0) throw new InvalidInputError(problems);
 					const { page, pageSize, offset } = pageOf(ctx.params);
 					const found = await this.repo.list({ search, category, minPrice, maxPrice, sort }, { limit: pageSize, offset });
+					return { ...found, page, pageSize };
+				}
+			},
+
+			/**
+			 * Every product, archived ones too, for staff (`product.update`): the listing's filters and `status`
+			 * (active, archived or all; default all). Never cached: staff see an archive at once. Throws
+			 * VALIDATION_ERROR (422).
+			 */
+			listAll: {
+				rest: "GET /admin/products",
+				summary: "List products with archived ones (staff)",
+				responses: { 200: { description: "A page of products, archived ones included", schema: PRODUCT_PAGE } },
+				timeout: READ_TIMEOUT_MS,
+				visibility: "published",
+				permission: "product.update",
+				params: {
+					$$strict: "remove",
+					status: { type: "enum", values: [...PRODUCT_STATUS_FILTERS], optional: true },
+					search: opt(text(1, 200)),
+					category: opt(text(1, 100)),
+					minPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
+					maxPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
+					sort: { type: "enum", values: [...PRODUCT_SORTS], optional: true },
+					...pageParams,
+					page: { ...pageParams.page, max: 1_000_000 }
+				},
+				async handler(this: CatalogThis, ctx: Ctx<ListAllProductsParams>): Promise<Page<ProductDto>> {
+					const { search, category, minPrice, maxPrice, sort } = ctx.params;
+					const problems = listProblems(ctx.params);
+					if (problems.length > 0) throw new InvalidInputError(problems);
+					const { page, pageSize, offset } = pageOf(ctx.params);
+					const status = ctx.params.status ?? "all";
+					const found = await this.repo.list({ status, search, category, minPrice, maxPrice, sort }, { limit: pageSize, offset });
 					return { ...found, page, pageSize };
 				}
 			},
@@ -258,6 +294,26 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 					);
 					ctx.meta.$statusCode = 204;
 					return null;
+				}
+			},
+
+			/** Brings an archived product back into the catalog (staff). Answers the product. Throws NOT_FOUND (404) for unknown ones and ones not archived. */
+			restore: {
+				rest: "POST /products/:id/restore",
+				summary: "Bring an archived product back",
+				responses: { 200: { description: "The product, active again", schema: PRODUCT } },
+				errors: { 404: ["NOT_FOUND"] },
+				visibility: "published",
+				permission: "product.delete",
+				params: { $$strict: "remove", id: uuidParam },
+				async handler(this: CatalogThis, ctx: Ctx<GetProductParams>): Promise<ProductDto> {
+					const product = await this.repo.restore(ctx.params.id);
+					if (!product) throw new NotFoundError("Product", ctx.params.id);
+					await this.invalidateCache(ctx);
+					ctx.emit<ProductChangedEvent>("catalog.productUpdated", { product }).catch(err =>
+						this.logger.warn("Announcing catalog.productUpdated failed:", err)
+					);
+					return product;
 				}
 			},
 

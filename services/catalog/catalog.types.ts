@@ -15,6 +15,10 @@ export interface ProductDto {
 	updatedAt: string;
 }
 
+/** `GET /api/admin/products?status=`: staff see archived products too. */
+export const PRODUCT_STATUS_FILTERS = ["active", "archived", "all"] as const;
+export type ProductStatusFilter = (typeof PRODUCT_STATUS_FILTERS)[number];
+
 export const PRODUCT_SORTS = ["price", "-price", "name", "-name", "createdAt", "-createdAt"] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
 
@@ -64,4 +68,9 @@ export interface ProductChangedEvent {
 export interface ProductArchivedEvent {
 	productId: string;
 	sku: string;
+}
+
+/** `catalog.listAll` (GET /api/admin/products): the listing's filters with the products' status. */
+export interface ListAllProductsParams extends ListProductsParams {
+	status?: ProductStatusFilter;
 }

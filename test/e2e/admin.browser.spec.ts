@@ -225,6 +225,17 @@ describe("the admin in Chromium", function () {
 		expect(await page.getByRole("link", { name, exact: true }).count()).to.equal(0);
 		expect((await request("GET", `/api/products/${product.id}`)).status).to.equal(404);
 
+		// staff see it among the archived products and bring it back
+		await page.getByLabel("Show").selectOption("archived");
+		await page.getByRole("button", { name: "Search" }).click();
+		await page.waitForURL(/status=archived/);
+		const archivedRow = page.getByRole("row", { name: new RegExp(name) });
+		await archivedRow.getByText("Archived", { exact: true }).waitFor();
+		await archivedRow.getByRole("button", { name: `Restore ${name}` }).click();
+		expect(await flash(page, "Restored")).to.include(name);
+		expect((await request("GET", `/api/products/${product.id}`)).status).to.equal(200);
+		expect(await page.getByRole("row", { name: new RegExp(name) }).count(), "no longer among the archived").to.equal(0);
+
 		// the two refusals the test asked for (a bad SKU: 422) show as the browser's "failed to load" lines
 		expect(unexpected(problems, [422]), unexpected(problems, [422]).join("\n")).to.deep.equal([]);
 		expect(problems.foreign).to.deep.equal([]);

@@ -253,6 +253,56 @@ describe("REST catalog through the gateway", () => {
 		});
 	});
 
+	describe("archived products for staff: GET /api/admin/products, POST /api/products/:id/restore", () => {
+		it("lists archived products to staff by status, and a restored product is back for everyone at once", async () => {
+			const cat = category("Restore");
+			const kept = await product({ category: cat, name: "Kept kettle" });
+			const gone = await product({ category: cat, name: "Gone kettle" });
+			const q = `category=${encodeURIComponent(cat)}&sort=name`;
+			// warm the public caches, then archive
+			expect((await list(q)).body.total).to.equal(2);
+			expect((await request("DELETE", `/api/products/${gone.id}`, { token: admin })).status).to.equal(204);
+			expect(names(await list(q))).to.deep.equal(["Kept kettle"]);
+
+			const staff = (status?: string) => request("GET", `/api/admin/products?${q}${status ? `&status=${status}` : ""}`, { token: admin });
+			expect(names(await staff())).to.deep.equal(["Gone kettle", "Kept kettle"]);
+			expect(names(await staff("all"))).to.deep.equal(["Gone kettle", "Kept kettle"]);
+			expect(names(await staff("active"))).to.deep.equal(["Kept kettle"]);
+			const archived = await staff("archived");
+			expect(archived.body.items.map((p: Product) => [p.name, p.active])).to.deep.equal([["Gone kettle", false]]);
+			// the public listing takes no status: archived products stay out of it
+			expect(names(await list(`${q}&status=archived`))).to.deep.equal(["Kept kettle"]);
+
+			const restored = await request("POST", `/api/products/${gone.id}/restore`, { token: admin });
+			expect(restored.status).to.equal(200);
+			expect(restored.body).to.include({ id: gone.id, active: true, name: "Gone kettle", sku: gone.sku });
+			expect((await request("GET", `/api/products/${gone.id}`)).status).to.equal(200);
+			expect(names(await list(q))).to.deep.equal(["Gone kettle", "Kept kettle"]);
+			expect((await staff("archived")).body.total).to.equal(0);
+			expect(kept.active).to.equal(true);
+
+			// restoring what is not archived, or nothing at all, is 404
+			const again = await request("POST", `/api/products/${gone.id}/restore`, { token: admin });
+			expect(again.status).to.equal(404);
+			expect(again.body.type).to.equal("NOT_FOUND");
+			expect((await request("POST", `/api/products/${UNKNOWN}/restore`, { token: admin })).status).to.equal(404);
+		});
+
+		it("is for staff only: 401 without a token, 403 for a customer, 422 for a bad status or id", async () => {
+			const p = await product();
+			expect((await request("DELETE", `/api/products/${p.id}`, { token: admin })).status).to.equal(204);
+			expect((await request("GET", "/api/admin/products")).status).to.equal(401);
+			expect((await request("GET", "/api/admin/products", { token: customer })).status).to.equal(403);
+			expect((await request("POST", `/api/products/${p.id}/restore`)).status).to.equal(401);
+			expect((await request("POST", `/api/products/${p.id}/restore`, { token: customer })).status).to.equal(403);
+			expect((await request("GET", "/api/products/" + p.id)).status, "still archived").to.equal(404);
+			const bad = await request("GET", "/api/admin/products?status=deleted", { token: admin });
+			expect(bad.status).to.equal(422);
+			expect(fieldsOf(bad)).to.deep.equal(["status"]);
+			expect((await request("POST", "/api/products/123/restore", { token: admin })).status).to.equal(422);
+		});
+	});
+
 	describe("GET /api/products", () => {
 		it("answers a page of active products to anyone, 20 by default", async () => {
 			const cat = category();

@@ -15,23 +15,64 @@ import { actionButton, actionLink, busy, can, confirmAction, facts, field, nav, 
 
 const PAGE_SIZE = 20;
 
-/** One page of active products, newest first (or best matches of a search). @param {URLSearchParams} query */
+/** Which products a listing shows: the API's `status` of GET /api/admin/products. */
+const PRODUCT_STATUSES = /** @type {const} */ ([
+	["active", "Active"],
+	["archived", "Archived"],
+	["all", "Active and archived"]
+]);
+
+/**
+ * The status the address asks for; staff who may change products see archived ones through
+ * GET /api/admin/products, everyone else the public listing (active products only).
+ * @param {URLSearchParams} query
+ */
+function statusOf(query) {
+	const asked = query.get("status") ?? "";
+	return can("product.update") && PRODUCT_STATUSES.some(([v]) => v === asked) ? asked : "active";
+}
+
+/** One page of products, newest first (or best matches of a search). @param {URLSearchParams} query */
 function productPage(query) {
 	const search = query.get("search") ?? "";
+	const status = statusOf(query);
+	const params = { search, page: pageOf(query), pageSize: PAGE_SIZE, sort: search ? undefined : "-createdAt" };
 	return /** @type {Promise<ProductPage>} */ (
-		api("GET", "/products", { query: { search, page: pageOf(query), pageSize: PAGE_SIZE, sort: search ? undefined : "-createdAt" } })
+		status === "active" ? api("GET", "/products", { query: params }) : api("GET", "/admin/products", { query: { ...params, status } })
 	);
 }
 
-/** The search form of a product listing (a GET form: the search is in the address, and Back works). @param {URLSearchParams} query */
-function searchForm(query) {
+/**
+ * The search form of a product listing (a GET form: the search is in the address, and Back works), with the
+ * status filter for staff who may see archived products.
+ * @param {URLSearchParams} query
+ * @param {boolean} [withStatus]
+ */
+function searchForm(query, withStatus = false) {
 	const input = h("input", { type: "search", name: "search", value: query.get("search") ?? "", maxlength: "200" });
+	const status = statusOf(query);
+	const select = withStatus
+		? h(
+				"select",
+				{ name: "status" },
+				PRODUCT_STATUSES.map(([value, label]) => h("option", { value, selected: value === status }, label))
+			)
+		: null;
 	return h(
 		"form",
 		{ class: "toolbar", role: "search", method: "get", action: location.pathname, onsubmit: submitAsNavigation },
 		field("Search products", input),
+		select ? field("Show", select) : null,
 		h("button", { type: "submit", class: "secondary" }, "Search")
 	);
+}
+
+/** Brings an archived product back into the catalog. @param {Product} p @param {HTMLButtonElement} button */
+async function restore(p, button) {
+	await busy(button, async () => {
+		await api("POST", `/products/${p.id}/restore`);
+		nav.reload(`Restored ${p.name}: it is in the catalog again.`);
+	});
 }
 
 /** A GET form's submission as an in-page navigation to its address. @param {Event} event */
@@ -60,16 +101,21 @@ async function archive(p, button) {
 /** @param {RouteContext} ctx @returns {Promise<View>} */
 export async function productsView({ query }) {
 	const page = await productPage(query);
+	const staff = can("product.update");
 	const rows = page.items.map(p => [
-		can("product.update") ? h("a", { href: `/admin/products/${p.id}` }, p.name) : p.name,
+		staff && p.active ? h("a", { href: `/admin/products/${p.id}` }, p.name) : p.name,
 		h("code", null, p.sku),
 		p.category,
 		money(p.priceCents, p.currency),
+		...(staff ? [p.active ? "Active" : "Archived"] : []),
 		h(
 			"div",
 			{ class: "row actions" },
 			can("inventory.view", "inventory.update") ? actionLink(`/admin/stock/${p.id}`, "Stock", `of ${p.name}`) : null,
-			can("product.delete") ? actionButton("Archive", p.name, e => archive(p, /** @type {HTMLButtonElement} */ (e.currentTarget)), "danger small") : null
+			can("product.delete") && p.active
+				? actionButton("Archive", p.name, e => archive(p, /** @type {HTMLButtonElement} */ (e.currentTarget)), "danger small")
+				: null,
+			can("product.delete") && !p.active ? actionButton("Restore", p.name, e => restore(p, /** @type {HTMLButtonElement} */ (e.currentTarget))) : null
 		)
 	]);
 	return {
@@ -78,17 +124,17 @@ export async function productsView({ query }) {
 			h(
 				"div",
 				{ class: "row toolbar-row" },
-				searchForm(query),
+				searchForm(query, staff),
 				can("product.store") ? h("a", { href: "/admin/products/new", class: "button" }, "New product") : null
 			),
 			table(
 				"Products",
-				["Name", "SKU", "Category", "Price", "Actions"],
+				["Name", "SKU", "Category", "Price", ...(staff ? ["Status"] : []), "Actions"],
 				rows,
 				query.get("search") ? "No product matches this search." : "No products yet."
 			),
 			pager(page, query),
-			h("p", { class: "muted small" }, "Archived products are not listed: the API lists active products only.")
+			staff ? null : h("p", { class: "muted small" }, "Archived products are listed to staff who may change products.")
 		]
 	};
 }
