@@ -1,0 +1,118 @@
+import crypto from "node:crypto";
+import path from "node:path";
+import pg from "pg";
+import { startEmbeddedPostgres } from "../../lib/embedded-postgres";
+import { closedLoop, waitEventsHandled, waitSettled } from "../lib/checkout";
+import { cleanUpAll, tempDir } from "../lib/proc";
+import { adminToken, checkoutProduct, createCustomers, startSingle } from "../lib/shop";
+
+/**
+ * What one confirmed order costs PostgreSQL: statements, transactions and rows, per order, counted by
+ * pg_stat_statements on a server of the tool's own (the embedded PostgreSQL, with the extension preloaded).
+ * Unlike throughput it does not move with the machine's noise. The counts include everything the shop did
+ * while the orders went through (the outbox relays' and sweeps' polling too); an idle interval as long as the
+ * run is measured first and reported beside them.
+ * Usage: node --import tsx bench/tools/statements-per-order.ts [orders=200] [customers=8]
+ */
+
+const orders = Number(process.argv[2] ?? 200);
+const customersN = Number(process.argv[3] ?? 8);
+const log = (msg: string) => console.log(`[statements] ${msg}`);
+
+interface Counts {
+	statements: number;
+	transactions: number;
+	rows: number;
+	/** The statements with the most calls: query text (shortened) and calls. */
+	top: { query: string; calls: number }[];
+}
+
+async function snapshot(c: pg.Client): Promise<Counts> {
+	const s = await c.query<{ calls: string; rows: string }>(
+		`SELECT coalesce(sum(calls), 0) AS calls, coalesce(sum(rows), 0) AS rows FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+		 WHERE d.datname = 'momentum' AND s.query NOT ILIKE '%pg_stat%'`
+	);
+	const x = await c.query<{ n: string }>(`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'momentum'`);
+	const top = await c.query<{ query: string; calls: string }>(
+		`SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query, calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+		 WHERE d.datname = 'momentum' AND s.query NOT ILIKE '%pg_stat%' ORDER BY calls DESC LIMIT 25`
+	);
+	return {
+		statements: Number(s.rows[0].calls),
+		transactions: Number(x.rows[0].n),
+		rows: Number(s.rows[0].rows),
+		top: top.rows.map(r => ({ query: r.query, calls: Number(r.calls) }))
+	};
+}
+
+async function main(): Promise<void> {
+	const work = tempDir("momentum-statements-");
+	// the embedded server, with pg_stat_statements preloaded (a setting read at start: set, then start again)
+	const server = await startEmbeddedPostgres({ dataDir: path.join(work, "postgres"), database: "momentum", log });
+	const admin = new pg.Client({ connectionString: server.url("postgres") });
+	await admin.connect();
+	await admin.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
+	await admin.query("ALTER SYSTEM SET pg_stat_statements.track = 'all'");
+	await admin.query("ALTER SYSTEM SET pg_stat_statements.track_utility = 'on'");
+	await admin.end();
+	await server.crash();
+	await server.restart();
+	const c = new pg.Client({ connectionString: server.url("momentum") });
+	await c.connect();
+	await c.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+
+	const shop = await startSingle({
+		dataDir: path.join(work, "shop"),
+		databaseUrl: server.url("momentum"),
+		jwtSecret: crypto.randomBytes(32).toString("hex"),
+		log,
+		env: { SEED_DEMO_DATA: "false", METRICS: "off" }
+	});
+	try {
+		const token = await adminToken(shop.http);
+		const product = await checkoutProduct(shop.http, token, 1_000_000);
+		const customers = await createCustomers(shop.http, customersN, "stmt");
+		// warm up: caches, prepared plans, the first of everything
+		await closedLoop(shop.http, customers, product, 30, 20);
+		await waitSettled(shop.http, token, 60_000);
+		await waitEventsHandled(shop.databaseUrl);
+
+		// what the shop does with nothing to do, for as long as the run will take (estimated from the warm-up)
+		await c.query("SELECT pg_stat_statements_reset()");
+		const idleFrom = await snapshot(c);
+		const idleStarted = Date.now();
+		const idleMs = 5_000;
+		await new Promise(resolve => setTimeout(resolve, idleMs));
+		const idle = await snapshot(c);
+		const idlePerSecond = ((idle.statements - idleFrom.statements) * 1000) / (Date.now() - idleStarted);
+
+		await c.query("SELECT pg_stat_statements_reset()");
+		const before = await snapshot(c);
+		const started = Date.now();
+		const { placed } = await closedLoop(shop.http, customers, product, 600, orders);
+		await waitSettled(shop.http, token, 120_000);
+		await waitEventsHandled(shop.databaseUrl);
+		const seconds = (Date.now() - started) / 1000;
+		const after = await snapshot(c);
+		const ok = placed.filter(p => p.orderId).length;
+		const confirmed = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM "order".orders WHERE status = 'CONFIRMED'`)).rows[0].n);
+		const statements = after.statements - before.statements;
+		const background = idlePerSecond * seconds;
+		log(`${ok} orders placed in ${seconds.toFixed(1)} s (${confirmed} CONFIRMED in all, warm-up included)`);
+		log(
+			`per order: ${(statements / ok).toFixed(1)} statements (${((statements - background) / ok).toFixed(1)} without the idle polling of ${idlePerSecond.toFixed(1)}/s), ${((after.transactions - before.transactions) / ok).toFixed(1)} transactions, ${((after.rows - before.rows) / ok).toFixed(1)} rows`
+		);
+		log("most called (calls per order):");
+		for (const t of after.top) log(`  ${(t.calls / ok).toFixed(2).padStart(6)}  ${t.query}`);
+	} finally {
+		await c.end().catch(() => undefined);
+		await shop.stop();
+		await server.stop();
+		await cleanUpAll(log);
+	}
+}
+
+main().catch(err => {
+	console.error(err);
+	process.exit(1);
+});
