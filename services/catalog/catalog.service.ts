@@ -18,6 +18,7 @@ import {
 	type GetProductParams,
 	type ListAllProductsParams,
 	type ListProductsParams,
+	type ProductStatusFilter,
 	type Page,
 	type ProductArchivedEvent,
 	type ProductChangedEvent,
@@ -35,6 +36,7 @@ interface CatalogVars extends DbThis {
 }
 interface CatalogMethods {
 	/** Drops cached reads here at once (so the caller reads its own write) and on every other catalog node. */
+	listPage(params: ListProductsParams, status: ProductStatusFilter): Promise<Page<ProductDto>>;
 	invalidateCache(ctx: Context): Promise<void>;
 }
 type CatalogThis = Service<CatalogSettings> & CatalogVars & CatalogMethods;
@@ -96,6 +98,19 @@ const productFields = {
 
 const opt = <T extends object>(rule: T) => ({ ...rule, optional: true }) as T & { optional: true };
 
+/** The listing's parameters: the public one's, and (with `status`) the staff one's. */
+const LIST_PARAMS = {
+	$$strict: "remove",
+	search: opt(text(1, 200)),
+	category: opt(text(1, 100)),
+	minPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
+	maxPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
+	sort: { type: "enum", values: [...PRODUCT_SORTS], optional: true },
+	...pageParams,
+	// pageParams sets no upper bound on page: 1e300 is an integer, and its offset would overflow PostgreSQL's bigint
+	page: { ...pageParams.page, max: 1_000_000 }
+} as const;
+
 export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSettings, CatalogMethods, CatalogVars> {
 	return {
 		name: "catalog",
@@ -117,24 +132,9 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 				visibility: "published",
 				auth: "public",
 				cache: cached(["search", "category", "minPrice", "maxPrice", "sort", "page", "pageSize"]),
-				params: {
-					$$strict: "remove",
-					search: opt(text(1, 200)),
-					category: opt(text(1, 100)),
-					minPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
-					maxPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
-					sort: { type: "enum", values: [...PRODUCT_SORTS], optional: true },
-					...pageParams,
-					// pageParams sets no upper bound on page: 1e300 is an integer, and its offset would overflow PostgreSQL's bigint
-					page: { ...pageParams.page, max: 1_000_000 }
-				},
-				async handler(this: CatalogThis, ctx: Ctx<ListProductsParams>): Promise<Page<ProductDto>> {
-					const { search, category, minPrice, maxPrice, sort } = ctx.params;
-					const problems = listProblems(ctx.params);
-					if (problems.length > 0) throw new InvalidInputError(problems);
-					const { page, pageSize, offset } = pageOf(ctx.params);
-					const found = await this.repo.list({ search, category, minPrice, maxPrice, sort }, { limit: pageSize, offset });
-					return { ...found, page, pageSize };
+				params: LIST_PARAMS,
+				handler(this: CatalogThis, ctx: Ctx<ListProductsParams>): Promise<Page<ProductDto>> {
+					return this.listPage(ctx.params, "active");
 				}
 			},
 
@@ -150,25 +150,9 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 				timeout: READ_TIMEOUT_MS,
 				visibility: "published",
 				permission: "product.update",
-				params: {
-					$$strict: "remove",
-					status: { type: "enum", values: [...PRODUCT_STATUS_FILTERS], optional: true },
-					search: opt(text(1, 200)),
-					category: opt(text(1, 100)),
-					minPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
-					maxPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
-					sort: { type: "enum", values: [...PRODUCT_SORTS], optional: true },
-					...pageParams,
-					page: { ...pageParams.page, max: 1_000_000 }
-				},
-				async handler(this: CatalogThis, ctx: Ctx<ListAllProductsParams>): Promise<Page<ProductDto>> {
-					const { search, category, minPrice, maxPrice, sort } = ctx.params;
-					const problems = listProblems(ctx.params);
-					if (problems.length > 0) throw new InvalidInputError(problems);
-					const { page, pageSize, offset } = pageOf(ctx.params);
-					const status = ctx.params.status ?? "all";
-					const found = await this.repo.list({ status, search, category, minPrice, maxPrice, sort }, { limit: pageSize, offset });
-					return { ...found, page, pageSize };
+				params: { status: { type: "enum", values: [...PRODUCT_STATUS_FILTERS], optional: true }, ...LIST_PARAMS },
+				handler(this: CatalogThis, ctx: Ctx<ListAllProductsParams>): Promise<Page<ProductDto>> {
+					return this.listPage(ctx.params, ctx.params.status ?? "all");
 				}
 			},
 
@@ -336,6 +320,16 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 		},
 
 		methods: {
+			/** One page of the listing's filters over the products of `status`. Throws VALIDATION_ERROR (422). */
+			async listPage(this: CatalogThis, params: ListProductsParams, status: ProductStatusFilter): Promise<Page<ProductDto>> {
+				const { search, category, minPrice, maxPrice, sort } = params;
+				const problems = listProblems(params);
+				if (problems.length > 0) throw new InvalidInputError(problems);
+				const { page, pageSize, offset } = pageOf(params);
+				const found = await this.repo.list({ status, search, category, minPrice, maxPrice, sort }, { limit: pageSize, offset });
+				return { ...found, page, pageSize };
+			},
+
 			async invalidateCache(this: CatalogThis, ctx: Context): Promise<void> {
 				await this.broker.cacher?.clean("catalog.**");
 				await ctx.broadcast(CACHE_INVALIDATED, {});
