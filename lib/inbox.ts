@@ -11,6 +11,7 @@ import {
 	withTrace,
 	type EventEnvelope,
 	type IncomingEnvelope,
+	type Subscription,
 	type Subscriptions,
 	type TraceContext
 } from "./events";
@@ -20,6 +21,12 @@ export interface RetryPolicy {
 	maxAttempts: number;
 	/** Events handled at once (each claims its own row, each in its own transaction). */
 	concurrency?: number;
+	/**
+	 * Handle an event in the transaction that records it, before answering its producer (default true), while
+	 * this instance has a free handler and the event's handling stays quick
+	 * (`HANDLE_ON_RECEIPT_BUDGET_MS`). Off: every event is recorded, answered, then handled by the pass.
+	 */
+	handleOnReceipt?: boolean;
 	baseDelayMs: number;
 	maxDelayMs: number;
 }
@@ -32,6 +39,12 @@ export interface DeadLetter {
 	lastError: string | null;
 	receivedAt: string;
 }
+
+/**
+ * An event type whose recent handlings took longer than this (a moving average) is recorded and answered
+ * first, then handled: its producer's hand-off, which waits for the answer, must stay well within its timeout.
+ */
+export const HANDLE_ON_RECEIPT_BUDGET_MS = 200;
 
 interface InboxRow {
 	event_id: string;
@@ -49,9 +62,22 @@ interface InboxRow {
  * This is where payloads are checked, once: an event whose payload does not match its schema is recorded
  * as a dead letter at once (no handler sees it, and retrying would not change it), so the producer's row is
  * acknowledged and an operator sees what came.
+ *
+ * Most events are handled on receipt: recording the event, marking it handled and the handler's writes are
+ * one transaction (three statements besides the handler's own), committed before the producer is answered, so
+ * an answered event is handled or recorded for a retry, never lost. The rest (this instance busy, or the
+ * event's handling slow) are recorded and answered at once, then handled by the pass (`drain`), which also
+ * takes retries and what a stopped instance left.
  */
 export class Inbox {
 	private readonly pump: Pump;
+	/** Handlings on receipt in progress, by event id; waited for by `stop`. */
+	private readonly onReceipt = new Map<string, Promise<boolean>>();
+	/** Workers of the pass in progress. */
+	private workers = 0;
+	private stopping = false;
+	/** A moving average of each event type's handling time on receipt, in milliseconds. */
+	private readonly handlingMs = new Map<string, number>();
 	/** Counts handling attempts and failures (lib/event-metrics.ts); set by the reliable-events mixin. */
 	metrics?: EventMetrics;
 
@@ -88,6 +114,11 @@ export class Inbox {
 		const correlation = (incoming.data as Record<string, unknown>)[subscription.definition.correlateBy];
 		const correlationId = incoming.correlationId ?? (typeof correlation === "string" ? correlation : incoming.id);
 		const envelope: EventEnvelope = { ...incoming, correlationId };
+		// The same event handed over again while this instance handles it (its producer gave up waiting): it
+		// waits for that handling here, holding no database connection, and is a duplicate once it commits.
+		const inHand = this.onReceipt.get(envelope.id);
+		if (inHand) return inHand.then(() => false);
+		if (problems.length === 0 && this.mayHandleNow(envelope.event)) return this.handleOnReceipt(envelope, subscription);
 		const rows = await this.db.execute(
 			`INSERT INTO inbox (event_id, event, payload, correlation_id, status, last_error) VALUES ($1, $2, $3, $4, $5, $6)
 			 ON CONFLICT (event_id) DO NOTHING RETURNING 1`,
@@ -134,9 +165,88 @@ export class Inbox {
 		this.pump.start();
 	}
 
-	/** Stops polling and waits for a pass in progress. */
-	stop(): Promise<void> {
-		return this.pump.stop();
+	/** Stops polling and handling on receipt; waits for a pass and handlings in progress. */
+	async stop(): Promise<void> {
+		this.stopping = true;
+		await Promise.all([this.pump.stop(), ...[...this.onReceipt.values()].map(p => p.catch(() => undefined))]);
+	}
+
+	/** Whether an event may be handled as it is received: a handler free (the pass's workers count), its handling quick. */
+	private mayHandleNow(event: string): boolean {
+		const max = Math.max(1, this.policy.concurrency ?? 1);
+		return (
+			this.policy.handleOnReceipt !== false &&
+			!this.stopping &&
+			this.onReceipt.size + this.workers < max &&
+			(this.handlingMs.get(event) ?? 0) <= HANDLE_ON_RECEIPT_BUDGET_MS
+		);
+	}
+
+	/**
+	 * Records the event as handled and runs its handler in one transaction; answers once it commits (false for
+	 * a duplicate, which changes nothing: its INSERT waits for a copy being handled elsewhere, then finds it).
+	 * A failing handler's writes and record are undone, and the failure is recorded as a pass's would be:
+	 * pending with a backoff, or dead after the last attempt. Throws only when neither could be recorded
+	 * (the database is down): the producer keeps the event and hands it over again.
+	 */
+	private handleOnReceipt(envelope: EventEnvelope, subscription: Subscription<unknown>): Promise<boolean> {
+		const work = this.handleEnvelope(envelope, subscription);
+		this.onReceipt.set(envelope.id, work);
+		void work.finally(() => this.onReceipt.delete(envelope.id)).catch(() => undefined);
+		return work;
+	}
+
+	private async handleEnvelope(envelope: EventEnvelope, subscription: Subscription<unknown>): Promise<boolean> {
+		const started = performance.now();
+		const span = this.handlingSpan(envelope.event, envelope.id, 1, envelope);
+		let recorded = false;
+		try {
+			const fresh = await this.db.transaction(async t => {
+				const rows = await this.db.execute(
+					`INSERT INTO inbox (event_id, event, payload, correlation_id, status, attempts, handled_at, handled_by)
+					 VALUES ($1, $2, $3, $4, 'HANDLED', 1, now(), $5) ON CONFLICT (event_id) DO NOTHING RETURNING 1`,
+					[envelope.id, envelope.event, JSON.stringify(envelope), envelope.correlationId, this.nodeId || null],
+					t
+				);
+				if (rows.length === 0) return false;
+				recorded = true;
+				this.metrics?.attempted(envelope.event);
+				const trace: TraceContext | undefined = span ? { traceId: span.traceID, spanId: span.id, sampled: span.sampled } : envelope.trace;
+				await withTrace(trace, () => subscription.handle.call(this.self, envelope, t));
+				return true;
+			});
+			span?.finish();
+			return fresh;
+		} catch (err) {
+			span?.setError(err as Error).finish();
+			// not recorded: the database failed (the producer hands it over again); recorded: the handler failed
+			if (!recorded) throw err;
+			await this.recordFirstFailure(envelope, err);
+			return true;
+		} finally {
+			this.noteHandling(envelope.event, performance.now() - started);
+		}
+	}
+
+	/** Keeps the moving average of an event type's handling time (from handlings on receipt and by the pass alike). */
+	private noteHandling(event: string, ms: number): void {
+		const before = this.handlingMs.get(event);
+		this.handlingMs.set(event, before === undefined ? ms : before * 0.8 + ms * 0.2);
+	}
+
+	/** The first attempt, made on receipt, failed and was undone: the event is kept for the retries (or dead, after one attempt). */
+	private async recordFirstFailure(envelope: EventEnvelope, err: unknown): Promise<void> {
+		const message = err instanceof Error ? err.message : String(err);
+		const dead = this.policy.maxAttempts <= 1;
+		const delay = dead ? 0 : retryDelayMs(1, this.policy.baseDelayMs, this.policy.maxDelayMs);
+		if (dead) this.logger.error(`${envelope.event} ${envelope.id} failed 1 time; dead-lettered: ${message}`);
+		else this.logger.warn(`${envelope.event} ${envelope.id} failed (attempt 1); retrying in ${delay} ms: ${message}`);
+		// a copy handled meanwhile (another delivery of the same event) wins: nothing to record then
+		await this.db.execute(
+			`INSERT INTO inbox (event_id, event, payload, correlation_id, status, attempts, last_error, next_attempt_at)
+			 VALUES ($1, $2, $3, $4, $5, 1, $6, now() + make_interval(secs => $7::double precision / 1000)) ON CONFLICT (event_id) DO NOTHING`,
+			[envelope.id, envelope.event, JSON.stringify(envelope), envelope.correlationId, dead ? "DEAD" : "PENDING", message, delay]
+		);
 	}
 
 	/** Runs a pass now (or right after the one in progress). */
@@ -160,16 +270,19 @@ export class Inbox {
 		// waits for an earlier one must not be an unhandled rejection (which ends the process).
 		const startWorker = () => {
 			running++;
+			this.workers++;
 			workers.push(worker().catch(err => void (failure ??= err)));
 		};
+		// handlings on receipt take their share of the handlers
 		const oneMore = () => {
-			if (running < max) startWorker();
+			if (running + this.onReceipt.size < max) startWorker();
 		};
 		const worker = async () => {
 			try {
 				while (!stop() && (await this.handleNext(oneMore))) taken++;
 			} finally {
 				running--;
+				this.workers--;
 			}
 		};
 		startWorker();
@@ -202,7 +315,8 @@ export class Inbox {
 			claimed();
 			this.metrics?.attempted(row.event);
 			const subscription = this.subscriptions.find(row.event);
-			const span = this.handlingSpan(row);
+			const span = this.handlingSpan(row.event, row.event_id, row.attempts, row.payload);
+			const started = performance.now();
 			try {
 				if (!subscription) throw new Error(`No handler for ${row.event}`);
 				// A savepoint: a failing handler's writes are undone, the failure itself is kept. The handling
@@ -212,6 +326,7 @@ export class Inbox {
 					this.db.sequelize.transaction({ transaction: t }, inner => subscription.handle.call(this.self, row.payload, inner))
 				);
 				span?.finish();
+				this.noteHandling(row.event, performance.now() - started);
 			} catch (err) {
 				span?.setError(err as Error).finish();
 				// the claim counted this attempt
@@ -241,15 +356,15 @@ export class Inbox {
 	}
 
 	/** A span for one handling of an event, when tracing is on: tagged with the event and its correlation, never its payload. */
-	private handlingSpan(row: InboxRow): ReturnType<Tracer["startSpan"]> | undefined {
+	private handlingSpan(event: string, eventId: string, attempt: number, payload: EventEnvelope): ReturnType<Tracer["startSpan"]> | undefined {
 		if (!this.tracer?.isEnabled()) return undefined;
-		const { trace, correlationId } = row.payload;
-		const correlateBy = this.subscriptions.find(row.event)?.definition.correlateBy ?? "correlationId";
-		return this.tracer.startSpan(`handle ${row.event}`, {
+		const { trace, correlationId } = payload;
+		const correlateBy = this.subscriptions.find(event)?.definition.correlateBy ?? "correlationId";
+		return this.tracer.startSpan(`handle ${event}`, {
 			...(trace ? { traceID: trace.traceId, parentID: trace.spanId, sampled: parentSpanOf(trace).sampled } : {}),
 			type: "event",
 			service: this.subscriptions.service,
-			tags: { event: row.event, eventId: row.event_id, attempt: row.attempts, [correlateBy]: correlationId, nodeID: this.nodeId }
+			tags: { event, eventId, attempt, [correlateBy]: correlationId, nodeID: this.nodeId }
 		});
 	}
 

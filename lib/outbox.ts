@@ -151,6 +151,14 @@ export async function eventTrail(db: ServiceDatabase, service: string, correlati
 	].sort((a, b) => a.at.localeCompare(b.at));
 }
 
+/** What a pass did with a row: who has it now, whether that is everyone, and whether it is due again at once (its pass ran out of time). */
+interface Outcome {
+	id: string;
+	delivered: string[];
+	finished: boolean;
+	dueNow: boolean;
+}
+
 interface OutboxRow {
 	id: string;
 	event: string;
@@ -278,15 +286,7 @@ export class Outbox<M = Record<never, never>> {
 		while (!stopping()) {
 			const rows = await this.claim(batch);
 			if (rows.length === 0) break;
-			// a consumer that failed a hand-off is not tried again in this pass (each try may wait for a timeout)
-			const unreachable = new Set<string>();
-			const outcomes: { id: string; delivered: string[]; finished: boolean }[] = [];
-			for (const row of rows) {
-				const delivered = await this.publish(row, unreachable);
-				const expected = this.routes[row.event];
-				const finished = expected ? expected.every(g => delivered.includes(g)) : delivered.length > 0;
-				outcomes.push({ id: row.id, delivered, finished });
-			}
+			const outcomes = await this.handOver(rows);
 			await this.settle(outcomes);
 			done += outcomes.filter(o => o.finished).length;
 			if (rows.length < batch) break;
@@ -318,13 +318,14 @@ export class Outbox<M = Record<never, never>> {
 	 * Records who has each row now. Deliveries are added to what is recorded (another relay may have handed
 	 * the row on meanwhile), and a row someone else finished (or the order service closed) stays finished.
 	 */
-	private async settle(outcomes: { id: string; delivered: string[]; finished: boolean }[]): Promise<void> {
+	private async settle(outcomes: Outcome[]): Promise<void> {
 		await this.db.execute(
 			`UPDATE outbox o SET
 			   delivered_to = o.delivered_to || ARRAY(SELECT g FROM unnest(u.delivered) AS g WHERE g <> ALL (o.delivered_to)),
 			   published_at = coalesce(o.published_at, CASE WHEN u.finished THEN now() END),
-			   next_attempt_at = CASE WHEN u.finished THEN o.next_attempt_at ELSE now() + make_interval(secs => $2::double precision / 1000) END
-			 FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, delivered text[], finished boolean)
+			   next_attempt_at = CASE WHEN u.finished THEN o.next_attempt_at WHEN u."dueNow" THEN now()
+			     ELSE now() + make_interval(secs => $2::double precision / 1000) END
+			 FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, delivered text[], finished boolean, "dueNow" boolean)
 			 WHERE o.id = u.id AND o.id = ANY($3::uuid[])`,
 			// the id list lets the planner find the rows by primary key (it cannot see into the JSON)
 			[JSON.stringify(outcomes), this.retryMs, outcomes.map(o => o.id)]
@@ -332,33 +333,72 @@ export class Outbox<M = Record<never, never>> {
 	}
 
 	/**
-	 * Hands the event to every group that must have it and has not yet, if it is up. Answers who has it now.
-	 * A service with an inbox takes it through its `receiveEvent` action: a balanced request to one of its
-	 * instances, answered once the event is in that instance's inbox, so a consumer dying with the event in
-	 * hand leaves it undelivered here (and tried again) rather than lost. Other listeners get a balanced event.
+	 * Hands each row to every group that must have it and has not yet, if it is up. Answers who has each row
+	 * now. Each group has its own lane: its rows go to it one at a time in the order they were written (a
+	 * consumer that handles events as it receives them sees them in that order), while the groups proceed side
+	 * by side (one slow consumer does not hold up the others). A group that fails a hand-off is not tried again
+	 * in this pass (each try may wait for a timeout).
 	 */
-	private async publish(row: OutboxRow, unreachable: Set<string>): Promise<string[]> {
+	private async handOver(rows: OutboxRow[]): Promise<Outcome[]> {
+		// hand-offs wait for handlers: a lane stops well before the claim's lease ends (the rest is due again at once)
+		const until = Date.now() + this.leaseMs / 2;
+		const delivered = rows.map(r => [...r.delivered_to]);
+		const cutShort = new Set<number>();
+		const lanes = new Map<string, number[]>();
+		rows.forEach((row, i) => {
+			for (const group of this.recipients(row)) {
+				if (delivered[i].includes(group)) continue;
+				const lane = lanes.get(group) ?? [];
+				lane.push(i);
+				lanes.set(group, lane);
+			}
+		});
+		await Promise.all(
+			[...lanes].map(async ([group, lane]) => {
+				for (const [n, i] of lane.entries()) {
+					if (Date.now() > until) {
+						for (const j of lane.slice(n)) cutShort.add(j);
+						return;
+					}
+					if (!(await this.handTo(rows[i], group))) return;
+					delivered[i].push(group);
+				}
+			})
+		);
+		return rows.map((row, i) => {
+			const expected = this.routes[row.event];
+			const finished = expected ? expected.every(g => delivered[i].includes(g)) : delivered[i].length > 0;
+			return { id: row.id, delivered: delivered[i], finished, dueNow: !finished && cutShort.has(i) };
+		});
+	}
+
+	/** The groups to hand a row to: its route's (or, without a route, whoever listens), those with someone up to take it. */
+	private recipients(row: OutboxRow): string[] {
 		const listening = this.listeningGroups(row.event);
 		const wanted = this.routes[row.event] ?? listening;
-		const delivered = [...row.delivered_to];
-		for (const group of wanted) {
-			if (delivered.includes(group) || unreachable.has(group)) continue;
-			const receiver = `${group}.${RECEIVE_ACTION}`;
-			const acknowledged = this.broker.registry.actions.isAvailable(receiver);
-			if (!acknowledged && !listening.includes(group)) continue;
-			try {
-				// the hand-off is part of the trace of the call that wrote the event
-				const trace = row.payload.trace ? { parentSpan: parentSpanOf(row.payload.trace) } : {};
-				if (acknowledged) await this.broker.call(receiver, row.payload, { timeout: this.handOffTimeoutMs, retries: 0, ...trace });
-				else await this.broker.emit(row.event, row.payload, { groups: [group] });
-				delivered.push(group);
-			} catch (err) {
-				unreachable.add(group);
-				this.metrics?.handOffFailed(row.event, group);
-				this.logger.warn(`Could not hand ${row.event} ${row.id} to ${group}; will try again:`, err);
-			}
+		return wanted.filter(group => this.broker.registry.actions.isAvailable(`${group}.${RECEIVE_ACTION}`) || listening.includes(group));
+	}
+
+	/**
+	 * Hands one row to one group. A service with an inbox takes it through its `receiveEvent` action: a
+	 * balanced request to one of its instances, answered once the event is in that instance's inbox (most
+	 * often handled too), so a consumer dying with the event in hand leaves it undelivered here (and tried
+	 * again) rather than lost. Other listeners get a balanced event. Answers whether the group has it.
+	 */
+	private async handTo(row: OutboxRow, group: string): Promise<boolean> {
+		const receiver = `${group}.${RECEIVE_ACTION}`;
+		try {
+			// the hand-off is part of the trace of the call that wrote the event
+			const trace = row.payload.trace ? { parentSpan: parentSpanOf(row.payload.trace) } : {};
+			if (this.broker.registry.actions.isAvailable(receiver))
+				await this.broker.call(receiver, row.payload, { timeout: this.handOffTimeoutMs, retries: 0, ...trace });
+			else await this.broker.emit(row.event, row.payload, { groups: [group] });
+			return true;
+		} catch (err) {
+			this.metrics?.handOffFailed(row.event, group);
+			this.logger.warn(`Could not hand ${row.event} ${row.id} to ${group}; will try again:`, err);
+			return false;
 		}
-		return delivered;
 	}
 
 	/**

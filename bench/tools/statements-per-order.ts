@@ -102,6 +102,14 @@ async function main(): Promise<void> {
 		log(
 			`per order: ${(statements / ok).toFixed(1)} statements (${((statements - background) / ok).toFixed(1)} without the idle polling of ${idlePerSecond.toFixed(1)}/s), ${((after.transactions - before.transactions) / ok).toFixed(1)} transactions, ${((after.rows - before.rows) / ok).toFixed(1)} rows`
 		);
+		// an event handled on receipt is recorded and handled in one transaction: same timestamp
+		for (const schema of ["inventory", "order", "payment", "notification", "cart"]) {
+			const r = await c.query<{ event: string; on_receipt: string; queued: string }>(
+				`SELECT event, count(*) FILTER (WHERE handled_at = received_at) AS on_receipt, count(*) FILTER (WHERE handled_at IS DISTINCT FROM received_at) AS queued
+				 FROM "${schema}".inbox GROUP BY event ORDER BY event`
+			);
+			for (const row of r.rows) log(`  ${schema} inbox ${row.event}: ${row.on_receipt} handled on receipt, ${row.queued} queued first`);
+		}
 		log("most called (calls per order):");
 		for (const t of after.top) log(`  ${(t.calls / ok).toFixed(2).padStart(6)}  ${t.query}`);
 	} finally {

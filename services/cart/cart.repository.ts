@@ -75,17 +75,13 @@ export class CartRepository {
 				t
 			);
 			if (fresh.length === 0) return false;
-			const bind = [userId, lines.map(l => l.productId), lines.map(l => l.quantity)];
-			const ordered = `SELECT * FROM unnest($2::uuid[], $3::int[]) AS d (product_id, quantity)`;
+			// one statement: lines ordered whole are deleted, the others lowered (two disjoint sets of rows)
 			await this.db.execute(
-				`DELETE FROM items i USING (${ordered}) d WHERE i.user_id = $1 AND i.product_id = d.product_id AND i.quantity <= d.quantity`,
-				bind,
-				t
-			);
-			await this.db.execute(
-				`UPDATE items i SET quantity = i.quantity - d.quantity, updated_at = now() FROM (${ordered}) d
-				 WHERE i.user_id = $1 AND i.product_id = d.product_id`,
-				bind,
+				`WITH d AS (SELECT * FROM unnest($2::uuid[], $3::int[]) AS d (product_id, quantity)),
+				 gone AS (DELETE FROM items i USING d WHERE i.user_id = $1 AND i.product_id = d.product_id AND i.quantity <= d.quantity)
+				 UPDATE items i SET quantity = i.quantity - d.quantity, updated_at = now() FROM d
+				 WHERE i.user_id = $1 AND i.product_id = d.product_id AND i.quantity > d.quantity`,
+				[userId, lines.map(l => l.productId), lines.map(l => l.quantity)],
 				t
 			);
 			return true;

@@ -58,6 +58,10 @@ export interface Transition {
 	entry: OrderHistoryEntry;
 	/** The card token is dropped once payment has answered or the order has ended. */
 	dropToken: boolean;
+	/** What payment said, when its answer is what moves the order (recorded in the same statement). */
+	paymentStatus?: OrderPaymentStatus;
+	/** When inventory's hold ends, when its reservation is what moves the order. */
+	reservationExpiresAt?: string;
 }
 
 const COLUMNS = `id, user_id, status, cancel_reason, items, total_cents, currency, customer, shipping_address, payment_token,
@@ -194,9 +198,19 @@ export class OrderRepository {
 		const [row] = await this.db.execute<OrderRow>(
 			`UPDATE orders SET status = $2, cancel_reason = $3, history = history || $4::jsonb,
 			   payment_token = CASE WHEN $5::boolean THEN NULL ELSE payment_token END,
-			   updated_at = $6, step_started_at = $6, last_nudge_at = NULL
+			   updated_at = $6, step_started_at = $6, last_nudge_at = NULL,
+			   payment_status = coalesce($7, payment_status), reservation_expires_at = coalesce($8::timestamptz, reservation_expires_at)
 			 WHERE id = $1 RETURNING ${COLUMNS}`,
-			[id, change.status, change.cancelReason, JSON.stringify([change.entry]), change.dropToken, change.entry.at],
+			[
+				id,
+				change.status,
+				change.cancelReason,
+				JSON.stringify([change.entry]),
+				change.dropToken || change.paymentStatus !== undefined,
+				change.entry.at,
+				change.paymentStatus ?? null,
+				change.reservationExpiresAt ?? null
+			],
 			t
 		);
 		return toOrder(row);

@@ -169,7 +169,6 @@ export const orderSubscriptions = subscriptions<OrderThis>("order")
 	.on(inventoryEvents, {
 		async "inventory.reserved"(event, t) {
 			const { orderId, expiresAt } = event.data;
-			await this.repo.setReservationExpiry(orderId, expiresAt, t);
 			await this.apply(orderId, { type: "stockReserved", expiresAt }, t);
 		},
 		async "inventory.reservationFailed"(event, t) {
@@ -452,20 +451,34 @@ export function createOrderService(config: AppConfig, routes: EventRoutes): Serv
 				const now = new Date();
 				const decision = decide(order, input, now);
 				if (decision.kind === "refuse") throw new OrderNotCancellableError(order.id, order.status);
-				if (decision.paymentStatus) {
-					await this.repo.setPaymentStatus(order.id, decision.paymentStatus, t);
-					// payment has answered: its card token is of no more use to anyone
-					await this.outbox.scrub(order.id, t);
+				// inventory's hold ends then, whatever the order does with the news
+				const reservationExpiresAt = input.type === "stockReserved" ? input.expiresAt : undefined;
+				if (decision.kind === "ignore") {
+					if (reservationExpiresAt) await this.repo.setReservationExpiry(order.id, reservationExpiresAt, t);
+					if (decision.paymentStatus) {
+						await this.repo.setPaymentStatus(order.id, decision.paymentStatus, t);
+						// payment has answered: its card token is of no more use to anyone
+						await this.outbox.scrub(order.id, t);
+					}
+					return reservationExpiresAt || decision.paymentStatus ? (await this.repo.lock(orderId, t))! : order;
 				}
-				if (decision.kind === "ignore") return decision.paymentStatus ? (await this.repo.lock(orderId, t))! : order;
 
 				const ended = decision.to === "CANCELLED" || decision.to === "CONFIRMED";
+				// one statement records the step and what moved it (payment's answer, inventory's hold)
 				const next = await this.repo.transition(
 					order.id,
-					{ status: decision.to, cancelReason: decision.reason ?? null, entry: historyEntry(decision.to, now, decision.reason), dropToken: ended },
+					{
+						status: decision.to,
+						cancelReason: decision.reason ?? null,
+						entry: historyEntry(decision.to, now, decision.reason),
+						dropToken: ended,
+						paymentStatus: decision.paymentStatus,
+						reservationExpiresAt
+					},
 					t
 				);
-				if (ended) await this.outbox.scrub(order.id, t);
+				// payment has answered or the order has ended: its card token is of no more use to anyone
+				if (ended || decision.paymentStatus) await this.outbox.scrub(order.id, t);
 				if (decision.to === "CANCELLED" || decision.to === "CONFIRMED") recordSagaEnd(this.metrics, t, decision.to, order.createdAt, decision.reason);
 				await this.command(next, decision.emit, t, order.status);
 				const reason = decision.reason ? ` (${decision.reason})` : "";

@@ -403,9 +403,9 @@ describe("payment in the checkout saga (integration)", function () {
 					async () => provider.asked("charge", orderId),
 					n => n === 1
 				);
-				await deliver(cancellation);
-				// taken up: its handler waits for the order's lock, or (were it not to wait) its row has moved on
-				await until(
+				// handled as it is received (or by the next pass): either way its handler must wait for the order's lock
+				const cancelling = deliver(cancellation);
+				const taken = await until(
 					"the cancellation to be taken up",
 					async () => {
 						const [{ waiting }] = await sql<{ waiting: number }>(
@@ -417,7 +417,10 @@ describe("payment in the checkout saga (integration)", function () {
 					},
 					r => r.waiting > 0 || (r.status !== undefined && r.status !== "PENDING") || (r.attempts ?? 0) > 0
 				);
-				expect((await inboxRow(cancellation.id)).status, "the cancellation waits for the charge").to.equal("PENDING");
+				expect(taken, "the cancellation waits for the charge").to.include({ waiting: 1 });
+				expect(await sql("SELECT 1 FROM payment.voided_orders WHERE order_id = $1", [orderId]), "nothing voided meanwhile").to.have.length(0);
+				release();
+				await cancelling;
 			} finally {
 				release(); // a failed expectation must not leave the charge (and its transaction) hanging
 			}

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import { expect } from "chai";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import type { AppConfig } from "../../app/config";
@@ -30,6 +31,10 @@ type Svc = Service & DbThis & ReliableEventsThis<TestEvents>;
 
 /** How the consumer's handler behaves for a given `n`: fail this many times first, or always. */
 const failures = new Map<number, number | "always">();
+/** For a given `n`, the handler waits for this before it returns (a slow handler, a held one). */
+const holds = new Map<number, Promise<unknown>>();
+/** The `n`s whose handler has started. */
+const entered = new Set<number>();
 
 function producer(config: AppConfig): ServiceSchema {
 	return {
@@ -57,6 +62,8 @@ function producer(config: AppConfig): ServiceSchema {
 const consumerSubscriptions = subscriptions<Svc>("payment").on(testEvents, {
 	async [EVENT](event, t) {
 		await this.db.execute("INSERT INTO effects (event_id, n) VALUES ($1, $2)", [event.id, event.data.n], t);
+		entered.add(event.data.n);
+		await holds.get(event.data.n);
 		const left = failures.get(event.data.n);
 		if (left === "always") throw new Error(`handler for ${event.data.n} always fails`);
 		if (left && left > 0) {
@@ -324,5 +331,81 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		);
 		const handled = (await consumerNode.broker.call<number[]>("payment.effectsInOrder")).filter(n => n >= 200);
 		expect(handled).to.deep.equal(Array.from({ length: 40 }, (_, i) => 200 + i));
+	});
+
+	describe("handling on receipt", () => {
+		const envelopeOf = (n: number): IncomingEnvelope<{ n: number; label: string }> => ({
+			id: crypto.randomUUID(),
+			event: EVENT,
+			source: "order",
+			occurredAt: new Date().toISOString(),
+			data: { n, label: `n${n}` }
+		});
+		const receive = (shop: RunningShop, envelope: IncomingEnvelope) =>
+			shop.broker.call<{ accepted: boolean }, IncomingEnvelope>("payment.receiveEvent", envelope);
+		const status = (shop: RunningShop, envelope: IncomingEnvelope) =>
+			shop.broker.call<string | undefined, { eventId: string }>("payment.inboxStatus", { eventId: envelope.id });
+		afterEach(() => holds.clear());
+
+		it("answers the producer once the event's effect is committed, in the transaction that records it", async () => {
+			const shop = await node(consumer);
+			const envelope = envelopeOf(300);
+			expect(await receive(shop, envelope)).to.deep.equal({ accepted: true });
+			// no waiting: the answer came after the commit
+			expect(await status(shop, envelope)).to.equal("HANDLED");
+			expect((await effects(shop)).filter(e => e.n === 300)).to.have.length(1);
+		});
+
+		it("gives a copy handed over while the first is being handled one effect: it waits, then is a duplicate", async () => {
+			const shop = await node(consumer);
+			let release!: (v?: unknown) => void;
+			holds.set(301, new Promise(resolve => (release = resolve)));
+			const envelope = envelopeOf(301);
+			const first = receive(shop, envelope);
+			await until(
+				"the first handling to have started",
+				async () => entered.has(301),
+				started => started
+			);
+			const second = receive(shop, envelope);
+			release();
+			const answers = (await Promise.all([first, second])).map(a => a.accepted);
+			expect(answers).to.deep.equal([true, false]);
+			expect((await effects(shop)).filter(e => e.n === 301)).to.have.length(1);
+		});
+
+		it("answers at once for an event type whose handling has become slow, and handles it afterwards", async () => {
+			const shop = await node(consumer);
+			// a handling slower than the budget (HANDLE_ON_RECEIPT_BUDGET_MS) makes the type slow
+			holds.set(302, new Promise(resolve => setTimeout(resolve, 400)));
+			expect(await receive(shop, envelopeOf(302))).to.deep.equal({ accepted: true });
+			// the next one is answered while its handler is still held: recorded, not yet handled
+			let release!: (v?: unknown) => void;
+			holds.set(303, new Promise(resolve => (release = resolve)));
+			const held = envelopeOf(303);
+			expect(await receive(shop, held)).to.deep.equal({ accepted: true });
+			expect(await status(shop, held)).to.equal("PENDING");
+			release();
+			await until(
+				"the held event to be handled",
+				() => status(shop, held),
+				s => s === "HANDLED"
+			);
+			expect((await effects(shop)).filter(e => e.n === 303)).to.have.length(1);
+		});
+
+		it("records a first attempt that fails on receipt for the retries, and keeps only the successful attempt's effect", async () => {
+			failures.set(304, 1);
+			const shop = await node(consumer);
+			const envelope = envelopeOf(304);
+			expect(await receive(shop, envelope)).to.deep.equal({ accepted: true });
+			expect(await status(shop, envelope)).to.equal("PENDING");
+			await until(
+				"the retry to handle it",
+				() => status(shop, envelope),
+				s => s === "HANDLED"
+			);
+			expect((await effects(shop)).filter(e => e.n === 304)).to.have.length(1);
+		});
 	});
 });
