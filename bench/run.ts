@@ -302,12 +302,13 @@ async function main(): Promise<void> {
 			await sleep(100);
 		}
 		const bareUrl = `http://127.0.0.1:${barePort}`;
-		// A signed-in shopper's read is never answered from the gateway's kept responses: it shows the whole
-		// stack (token check, routing, the catalog's call and its cached answer). Reported, no target.
+		// A signed-in shopper's read (most shoppers browse signed in): the same public answers, with a Bearer
+		// token the gateway must check first (issue 18: >= 0.6x throughput, p99 <= 2.5x).
 		const [reader] = await createCustomers(single.http, 1, "reader");
 		for (const [name, p, token] of [
 			["list", listPath, undefined],
 			["get", getPath, undefined],
+			["list signed in", listPath, reader.token],
 			["get signed in", getPath, reader.token]
 		] as const) {
 			const headers = token ? { authorization: `Bearer ${token}` } : undefined;
@@ -327,19 +328,20 @@ async function main(): Promise<void> {
 				P.rounds
 			);
 			raw[`catalog_${name.replace(/ /g, "_")}`] = r;
-			const bytes = Buffer.byteLength(JSON.stringify(name === "list" ? list.body : product.body));
+			const isList = p === listPath;
+			const bytes = Buffer.byteLength(JSON.stringify(isList ? list.body : product.body));
 			const anonymous = token === undefined;
+			// anonymous reads: >= 0.45x; signed-in ones: >= 0.6x (issue 18); p99 within 2.5x for both
+			const minRatio = anonymous ? 0.45 : 0.6;
 			results.rows.push({
-				scenario: anonymous
-					? `1. Catalog read \`GET ${name === "list" ? listPath : "/api/products/:id"}\` (${P.readConnections} connections, ${bytes} B body)`
-					: `1. Catalog read \`GET /api/products/:id\` signed in (\`Authorization: Bearer\`, ${P.readConnections} connections, ${bytes} B body)`,
+				scenario: `1. Catalog read \`GET ${isList ? listPath : "/api/products/:id"}\`${anonymous ? "" : " signed in"} (${anonymous ? "" : "`Authorization: Bearer`, "}${P.readConnections} connections, ${bytes} B body)`,
 				throughput: `${r.subject.rps.toFixed(0)} req/s`,
 				p50: r.subject.p50,
 				p99: r.subject.p99,
 				baseline: `bare node http: ${r.baseline.rps.toFixed(0)} req/s, p50 ${r.baseline.p50.toFixed(2)} / p99 ${r.baseline.p99.toFixed(2)} ms`,
 				ratio: `${(r.subject.rps / r.baseline.rps).toFixed(2)}x throughput, ${(r.subject.p99 / r.baseline.p99).toFixed(2)}x p99`,
-				target: anonymous ? ">= 0.45x throughput, p99 <= 2.5x" : "(none set)",
-				holds: anonymous ? r.subject.rps / r.baseline.rps >= 0.45 && r.subject.p99 / r.baseline.p99 <= 2.5 : undefined
+				target: `>= ${minRatio}x throughput, p99 <= 2.5x`,
+				holds: r.subject.rps / r.baseline.rps >= minRatio && r.subject.p99 / r.baseline.p99 <= 2.5
 			});
 		}
 		await bare.stop();

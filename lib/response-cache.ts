@@ -2,13 +2,15 @@ import { LRUCache } from "lru-cache";
 import { clockOptions, type Clock } from "./ttl-map";
 
 /**
- * The gateway's cache of whole anonymous responses to cacheable public reads (the catalog's listings and
- * products): a repeated `GET /api/products?page=1` is answered from here without routing it or calling the
- * catalog, like a reverse proxy's micro-cache in front of a shop.
+ * The gateway's cache of whole responses to cacheable public reads (the catalog's listings and products): a
+ * repeated `GET /api/products?page=1` is answered from here without routing it or calling the catalog, like
+ * a reverse proxy's micro-cache in front of a shop.
  *
  * What may be stored is decided by the action that answered: a GET of a published action that declares
- * `cache` and is public (`auth: "public"`, no permission), answered 200 to a request without credentials, so
- * no caller ever gets an answer made for someone else. An entry lives as long as the action's own cache
+ * `cache` keyed by its parameters only (not the caller's meta) and is public (`auth: "public"`, no
+ * permission), answered 200: the same answer for every caller, so no caller ever gets an answer made for
+ * someone else. It answers anonymous requests, and signed-in ones once the gateway has checked their token
+ * (services/gateway/gateway.service.ts). An entry lives as long as the action's own cache
  * entry may (its `ttl`). Every entry goes at once when a service announces that its cached reads are stale
  * (`<service>.cacheInvalidated`, e.g. the catalog after an admin changed a product), and when the node
  * reconnects to the cluster (it may have missed such an announcement).

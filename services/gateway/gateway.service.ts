@@ -32,7 +32,7 @@ import { CACHE_METRICS, defineMetrics, metricsEnabled, statusClass, type MetricH
  */
 
 type Req = IncomingMessage & {
-	$action?: ActionAccess & { name?: string; cache?: boolean | { ttl?: number } };
+	$action?: ActionAccess & { name?: string; cache?: boolean | { ttl?: number; keys?: string[] } };
 	$params?: unknown;
 	$ctx?: Context<unknown, CallerMeta & { $responseHeaders?: unknown; $location?: string }>;
 	originalUrl?: string;
@@ -190,15 +190,27 @@ export const RATE_SYNC_MS = 500;
 const DEFAULT_RESPONSE_TTL_SECONDS = 60;
 
 /**
+ * Whether an action's cached answers are the same for every caller: its cache keys name parameters only,
+ * none of the call's meta (`#user...`), so the broker's cacher already hands one answer to everyone.
+ */
+function sameForEveryCaller(cache: boolean | { keys?: string[] }): boolean {
+	return typeof cache !== "object" || !cache.keys?.some(key => key.startsWith("#"));
+}
+
+/**
  * How long the response being sent may be kept (lib/response-cache.ts), or undefined when it may not: only
- * a 200 to an anonymous GET of a public action that caches its answers, with no headers of its own.
+ * a 200 to a GET of a public action that caches its answers, the same for every caller, with no headers of
+ * its own. Whoever asked (anonymous or signed in), such an answer does not depend on them.
  */
 function cacheableFor(req: Req, res: ServerResponse): number | undefined {
 	const action = req.$action;
-	if (req.$cacheGeneration === undefined || !action?.cache || !isPublic(action)) return undefined;
+	if (req.$cacheGeneration === undefined || !action?.cache || !isPublic(action) || !sameForEveryCaller(action.cache)) return undefined;
 	if (res.statusCode !== 200 || req.$ctx?.meta.$responseHeaders || req.$ctx?.meta.$location) return undefined;
 	return typeof action.cache === "object" && action.cache.ttl ? action.cache.ttl : DEFAULT_RESPONSE_TTL_SECONDS;
 }
+
+/** `Authorization: Bearer <token>`: the token, or undefined for any other shape (authenticate answers 401 for it). */
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
  * A request id a client may choose (X-Request-Id): a UUID or 16 to 64 hex digits (a W3C trace id), since
@@ -439,7 +451,7 @@ export function createGatewayService(
 			async authenticate(this: GatewayThis, ctx: Context<unknown, CallerMeta>, _route: unknown, req: Req): Promise<AuthUser | null> {
 				const header = req.headers.authorization;
 				if (!header) return null;
-				const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+				const match = BEARER.exec(header);
 				if (!match) throw new UnauthenticatedError("The Authorization header must be 'Bearer <access token>'", "INVALID_TOKEN");
 				const token = match[1];
 				const known = this.tokens.get(token);
@@ -527,12 +539,22 @@ export function createGatewayService(
 						return Promise.resolve();
 					}
 				}
-				if (req.method === "GET" && req.headers.authorization === undefined) {
-					const hit = this.responses.get(req.url!);
-					if (hit) {
-						res.writeHead(200, { "Content-Type": hit.contentType, "Content-Length": hit.body.length });
-						res.end(hit.body);
-						return Promise.resolve();
+				// A kept response is an answer that is the same for every caller (`cacheableFor`): it answers an
+				// anonymous read, and a signed-in one whose token this gateway has resolved and still keeps (the
+				// check authenticate makes first; a logout or an access change drops the kept token at once). Any
+				// other token goes through moleculer-web, which asks identity and answers 401 if it is not valid.
+				if (req.method === "GET") {
+					const authorization = req.headers.authorization;
+					const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+					if (authorization === undefined || (token !== undefined && this.tokens.get(token) !== undefined)) {
+						const hit = this.responses.get(req.url!);
+						if (hit) {
+							// the CORS headers moleculer-web would have written (a signed-in page on an allowed origin)
+							if (cors && req.headers.origin && allowedOrigins.has(req.headers.origin)) this.writeCorsHeaders({ cors }, req, res, false);
+							res.writeHead(200, { "Content-Type": hit.contentType, "Content-Length": hit.body.length });
+							res.end(hit.body);
+							return Promise.resolve();
+						}
 					}
 					req.$cacheGeneration = this.responses.current;
 				}

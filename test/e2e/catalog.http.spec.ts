@@ -425,7 +425,7 @@ describe("REST catalog through the gateway", () => {
 		});
 	});
 
-	describe("repeated anonymous reads (kept by the gateway)", () => {
+	describe("repeated reads (kept by the gateway)", () => {
 		/** Changes a product behind every cache's back, as another catalog instance's write would look here. */
 		const renameInDatabase = (id: string, name: string) => db.query("UPDATE catalog.products SET name = $2 WHERE id = $1", [id, name]);
 
@@ -453,7 +453,7 @@ describe("REST catalog through the gateway", () => {
 			expect(names(await list(`category=${encodeURIComponent(p.category)}`))).to.deep.equal(["After"]);
 		});
 
-		it("are never answered from the cache for a request with credentials", async () => {
+		it("answer a request with credentials only once its token is checked (test/e2e/signed-in-reads.http.spec.ts)", async () => {
 			const p = await product({ category: category("Kept") });
 			expect((await request("GET", `/api/products/${p.id}`)).status).to.equal(200);
 			const forged = await request("GET", `/api/products/${p.id}`, { token: "not-a-token" });

@@ -387,6 +387,8 @@ describe("security", function () {
 			const res = await login(TEST_ADMIN.email, TEST_ADMIN.password);
 			expect(res.headers.get("cache-control")).to.equal("no-store");
 			expect((await request("GET", "/api/auth/me", { token: admin })).headers.get("cache-control")).to.equal("no-store");
+			// whatever answers a request with credentials is not stored, a public product read too (kept or not)
+			for (let i = 0; i < 2; i++) expect((await request("GET", "/api/products", { token: admin })).headers.get("cache-control")).to.equal("no-store");
 			expect((await request("GET", "/api/nothing-here")).headers.get("x-content-type-options")).to.equal("nosniff");
 		});
 
@@ -432,8 +434,13 @@ describe("security", function () {
 			expect(preflight.headers.get("access-control-allow-origin")).to.equal("https://shop.example");
 			expect(preflight.headers.get("access-control-allow-headers")).to.match(/Authorization/i);
 
-			const get = await request("GET", "/api/products", { headers: { origin: "https://shop.example" } });
-			expect(get.headers.get("access-control-allow-origin")).to.equal("https://shop.example");
+			// the first read and its repeats, answered from the gateway's kept responses, anonymous or signed in
+			const { token } = await newCustomer(request);
+			for (const who of [undefined, token, undefined, token]) {
+				const get = await request("GET", "/api/products", { token: who, headers: { origin: "https://shop.example" } });
+				expect(get.headers.get("access-control-allow-origin"), who ? "signed in" : "anonymous").to.equal("https://shop.example");
+				expect(get.headers.get("access-control-expose-headers"), who ? "signed in" : "anonymous").to.match(/X-Request-Id/);
+			}
 			for (const origin of ["https://shop.exampl", "https://evil.example", "https://shop.example.evil.com"]) {
 				const res = await request("GET", "/api/products", { headers: { origin } });
 				expect(res.headers.get("access-control-allow-origin"), origin).to.equal(null);
