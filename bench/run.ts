@@ -24,6 +24,7 @@ import {
 } from "./lib/shop";
 import { median, round, summarize } from "./lib/stats";
 import { measurePages } from "./pages";
+import { catalogScale } from "./scenarios/catalog-scale";
 import { chromiumPath } from "../test/support/browser";
 
 /**
@@ -31,7 +32,7 @@ import { chromiumPath } from "../test/support/browser";
  * times interleaved with its baseline, and writes BENCHMARKS.md and bench/results.json. Every process it
  * starts is stopped at the end, also on errors and Ctrl-C.
  *
- * Flags: --only=catalog,login,checkout,cluster,memory   run some scenarios only
+ * Flags: --only=catalog,login,checkout,cluster,memory,catalog-scale   run some scenarios only
  *        --only=metrics                                 catalog reads and checkout with METRICS on and off side by side (not in the default run)
  *        --only=pages                                   the storefront's first page in headless Chromium: time to its first view, bytes (not in the default run; bench/pages.ts runs it alone)
  *        --quick                                        short rounds (a smoke test of the harness; numbers are rough)
@@ -738,6 +739,14 @@ async function main(): Promise<void> {
 		});
 		await shop.stop();
 		noteWarnings(results, "memory-scenario process", shop);
+	}
+
+	// 9. the catalog at 1,000, 10,000 and 100,000 products, on a shop of its own
+	if (wants("catalog-scale")) {
+		log("scenario 9: the catalog at 1,000, 10,000 and 100,000 products (bench/scenarios/catalog-scale.ts)");
+		const scaleDb = external && (await createDatabase(external, "catalogscale"));
+		const opts = { dataDir: path.join(work, "catalog-scale"), databaseUrl: scaleDb || undefined, jwtSecret, nodeArgs, logDir, log };
+		results.rows.push(...(await catalogScale(opts, QUICK, raw)));
 	}
 
 	results.finishedAt = new Date().toISOString();

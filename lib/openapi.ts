@@ -17,6 +17,8 @@ declare module "moleculer" {
 	interface ActionSchema {
 		/** A one-line summary for the API reference; else the action's name. */
 		summary?: string;
+		/** More for the API reference: limits and behaviour a caller should know. */
+		description?: string;
 		/** The answers of a published action (lib/openapi.ts): status → description and JSON Schema of the body. */
 		responses?: ActionResponses;
 		/** The client errors it throws itself (VALIDATION_ERROR, 401, 403, 429, 503 and 504 are derived). */

@@ -1,4 +1,5 @@
 import type { FieldProblem } from "../../lib/errors";
+import { pageOf } from "../../lib/params";
 import type { ProductSort, ProductStatusFilter, UpdateProductParams } from "./catalog.types";
 
 /**
@@ -61,12 +62,72 @@ export function buildListQuery(f: ListFilters): ListQuery {
 	return { where: conditions.join(" AND "), bind, orderBy, rank };
 }
 
-/** Problems with a listing's filters that the parameter schema cannot express. */
-export function listProblems(f: ListFilters): FieldProblem[] {
+/** The columns a listing answers (the repository maps them to ProductDto). */
+export const PRODUCT_COLUMNS = "id, sku, name, description, price_cents, category, image_url, active, created_at, updated_at";
+
+export interface Statement {
+	text: string;
+	values: unknown[];
+}
+
+/**
+ * How deep a listing goes: its pages reach the first MAX_LISTING_DEPTH products of any order, its `total`
+ * counts at most this many, and a search ranks this many matches by relevance (the newest ones). Every
+ * listing request then costs at most about this many index entries, however large the catalog: an anonymous
+ * caller cannot make one request walk 100,000 products. Shoppers narrow a listing with a search or filters.
+ */
+export const MAX_LISTING_DEPTH = 1000;
+
+/** The order in which a search picks the matches it ranks (the newest), and the count walks them. */
+const CANDIDATE_ORDER = SORT_SQL["-createdAt"];
+
+/**
+ * The two statements of one listing page, exactly as the repository runs them: the page's rows, and the
+ * total (counted up to MAX_LISTING_DEPTH). Both walk the listing's own order, so each stops after at most
+ * MAX_LISTING_DEPTH products (an index does the walking; see catalog.migrations.ts).
+ */
+export function listStatements(f: ListFilters, page: { limit: number; offset: number }): { rows: Statement; count: Statement } {
+	const q = buildListQuery(f);
+	const n = q.bind.length;
+	const depth = `$${n + 3}`;
+	const byRank = q.rank !== undefined && f.sort === undefined;
+	const rows: Statement = byRank
+		? {
+				// rank only the newest MAX_LISTING_DEPTH matches: ts_rank over every match of a common word is a scan
+				text: `SELECT ${PRODUCT_COLUMNS}, ${q.rank} AS rank FROM (
+					SELECT ${PRODUCT_COLUMNS}, search_vector FROM products WHERE ${q.where} ORDER BY ${CANDIDATE_ORDER} LIMIT ${depth}
+				 ) AS matches ORDER BY ${q.orderBy} LIMIT $${n + 1} OFFSET $${n + 2}`,
+				values: [...q.bind, page.limit, page.offset, MAX_LISTING_DEPTH]
+			}
+		: {
+				text: `SELECT ${PRODUCT_COLUMNS} FROM products WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT $${n + 1} OFFSET $${n + 2}`,
+				values: [...q.bind, page.limit, page.offset]
+			};
+	const countOrder = byRank ? CANDIDATE_ORDER : q.orderBy;
+	return {
+		rows,
+		count: {
+			text: `SELECT count(*)::int AS total FROM (SELECT 1 FROM products WHERE ${q.where} ORDER BY ${countOrder} LIMIT $${n + 1}) AS counted`,
+			values: [...q.bind, MAX_LISTING_DEPTH]
+		}
+	};
+}
+
+/** Problems with a listing's filters and page that the parameter schema cannot express. */
+export function listProblems(f: ListFilters & { page?: number; pageSize?: number }): FieldProblem[] {
+	const problems: FieldProblem[] = [];
 	if (f.minPrice !== undefined && f.maxPrice !== undefined && f.minPrice > f.maxPrice) {
-		return [{ field: "minPrice", message: "The 'minPrice' field must not be greater than 'maxPrice'.", type: "priceRange" }];
+		problems.push({ field: "minPrice", message: "The 'minPrice' field must not be greater than 'maxPrice'.", type: "priceRange" });
 	}
-	return [];
+	const { page, pageSize } = pageOf(f);
+	if (page * pageSize > MAX_LISTING_DEPTH) {
+		problems.push({
+			field: "page",
+			message: `A listing goes ${MAX_LISTING_DEPTH} products deep: 'page' times 'pageSize' must be at most ${MAX_LISTING_DEPTH} (narrow it with a search or filters).`,
+			type: "pageTooDeep"
+		});
+	}
+	return problems;
 }
 
 export type ProductPatch = Partial<{

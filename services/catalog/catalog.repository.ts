@@ -1,5 +1,5 @@
 import type { ServiceDatabase } from "../../lib/database";
-import { buildListQuery, buildUpdate, type ListFilters, type ProductPatch } from "./catalog.query";
+import { buildUpdate, listStatements, PRODUCT_COLUMNS as COLUMNS, type ListFilters, type ProductPatch } from "./catalog.query";
 import type { CategoryCount, Page, ProductDto } from "./catalog.types";
 
 /** The only code that touches the `catalog` schema. Answers plain objects. */
@@ -26,7 +26,6 @@ export interface NewProduct {
 	imageUrl: string | null;
 }
 
-const COLUMNS = "id, sku, name, description, price_cents, category, image_url, active, created_at, updated_at";
 const UNIQUE_VIOLATION = "23505";
 
 function isUniqueViolation(err: unknown): boolean {
@@ -110,17 +109,13 @@ export class CatalogRepository {
 		return rows.map(r => this.toDto(r));
 	}
 
-	/** One page of the products matching the filters (active ones unless `status` says otherwise), with the total over all pages. */
+	/** One page of the products matching the filters (active ones unless `status` says otherwise), with the total (counted up to MAX_LISTING_DEPTH). */
 	async list(filters: ListFilters, page: { limit: number; offset: number }): Promise<Omit<Page<ProductDto>, "page" | "pageSize">> {
-		const q = buildListQuery(filters);
-		const n = q.bind.length;
+		const q = listStatements(filters, page);
 		const [rows, [count]] = await Promise.all([
-			this.db.query<ProductRow>(
-				`SELECT ${COLUMNS}${q.rank ? `, ${q.rank} AS rank` : ""} FROM products WHERE ${q.where}
-				 ORDER BY ${q.orderBy} LIMIT $${n + 1} OFFSET $${n + 2}`,
-				[...q.bind, page.limit, page.offset]
-			),
-			this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM products WHERE ${q.where}`, q.bind)
+			// planned for these very filters: how many products a search word or a category matches decides the plan
+			this.db.queryPlanned<ProductRow>(q.rows.text, q.rows.values),
+			this.db.queryPlanned<{ total: number }>(q.count.text, q.count.values)
 		]);
 		return { items: rows.map(r => this.toDto(r)), total: count.total };
 	}

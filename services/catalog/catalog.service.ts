@@ -7,7 +7,7 @@ import { DbMixin, type DbThis } from "../../lib/mixins/db.mixin";
 import type { CallerMeta } from "../identity/identity.types";
 import { SkuTakenError } from "./catalog.errors";
 import { catalogMigrations } from "./catalog.migrations";
-import { inOrderOf, listProblems, patchOf } from "./catalog.query";
+import { inOrderOf, listProblems, MAX_LISTING_DEPTH, patchOf } from "./catalog.query";
 import { CatalogRepository } from "./catalog.repository";
 import {
 	PRODUCT_SORTS,
@@ -107,9 +107,19 @@ const LIST_PARAMS = {
 	maxPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, optional: true, convert: true },
 	sort: { type: "enum", values: [...PRODUCT_SORTS], optional: true },
 	...pageParams,
-	// pageParams sets no upper bound on page: 1e300 is an integer, and its offset would overflow PostgreSQL's bigint
-	page: { ...pageParams.page, max: 1_000_000 }
+	// page times pageSize is checked against MAX_LISTING_DEPTH by listProblems
+	page: {
+		...pageParams.page,
+		max: MAX_LISTING_DEPTH,
+		description: `A listing goes ${MAX_LISTING_DEPTH} products deep: page times pageSize at most ${MAX_LISTING_DEPTH}, else 422 (VALIDATION_ERROR, type pageTooDeep). Numeric text (a query string) is converted.`
+	}
 } as const;
+
+/** What a listing answers at any size of catalog (the API reference shows it). */
+const LISTING_LIMITS =
+	`A listing goes ${MAX_LISTING_DEPTH} products deep, so no request walks a whole large catalog: page times pageSize is at most ${MAX_LISTING_DEPTH} ` +
+	`(422 VALIDATION_ERROR, type pageTooDeep, past it), and \`total\` counts at most ${MAX_LISTING_DEPTH} (${MAX_LISTING_DEPTH} means that many or more). ` +
+	`A search without \`sort\` ranks the newest ${MAX_LISTING_DEPTH} matches by relevance. Narrow a listing with a search, a category or a price range.`;
 
 export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSettings, CatalogMethods, CatalogVars> {
 	return {
@@ -122,10 +132,11 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 		},
 
 		actions: {
-			/** Active products: full-text search, category and price filters, sorting, paging. Throws VALIDATION_ERROR (422). */
+			/** Active products: full-text search, category and price filters, sorting, paging (MAX_LISTING_DEPTH deep). Throws VALIDATION_ERROR (422). */
 			list: {
 				rest: "GET /products",
 				summary: "List and search products",
+				description: LISTING_LIMITS,
 				responses: { 200: { description: "A page of active products", schema: PRODUCT_PAGE } },
 				// a read: answered in milliseconds, or the catalog is in trouble and the caller should hear so soon
 				timeout: READ_TIMEOUT_MS,
@@ -146,6 +157,7 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			listAll: {
 				rest: "GET /admin/products",
 				summary: "List products with archived ones (staff)",
+				description: LISTING_LIMITS,
 				responses: { 200: { description: "A page of products, archived ones included", schema: PRODUCT_PAGE } },
 				timeout: READ_TIMEOUT_MS,
 				visibility: "published",

@@ -423,6 +423,21 @@ describe("REST catalog through the gateway", () => {
 			expect(ok.status).to.equal(200);
 			expect(ok.body.pageSize).to.equal(100);
 		});
+
+		it("goes 1,000 products deep at most: a deeper page is a 422 that says so, the deepest one answers", async () => {
+			for (const query of ["page=1001&pageSize=1", "page=11&pageSize=100", "page=51"]) {
+				const res = await list(query);
+				expect(res.status, query).to.equal(422);
+				expect(
+					res.body.data.map((p: { type: string }) => p.type),
+					query
+				).to.include.oneOf(["pageTooDeep", "numberMax"]);
+			}
+			const deepest = await list("page=10&pageSize=100");
+			expect(deepest.status).to.equal(200);
+			expect(deepest.body).to.include({ page: 10, pageSize: 100 });
+			expect((await list("page=50")).status).to.equal(200);
+		});
 	});
 
 	describe("repeated reads (kept by the gateway)", () => {
