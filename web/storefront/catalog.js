@@ -115,7 +115,8 @@ export async function catalogView(ctx) {
 
 	const filtered = search || category || minPrice !== undefined || maxPrice !== undefined;
 	const title = search ? `Results for “${search}”` : category || "All products";
-	const found = listing.total === 1 ? "1 product" : `${listing.total} products`;
+	// the catalog counts a listing up to 1,000 products deep (MAX_LISTING_DEPTH): that many means at least that many
+	const found = listing.total === 1 ? "1 product" : listing.total >= 1000 ? "1,000+ products" : `${listing.total} products`;
 	announce(`${found} found`);
 	return [
 		h("div", { class: "page-head" }, h("h1", null, title), h("p", { class: "muted", id: "result-count" }, found)),
