@@ -5,13 +5,16 @@ import { startEmbeddedPostgres } from "../../lib/embedded-postgres";
 import { closedLoop, waitEventsHandled, waitSettled } from "../lib/checkout";
 import { cleanUpAll, tempDir } from "../lib/proc";
 import { adminToken, checkoutProduct, createCustomers, startSingle } from "../lib/shop";
+import { SERVICE_NAMES } from "../../app/config";
 
 /**
  * What one confirmed order costs PostgreSQL: statements, transactions and rows, per order, counted by
  * pg_stat_statements on a server of the tool's own (the embedded PostgreSQL, with the extension preloaded).
  * Unlike throughput it does not move with the machine's noise. The counts include everything the shop did
  * while the orders went through (the outbox relays' and sweeps' polling too); an idle interval as long as the
- * run is measured first and reported beside them.
+ * run is measured first and reported beside them. Each service connects as a PostgreSQL role of its own
+ * (`<SERVICE>_DATABASE_URL`, as an operator splitting the database per service would), so the counts are also
+ * given per service (pg_stat_statements keeps them per role).
  * Usage: node --import tsx bench/tools/statements-per-order.ts [orders=200] [customers=8]
  */
 
@@ -21,6 +24,8 @@ const log = (msg: string) => console.log(`[statements] ${msg}`);
 
 interface Counts {
 	statements: number;
+	/** Statements per service (its role). */
+	byService: Record<string, number>;
 	transactions: number;
 	rows: number;
 	/** The statements with the most calls: query text (shortened) and calls. */
@@ -32,6 +37,10 @@ async function snapshot(c: pg.Client): Promise<Counts> {
 		`SELECT coalesce(sum(calls), 0) AS calls, coalesce(sum(rows), 0) AS rows FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 		 WHERE d.datname = 'momentum' AND s.query NOT ILIKE '%pg_stat%'`
 	);
+	const per = await c.query<{ role: string; calls: string }>(
+		`SELECT r.rolname AS role, sum(calls) AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.userid
+		 WHERE d.datname = 'momentum' AND s.query NOT ILIKE '%pg_stat%' GROUP BY r.rolname`
+	);
 	const x = await c.query<{ n: string }>(`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'momentum'`);
 	const top = await c.query<{ query: string; calls: string }>(
 		`SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query, calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
@@ -39,6 +48,7 @@ async function snapshot(c: pg.Client): Promise<Counts> {
 	);
 	return {
 		statements: Number(s.rows[0].calls),
+		byService: Object.fromEntries(per.rows.map(r => [r.role.replace(/^svc_/, ""), Number(r.calls)])),
 		transactions: Number(x.rows[0].n),
 		rows: Number(s.rows[0].rows),
 		top: top.rows.map(r => ({ query: r.query, calls: Number(r.calls) }))
@@ -61,12 +71,24 @@ async function main(): Promise<void> {
 	await c.connect();
 	await c.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
 
+	// a role per service: its statements are counted apart
+	const serviceUrls: Record<string, string> = {};
+	for (const service of SERVICE_NAMES) {
+		const password = crypto.randomBytes(12).toString("hex");
+		await c.query(`CREATE ROLE "svc_${service}" LOGIN PASSWORD '${password}'`);
+		await c.query(`GRANT CREATE ON DATABASE momentum TO "svc_${service}"`);
+		const u = new URL(server.url("momentum"));
+		u.username = `svc_${service}`;
+		u.password = password;
+		serviceUrls[`${service.toUpperCase()}_DATABASE_URL`] = u.toString();
+	}
+
 	const shop = await startSingle({
 		dataDir: path.join(work, "shop"),
 		databaseUrl: server.url("momentum"),
 		jwtSecret: crypto.randomBytes(32).toString("hex"),
 		log,
-		env: { SEED_DEMO_DATA: "false", METRICS: "off" }
+		env: { SEED_DEMO_DATA: "false", METRICS: "off", ...serviceUrls }
 	});
 	try {
 		const token = await adminToken(shop.http);
@@ -110,6 +132,12 @@ async function main(): Promise<void> {
 			);
 			for (const row of r.rows) log(`  ${schema} inbox ${row.event}: ${row.on_receipt} handled on receipt, ${row.queued} queued first`);
 		}
+		const services = Object.keys(after.byService).sort((a, b) => (after.byService[b] ?? 0) - (after.byService[a] ?? 0));
+		log(
+			`per order and service: ${services
+				.map(name => `${name} ${(((after.byService[name] ?? 0) - (before.byService[name] ?? 0)) / ok).toFixed(1)}`)
+				.join(", ")}`
+		);
 		log("most called (calls per order):");
 		for (const t of after.top) log(`  ${(t.calls / ok).toFixed(2).padStart(6)}  ${t.query}`);
 	} finally {
