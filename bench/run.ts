@@ -24,6 +24,7 @@ import {
 } from "./lib/shop";
 import { median, round, summarize } from "./lib/stats";
 import { measurePages } from "./pages";
+import { storefrontMix } from "./scenarios/storefront-mix";
 import { chromiumPath } from "../test/support/browser";
 
 /**
@@ -31,7 +32,7 @@ import { chromiumPath } from "../test/support/browser";
  * times interleaved with its baseline, and writes BENCHMARKS.md and bench/results.json. Every process it
  * starts is stopped at the end, also on errors and Ctrl-C.
  *
- * Flags: --only=catalog,login,checkout,cluster,memory   run some scenarios only
+ * Flags: --only=catalog,login,checkout,cluster,memory,mix   run some scenarios only (mix: the storefront mix of virtual shoppers, bench/scenarios/storefront-mix.ts)
  *        --only=metrics                                 catalog reads and checkout with METRICS on and off side by side (not in the default run)
  *        --only=pages                                   the storefront's first page in headless Chromium: time to its first view, bytes (not in the default run; bench/pages.ts runs it alone)
  *        --quick                                        short rounds (a smoke test of the harness; numbers are rough)
@@ -736,6 +737,22 @@ async function main(): Promise<void> {
 		});
 		await shop.stop();
 		noteWarnings(results, "memory-scenario process", shop);
+	}
+
+	// 8. the storefront mix: how many virtual shoppers a fresh single process and a fresh cluster hold
+	if (wants("mix")) {
+		const shopOptions = async (tag: string) => ({
+			dataDir: path.join(work, tag),
+			databaseUrl: (external && (await createDatabase(external, tag.replace(/\W/g, "_")))) || undefined,
+			jwtSecret,
+			nodeArgs,
+			logDir,
+			log
+		});
+		const mix = await storefrontMix({ quick: QUICK, log, shopOptions });
+		results.rows.push(...mix.rows);
+		results.notes.push(...mix.notes);
+		raw.mix = mix.raw;
 	}
 
 	results.finishedAt = new Date().toISOString();
