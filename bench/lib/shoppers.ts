@@ -434,14 +434,18 @@ export class Shoppers {
 
 	private async loop(id: number): Promise<void> {
 		// arrivals: a first visitor lands at once, later ones after a think (the last one's leaving)
-		while (id < this.target) {
-			await this.session(id);
+		for (let first = true; id < this.target; first = false) {
+			await this.session(id, first);
 			if (id >= this.target) break;
 			await this.think();
 		}
 	}
 
-	private async session(id: number): Promise<void> {
+	/**
+	 * A visit. A shopper's first is cut to a random part of its length (a shopper who joined mid-visit): steps then
+	 * reach the steady mix of landings, browsing and checkouts within seconds instead of after a whole visit.
+	 */
+	private async session(id: number, first: boolean): Promise<void> {
 		const w = this.current;
 		w.sessions++;
 		let customer: Customer | undefined;
@@ -454,7 +458,8 @@ export class Shoppers {
 		try {
 			await this.land(s);
 			const buyer = s.customer !== undefined && Math.random() < this.o.checkoutShare / this.o.signedInShare;
-			const actions = Math.round(rand(this.o.actionsPerSession[0], this.o.actionsPerSession[1]));
+			const length = Math.round(rand(this.o.actionsPerSession[0], this.o.actionsPerSession[1]));
+			const actions = first ? Math.floor(Math.random() * (length + 1)) : length;
 			for (let i = 0; i < actions; i++) {
 				await this.think();
 				if (id >= this.target) return;
@@ -658,19 +663,26 @@ export class Shoppers {
 	}
 }
 
-/** CPU seconds (user + system) of processes, from /proc/<pid>/stat; 0 for one that is gone. */
-export function cpuSeconds(pids: readonly number[]): number {
-	let ticks = 0;
+/** CPU seconds (user + system) of each process, from /proc/<pid>/stat (a process that is gone is left out). */
+export function cpuSeconds(pids: readonly number[]): Map<number, number> {
+	const out = new Map<number, number>();
 	for (const pid of pids) {
 		try {
 			const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
 			const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-			ticks += Number(f[11]) + Number(f[12]);
+			out.set(pid, (Number(f[11]) + Number(f[12])) / 100);
 		} catch {
 			// gone
 		}
 	}
-	return ticks / 100;
+	return out;
+}
+
+/** CPU seconds the processes of `after` used since `before` (one that started in between counts whole). */
+export function cpuUsedSince(before: Map<number, number>, after: Map<number, number>): number {
+	let used = 0;
+	for (const [pid, s] of after) used += s - (before.get(pid) ?? 0);
+	return used;
 }
 
 /** Every live descendant of `pid` (children, their children, ...), from /proc. */

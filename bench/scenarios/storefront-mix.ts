@@ -3,7 +3,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { sleep } from "../lib/proc";
 import type { Row } from "../lib/report";
-import { cpuSeconds, DEFAULT_MIX, descendants, machineCpu, readCatalog, Shoppers, type MixOptions, type WindowResult } from "../lib/shoppers";
+import { cpuSeconds, cpuUsedSince, DEFAULT_MIX, descendants, machineCpu, readCatalog, Shoppers, type MixOptions, type WindowResult } from "../lib/shoppers";
 import { adminToken, createCustomers, startCluster, startNats, startSingle, waitForCatalog, type Customer, type Shop, type ShopOptions } from "../lib/shop";
 
 /**
@@ -37,7 +37,7 @@ interface Plan {
 	mix: MixOptions;
 }
 
-const FULL: Plan = { ladder: [100, 200, 400, 800, 1600, 3200, 6400], rampMs: 5000, settleMs: 3000, holdMs: 10_000, refine: 2, mix: DEFAULT_MIX };
+const FULL: Plan = { ladder: [250, 500, 1000, 2000, 4000, 8000], rampMs: 5000, settleMs: 3000, holdMs: 10_000, refine: 2, mix: DEFAULT_MIX };
 /** A smoke test of the harness: short sessions and a high checkout share so every screen, the order included, runs in its seconds. */
 const QUICK: Plan = {
 	ladder: [20, 80],
@@ -105,10 +105,10 @@ async function rampShop(shop: Shop, dataDir: string, otherPids: number[], plan: 
 	const shoppers = new Shoppers(shop.baseUrl, catalog, [], plan.mix);
 	const customers: Customer[] = [];
 	const enoughFor = async (target: number) => {
-		const want = Math.ceil(target * plan.mix.signedInShare * 1.15) + 8;
+		const want = Math.ceil(target * plan.mix.signedInShare * 1.05) + 20;
 		if (customers.length >= want) return;
 		const started = performance.now();
-		const more = await createCustomers(shop.http, want - customers.length, `mix-${shop.kind}-${customers.length}`, 8);
+		const more = await createCustomers(shop.http, want - customers.length, `mix-${shop.kind}-${customers.length}`, 16);
 		customers.push(...more);
 		shoppers.addCustomers(more);
 		log(
@@ -129,7 +129,7 @@ async function rampShop(shop: Shop, dataDir: string, otherPids: number[], plan: 
 		await sleep(plan.holdMs);
 		const r = end();
 		const after = cpu();
-		const pct = (a: number, b: number) => ((b - a) / ((after.at - before.at) / 1000)) * 100;
+		const pct = (used: number) => (used / ((after.at - before.at) / 1000)) * 100;
 		const slowest = Object.entries(r.byRoute)
 			.sort((a, b) => b[1].p99 - a[1].p99)
 			.slice(0, 3)
@@ -138,9 +138,9 @@ async function rampShop(shop: Shop, dataDir: string, otherPids: number[], plan: 
 			target,
 			holds: holds(r),
 			...r,
-			shopCpuPercent: pct(before.shop, after.shop),
-			databaseCpuPercent: pct(before.db, after.db),
-			machineCpuPercent: pct(before.machine, after.machine),
+			shopCpuPercent: pct(cpuUsedSince(before.shop, after.shop)),
+			databaseCpuPercent: pct(cpuUsedSince(before.db, after.db)),
+			machineCpuPercent: pct(after.machine - before.machine),
 			slowest
 		};
 		steps.push(s);
