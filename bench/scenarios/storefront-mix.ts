@@ -177,7 +177,7 @@ function rowOf(r: MixShopResult, plan: Plan): Row {
 	const h = r.held;
 	const b = r.broke;
 	const brokeWords = b
-		? `next step ${b.target}: pages p99 ${b.pages.p99.toFixed(0)} ms, API p99 ${b.api.p99.toFixed(0)} ms, ${b.errors} errors; first past the line ${b.slowest[0] ?? "-"}`
+		? `${h ? "next step" : "step"} ${b.target}: pages p99 ${b.pages.p99.toFixed(0)} ms, API p99 ${b.api.p99.toFixed(0)} ms, ${b.errors} errors; first past the line ${b.slowest[0] ?? "-"}`
 		: `the ladder's top (${plan.ladder[plan.ladder.length - 1]}) held`;
 	return {
 		scenario: `8. Storefront mix, ${what}: most concurrent shoppers held (think ${m.thinkMs[0] / 1000}-${m.thinkMs[1] / 1000} s, ${Math.round(m.signedInShare * 100)} % signed in, ${Math.round(m.checkoutShare * 100)} % of sessions check out)`,
