@@ -25,6 +25,7 @@ import {
 import { median, round, summarize } from "./lib/stats";
 import { measurePages } from "./pages";
 import { catalogScale } from "./scenarios/catalog-scale";
+import { storefrontMix } from "./scenarios/storefront-mix";
 import { chromiumPath } from "../test/support/browser";
 
 /**
@@ -32,7 +33,9 @@ import { chromiumPath } from "../test/support/browser";
  * times interleaved with its baseline, and writes BENCHMARKS.md and bench/results.json. Every process it
  * starts is stopped at the end, also on errors and Ctrl-C.
  *
- * Flags: --only=catalog,login,checkout,cluster,memory,catalog-scale   run some scenarios only
+ * Flags: --only=catalog,login,checkout,cluster,memory,mix,catalog-scale   run some scenarios only (mix: the storefront mix of
+ *                                                 virtual shoppers, bench/scenarios/storefront-mix.ts; catalog-scale: 1,000 to
+ *                                                 100,000 products, bench/scenarios/catalog-scale.ts)
  *        --only=metrics                                 catalog reads and checkout with METRICS on and off side by side (not in the default run)
  *        --only=pages                                   the storefront's first page in headless Chromium: time to its first view, bytes (not in the default run; bench/pages.ts runs it alone)
  *        --quick                                        short rounds (a smoke test of the harness; numbers are rough)
@@ -739,6 +742,22 @@ async function main(): Promise<void> {
 		});
 		await shop.stop();
 		noteWarnings(results, "memory-scenario process", shop);
+	}
+
+	// 8. the storefront mix: how many virtual shoppers a fresh single process and a fresh cluster hold
+	if (wants("mix")) {
+		const shopOptions = async (tag: string) => ({
+			dataDir: path.join(work, tag),
+			databaseUrl: (external && (await createDatabase(external, tag.replace(/\W/g, "_")))) || undefined,
+			jwtSecret,
+			nodeArgs,
+			logDir,
+			log
+		});
+		const mix = await storefrontMix({ quick: QUICK, log, shopOptions });
+		results.rows.push(...mix.rows);
+		results.notes.push(...mix.notes);
+		raw.mix = mix.raw;
 	}
 
 	// 9. the catalog at 1,000, 10,000 and 100,000 products, on a shop of its own

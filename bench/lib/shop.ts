@@ -308,6 +308,8 @@ export interface Customer {
 	email: string;
 	password: string;
 	token: string;
+	/** Spent by a refresh (each is used once): whoever refreshes keeps the new one here. */
+	refreshToken: string;
 }
 
 /** Logs in as the admin the shop created at start. */
@@ -327,7 +329,7 @@ export async function createCustomers(http: Client, n: number, tag: string, para
 			const password = `pw-${crypto.randomBytes(8).toString("hex")}`;
 			await http.expect(201, "POST", "/api/auth/register", { body: { email, password, name: `Bench Customer ${i}` } });
 			const login = await http.expect(200, "POST", "/api/auth/login", { body: { email, password } });
-			customers[i] = { email, password, token: login.body.accessToken };
+			customers[i] = { email, password, token: login.body.accessToken, refreshToken: login.body.refreshToken };
 		}
 	};
 	await Promise.all(Array.from({ length: parallel }, worker));

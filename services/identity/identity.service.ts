@@ -226,7 +226,7 @@ export function createIdentityService(config: AppConfig, routes: EventRoutes): S
 							return { error: "reused" as const, familyId: stored.familyId, userId: stored.userId };
 						}
 						if (verdict !== "valid") return { error: verdict };
-						const user = await this.repo.findById(stored.userId);
+						const user = await this.repo.findById(stored.userId, t);
 						if (!user) return { error: "revoked" as const };
 						const next = newRefreshToken();
 						const expiresAt = new Date(Date.now() + this.settings.tokens.refreshTokenTtlSeconds * 1000);

@@ -108,6 +108,27 @@ describe("identity service (broker + real PostgreSQL)", () => {
 		expect(err.code).to.equal(401);
 	});
 
+	it("refreshes more sessions at once than it has database connections", async () => {
+		// each refresh holds a connection in its transaction: one that asked the pool for a second connection
+		// would wait forever once every connection is held so (and the shop's sessions with it)
+		const small = await startShop(testConfig(db, { SERVICES: "identity", DATABASE_POOL_MAX: "2" }));
+		try {
+			const pairs = await Promise.all(
+				Array.from({ length: 6 }, async (_, i) => {
+					const email = `many-${i}@example.com`;
+					await small.broker.call("identity.register", { email, password: "password123", name: `Many ${i}` });
+					return small.broker.call<LoginResult, object>("identity.login", { email, password: "password123" });
+				})
+			);
+			const refreshed = await Promise.all(pairs.map(p => small.broker.call<TokenPair, object>("identity.refresh", { refreshToken: p.refreshToken })));
+			expect(refreshed.map(r => r.refreshToken))
+				.to.have.length(6)
+				.and.not.to.include.members(pairs.map(p => p.refreshToken));
+		} finally {
+			await small.stop();
+		}
+	});
+
 	it("resolves an access token to the caller, and refuses a token signed with another secret", async () => {
 		const pair = await call<LoginResult>("identity.login", { email: "twice@example.com", password: "password123" });
 		const caller = await call<{ id: string; role: string; permissions: string[] }>("identity.resolveToken", { token: pair.accessToken });
