@@ -26,6 +26,7 @@ import { median, round, summarize } from "./lib/stats";
 import { measurePages } from "./pages";
 import { catalogScale } from "./scenarios/catalog-scale";
 import { storefrontMix } from "./scenarios/storefront-mix";
+import { measureSagaCost } from "./tools/statements-per-order";
 import { chromiumPath } from "../test/support/browser";
 
 /**
@@ -33,9 +34,10 @@ import { chromiumPath } from "../test/support/browser";
  * times interleaved with its baseline, and writes BENCHMARKS.md and bench/results.json. Every process it
  * starts is stopped at the end, also on errors and Ctrl-C.
  *
- * Flags: --only=catalog,login,checkout,cluster,memory,mix,catalog-scale   run some scenarios only (mix: the storefront mix of
- *                                                 virtual shoppers, bench/scenarios/storefront-mix.ts; catalog-scale: 1,000 to
- *                                                 100,000 products, bench/scenarios/catalog-scale.ts)
+ * Flags: --only=catalog,login,checkout,cluster,memory,saga-cost,mix,catalog-scale   run some scenarios only (saga-cost:
+ *                                                 statements per order, bench/tools/statements-per-order.ts; mix: the storefront
+ *                                                 mix of virtual shoppers, bench/scenarios/storefront-mix.ts; catalog-scale: 1,000
+ *                                                 to 100,000 products, bench/scenarios/catalog-scale.ts)
  *        --only=metrics                                 catalog reads and checkout with METRICS on and off side by side (not in the default run)
  *        --only=pages                                   the storefront's first page in headless Chromium: time to its first view, bytes (not in the default run; bench/pages.ts runs it alone)
  *        --quick                                        short rounds (a smoke test of the harness; numbers are rough)
@@ -96,6 +98,9 @@ const P = QUICK
 			budgetSeconds: 570,
 			clusterRounds: 2
 		};
+
+/** Statements per order before issue 18's changes: the baseline of scenario 8 (bench/findings.md, section 8). */
+const SAGA_COST_BEFORE = { statements: 111.9, transactions: 40.4, commit: "733d378" };
 
 /** Seconds of the budget kept for the memory scenario's saga to drain its backlog (up to ORDER_MAX_IN_FLIGHT orders) after its loop. */
 const MEMORY_DRAIN_RESERVE_SECONDS = 25;
@@ -744,7 +749,30 @@ async function main(): Promise<void> {
 		noteWarnings(results, "memory-scenario process", shop);
 	}
 
-	// 8. the storefront mix: how many virtual shoppers a fresh single process and a fresh cluster hold
+	// 8. the saga's cost per order in statements, on an embedded PostgreSQL of its own with pg_stat_statements
+	if (wants("saga-cost")) {
+		log("scenario 8: PostgreSQL statements per confirmed order (bench/tools/statements-per-order.ts)");
+		const cost = await measureSagaCost(QUICK ? 60 : 200, 8, msg => log(`  ${msg}`));
+		raw.sagaCost = cost;
+		const ratio = cost.statements / SAGA_COST_BEFORE.statements;
+		results.rows.push({
+			scenario: `8. The saga's cost: PostgreSQL statements per confirmed order (pg_stat_statements, ${cost.orders} orders, 8 customers, every follow-up event handled)`,
+			throughput: `${cost.statements.toFixed(1)} statements, ${cost.transactions.toFixed(1)} transactions, ${cost.rows.toFixed(1)} rows per order`,
+			p50: NaN,
+			p99: NaN,
+			baseline: `${SAGA_COST_BEFORE.statements} statements, ${SAGA_COST_BEFORE.transactions} transactions per order at ${SAGA_COST_BEFORE.commit} (before issue 18's changes)`,
+			ratio: `${ratio.toFixed(2)}x statements`,
+			target: "<= 0.67x (a third fewer)",
+			holds: ratio <= 2 / 3,
+			note:
+				`per service: ${Object.entries(cost.byService)
+					.map(([name, n]) => `${name} ${n.toFixed(1)}`)
+					.join(", ")}; ${cost.onReceipt} of ${cost.onReceipt + cost.queued} events handled on receipt; ` +
+				`${cost.statementsWithoutIdle.toFixed(1)} without the pollers' idle ${cost.idlePerSecond.toFixed(0)} statements/s`
+		});
+	}
+
+	// 11. the storefront mix: how many virtual shoppers a fresh single process and a fresh cluster hold
 	if (wants("mix")) {
 		const shopOptions = async (tag: string) => ({
 			dataDir: path.join(work, tag),
@@ -760,9 +788,9 @@ async function main(): Promise<void> {
 		raw.mix = mix.raw;
 	}
 
-	// 9. the catalog at 1,000, 10,000 and 100,000 products, on a shop of its own
+	// 10. the catalog at 1,000, 10,000 and 100,000 products, on a shop of its own
 	if (wants("catalog-scale")) {
-		log("scenario 9: the catalog at 1,000, 10,000 and 100,000 products (bench/scenarios/catalog-scale.ts)");
+		log("scenario 10: the catalog at 1,000, 10,000 and 100,000 products (bench/scenarios/catalog-scale.ts)");
 		const scaleDb = external && (await createDatabase(external, "catalogscale"));
 		const opts = { dataDir: path.join(work, "catalog-scale"), databaseUrl: scaleDb || undefined, jwtSecret, nodeArgs, logDir, log };
 		results.rows.push(...(await catalogScale(opts, QUICK, raw)));

@@ -151,6 +151,9 @@ export async function eventTrail(db: ServiceDatabase, service: string, correlati
 	].sort((a, b) => a.at.localeCompare(b.at));
 }
 
+/** Hand-offs in flight at once to one consuming service (of different correlations). */
+export const HAND_OFF_WINDOW = 4;
+
 /** What a pass did with a row: who has it now, whether that is everyone, and whether it is due again at once (its pass ran out of time). */
 interface Outcome {
 	id: string;
@@ -334,10 +337,11 @@ export class Outbox<M = Record<never, never>> {
 
 	/**
 	 * Hands each row to every group that must have it and has not yet, if it is up. Answers who has each row
-	 * now. Each group has its own lane: its rows go to it one at a time in the order they were written (a
-	 * consumer that handles events as it receives them sees them in that order), while the groups proceed side
-	 * by side (one slow consumer does not hold up the others). A group that fails a hand-off is not tried again
-	 * in this pass (each try may wait for a timeout).
+	 * now. Each group has its own lane, and the lanes proceed side by side (one slow consumer does not hold up
+	 * the others). In a lane, the rows of one correlation go one at a time in the order they were written (a
+	 * consumer that handles events as it receives them sees an order's events in that order), up to
+	 * HAND_OFF_WINDOW correlations at once (a hand-off waits for its handler). A group that fails a hand-off is
+	 * not tried again in this pass (each try may wait for a timeout).
 	 */
 	private async handOver(rows: OutboxRow[]): Promise<Outcome[]> {
 		// hand-offs wait for handlers: a lane stops well before the claim's lease ends (the rest is due again at once)
@@ -355,14 +359,35 @@ export class Outbox<M = Record<never, never>> {
 		});
 		await Promise.all(
 			[...lanes].map(async ([group, lane]) => {
-				for (const [n, i] of lane.entries()) {
-					if (Date.now() > until) {
-						for (const j of lane.slice(n)) cutShort.add(j);
-						return;
-					}
-					if (!(await this.handTo(rows[i], group))) return;
-					delivered[i].push(group);
+				// a lane's rows of one correlation (an order's saga) go one after another, in the order they were
+				// written; up to HAND_OFF_WINDOW correlations at once
+				const chains = new Map<string, number[]>();
+				for (const i of lane) {
+					const key = rows[i].payload.correlationId ?? rows[i].id;
+					const chain = chains.get(key) ?? [];
+					chain.push(i);
+					chains.set(key, chain);
 				}
+				const queue = [...chains.values()];
+				let failed = false;
+				const worker = async () => {
+					for (let chain = queue.shift(); chain; chain = queue.shift()) {
+						for (const i of chain) {
+							if (failed) return;
+							if (Date.now() > until) {
+								cutShort.add(i);
+								continue;
+							}
+							if (!(await this.handTo(rows[i], group))) {
+								// the group is not tried again in this pass (each try may wait for a timeout)
+								failed = true;
+								return;
+							}
+							delivered[i].push(group);
+						}
+					}
+				};
+				await Promise.all(Array.from({ length: Math.min(HAND_OFF_WINDOW, queue.length) }, worker));
 			})
 		);
 		return rows.map((row, i) => {

@@ -88,7 +88,7 @@ export async function catalogScale(shopOptions: ShopOptions, quick: boolean, raw
 			const coldRatio = big.cold.p99 / small.cold.p99;
 			const warmRatio = big.warm.p99 / small.warm.p99;
 			return {
-				scenario: `9. Catalog at scale: \`GET /api/products?${shapeQuery(shape)}\` (${shape.name}), cold`,
+				scenario: `10. Catalog at scale: \`GET /api/products?${shapeQuery(shape)}\` (${shape.name}), cold`,
 				throughput: `cold p99 ${at.map(r => `${label(r.size)} ${r.cold.p99.toFixed(1)}`).join(" / ")} ms`,
 				p50: big.cold.p50,
 				p99: big.cold.p99,
@@ -102,7 +102,7 @@ export async function catalogScale(shopOptions: ShopOptions, quick: boolean, raw
 		const base = rss[1].bytes;
 		const after = rss[rss.length - 1].bytes;
 		rows.push({
-			scenario: `9. Catalog at scale: single process RSS at ${sizes.map(s => s.toLocaleString("en")).join(" / ")} products, each after reading every shape`,
+			scenario: `10. Catalog at scale: single process RSS at ${sizes.map(s => s.toLocaleString("en")).join(" / ")} products, each after reading every shape`,
 			throughput: "-",
 			p50: NaN,
 			p99: NaN,

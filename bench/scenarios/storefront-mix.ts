@@ -180,7 +180,7 @@ function rowOf(r: MixShopResult, plan: Plan): Row {
 		? `${h ? "next step" : "step"} ${b.target}: pages p99 ${b.pages.p99.toFixed(0)} ms, API p99 ${b.api.p99.toFixed(0)} ms, ${b.errors} errors; first past the line ${b.slowest[0] ?? "-"}`
 		: `the ladder's top (${plan.ladder[plan.ladder.length - 1]}) held`;
 	return {
-		scenario: `8. Storefront mix, ${what}: most concurrent shoppers held (think ${m.thinkMs[0] / 1000}-${m.thinkMs[1] / 1000} s, ${Math.round(m.signedInShare * 100)} % signed in, ${Math.round(m.checkoutShare * 100)} % of sessions check out)`,
+		scenario: `11. Storefront mix, ${what}: most concurrent shoppers held (think ${m.thinkMs[0] / 1000}-${m.thinkMs[1] / 1000} s, ${Math.round(m.signedInShare * 100)} % signed in, ${Math.round(m.checkoutShare * 100)} % of sessions check out)`,
 		throughput: h
 			? `${b ? "" : ">= "}${h.target} shoppers (${h.requestsPerSecond.toFixed(0)} req/s, ${h.ordersPerMinute.toFixed(1)} orders/min)`
 			: `none: the first step (${r.steps[0]?.target}) broke the rule`,
@@ -206,7 +206,7 @@ export async function storefrontMix(ctx: MixContext): Promise<{ rows: Row[]; not
 	const notes: string[] = [];
 	const raw: Record<string, unknown> = { plan };
 
-	log(`scenario 8: storefront mix on a fresh single process, shoppers ${plan.ladder.join(", ")} until the rule breaks`);
+	log(`scenario 11: storefront mix on a fresh single process, shoppers ${plan.ladder.join(", ")} until the rule breaks`);
 	const singleOpts = { ...(await ctx.shopOptions("mix-single")), env: SHOP_ENV };
 	const single = await startSingle(singleOpts);
 	try {
@@ -223,7 +223,7 @@ export async function storefrontMix(ctx: MixContext): Promise<{ rows: Row[]; not
 		return { rows, notes, raw };
 	}
 	try {
-		log("scenario 8: storefront mix on a fresh cluster over NATS");
+		log("scenario 11: storefront mix on a fresh cluster over NATS");
 		const clusterOpts = { ...(await ctx.shopOptions("mix-cluster")), env: SHOP_ENV, natsUrl: nats.url };
 		const cluster = await startCluster(clusterOpts);
 		try {

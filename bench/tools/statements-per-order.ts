@@ -15,12 +15,28 @@ import { SERVICE_NAMES } from "../../app/config";
  * run is measured first and reported beside them. Each service connects as a PostgreSQL role of its own
  * (`<SERVICE>_DATABASE_URL`, as an operator splitting the database per service would), so the counts are also
  * given per service (pg_stat_statements keeps them per role).
- * Usage: node --import tsx bench/tools/statements-per-order.ts [orders=200] [customers=8]
+ * Usage: node --import tsx bench/tools/statements-per-order.ts [orders=200] [customers=8]; `npm run bench` runs it as
+ * scenario 8 (`--only=saga-cost`).
  */
 
-const orders = Number(process.argv[2] ?? 200);
-const customersN = Number(process.argv[3] ?? 8);
-const log = (msg: string) => console.log(`[statements] ${msg}`);
+/** What one confirmed order cost PostgreSQL. */
+export interface SagaCost {
+	orders: number;
+	/** Per order. */
+	statements: number;
+	/** Per order, less the pollers' idle rate over the run's length. */
+	statementsWithoutIdle: number;
+	idlePerSecond: number;
+	transactions: number;
+	rows: number;
+	/** Statements per order, by service. */
+	byService: Record<string, number>;
+	/** Events handled on receipt, and recorded first (handled by the inbox's pass). */
+	onReceipt: number;
+	queued: number;
+	/** The statements with the most calls per order. */
+	top: { query: string; perOrder: number }[];
+}
 
 interface Counts {
 	statements: number;
@@ -55,7 +71,7 @@ async function snapshot(c: pg.Client): Promise<Counts> {
 	};
 }
 
-async function main(): Promise<void> {
+export async function measureSagaCost(orders: number, customersN: number, log: (msg: string) => void): Promise<SagaCost> {
 	const work = tempDir("momentum-statements-");
 	// the embedded server, with pg_stat_statements preloaded (a setting read at start: set, then start again)
 	const server = await startEmbeddedPostgres({ dataDir: path.join(work, "postgres"), database: "momentum", log });
@@ -125,30 +141,53 @@ async function main(): Promise<void> {
 			`per order: ${(statements / ok).toFixed(1)} statements (${((statements - background) / ok).toFixed(1)} without the idle polling of ${idlePerSecond.toFixed(1)}/s), ${((after.transactions - before.transactions) / ok).toFixed(1)} transactions, ${((after.rows - before.rows) / ok).toFixed(1)} rows`
 		);
 		// an event handled on receipt is recorded and handled in one transaction: same timestamp
+		let onReceipt = 0;
+		let queued = 0;
 		for (const schema of ["inventory", "order", "payment", "notification", "cart"]) {
 			const r = await c.query<{ event: string; on_receipt: string; queued: string }>(
 				`SELECT event, count(*) FILTER (WHERE handled_at = received_at) AS on_receipt, count(*) FILTER (WHERE handled_at IS DISTINCT FROM received_at) AS queued
 				 FROM "${schema}".inbox GROUP BY event ORDER BY event`
 			);
-			for (const row of r.rows) log(`  ${schema} inbox ${row.event}: ${row.on_receipt} handled on receipt, ${row.queued} queued first`);
+			for (const row of r.rows) {
+				log(`  ${schema} inbox ${row.event}: ${row.on_receipt} handled on receipt, ${row.queued} queued first`);
+				onReceipt += Number(row.on_receipt);
+				queued += Number(row.queued);
+			}
 		}
-		const services = Object.keys(after.byService).sort((a, b) => (after.byService[b] ?? 0) - (after.byService[a] ?? 0));
-		log(
-			`per order and service: ${services
-				.map(name => `${name} ${(((after.byService[name] ?? 0) - (before.byService[name] ?? 0)) / ok).toFixed(1)}`)
-				.join(", ")}`
-		);
+		const byService: Record<string, number> = {};
+		for (const name of Object.keys(after.byService).sort((a, b) => (after.byService[b] ?? 0) - (after.byService[a] ?? 0))) {
+			const n = ((after.byService[name] ?? 0) - (before.byService[name] ?? 0)) / ok;
+			if (n >= 0.05) byService[name] = Math.round(n * 10) / 10;
+		}
+		log(`per order and service: ${Object.entries(byService).map(([name, n]) => `${name} ${n.toFixed(1)}`).join(", ")}`);
 		log("most called (calls per order):");
 		for (const t of after.top) log(`  ${(t.calls / ok).toFixed(2).padStart(6)}  ${t.query}`);
+		return {
+			orders: ok,
+			statements: statements / ok,
+			statementsWithoutIdle: (statements - background) / ok,
+			idlePerSecond,
+			transactions: (after.transactions - before.transactions) / ok,
+			rows: (after.rows - before.rows) / ok,
+			byService,
+			onReceipt,
+			queued,
+			top: after.top.map(t => ({ query: t.query, perOrder: t.calls / ok }))
+		};
 	} finally {
 		await c.end().catch(() => undefined);
 		await shop.stop();
 		await server.stop();
-		await cleanUpAll(log);
 	}
 }
 
-main().catch(err => {
-	console.error(err);
-	process.exit(1);
-});
+if (require.main === module) {
+	const log = (msg: string) => console.log(`[statements] ${msg}`);
+	measureSagaCost(Number(process.argv[2] ?? 200), Number(process.argv[3] ?? 8), log)
+		.then(() => cleanUpAll(log))
+		.catch(async err => {
+			console.error(err);
+			await cleanUpAll(log);
+			process.exit(1);
+		});
+}

@@ -42,11 +42,16 @@ function producer(config: AppConfig): ServiceSchema {
 		mixins: [ReliableEventsMixin({ service: "order", config: config.events, database: config.database, migrations: [], produces: testEvents, routes })],
 		actions: {
 			happen: {
-				params: { n: "number", rollback: { type: "boolean", optional: true }, publish: { type: "boolean", optional: true } },
-				async handler(this: Svc, ctx: Context<{ n: number; rollback?: boolean }>) {
+				params: {
+					n: "number",
+					label: { type: "string", optional: true },
+					rollback: { type: "boolean", optional: true },
+					publish: { type: "boolean", optional: true }
+				},
+				async handler(this: Svc, ctx: Context<{ n: number; label?: string; rollback?: boolean }>) {
 					await this.db
 						.transaction(async t => {
-							await this.outbox.add(t, EVENT, { n: ctx.params.n, label: `n${ctx.params.n}` });
+							await this.outbox.add(t, EVENT, { n: ctx.params.n, label: ctx.params.label ?? `n${ctx.params.n}` });
 							if (ctx.params.rollback) throw new Error("rolled back on purpose");
 						})
 						.catch(err => {
@@ -312,12 +317,14 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		expect(rows.length).to.be.at.least(20);
 	});
 
-	it("hands a backlog to its consumer, which handles it in the order it was written", async () => {
-		// the producer's relay is stopped while 40 facts commit, as if the consumer had been away
+	it("hands a backlog to its consumer, which handles each correlation's events in the order they were written", async () => {
+		// the producer's relay is stopped while 40 facts of four correlations (say, four orders) commit, as if the
+		// consumer had been away
 		const producerNode = await node(producer);
 		const order = producerNode.broker.getLocalService("order") as Svc;
 		await order.outbox.stop();
-		for (let n = 200; n < 240; n++) await producerNode.broker.call("order.happen", { n });
+		const labels = ["a", "b", "c", "d"];
+		for (let n = 200; n < 240; n++) await producerNode.broker.call("order.happen", { n, label: labels[n % 4] });
 		await producerNode.stop();
 		running.splice(running.indexOf(producerNode), 1);
 
@@ -330,7 +337,11 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 			r => r.filter(e => e.n >= 200).length >= 40
 		);
 		const handled = (await consumerNode.broker.call<number[]>("payment.effectsInOrder")).filter(n => n >= 200);
-		expect(handled).to.deep.equal(Array.from({ length: 40 }, (_, i) => 200 + i));
+		expect([...handled].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 40 }, (_, i) => 200 + i));
+		for (const [k, label] of labels.entries()) {
+			const mine = handled.filter(n => n % 4 === k);
+			expect(mine, `the events of correlation ${label}`).to.deep.equal(Array.from({ length: 10 }, (_, i) => 200 + k + 4 * i));
+		}
 	});
 
 	describe("handling on receipt", () => {
