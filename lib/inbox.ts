@@ -71,10 +71,13 @@ interface InboxRow {
  */
 export class Inbox {
 	private readonly pump: Pump;
-	/** Handlings on receipt in progress, by event id; waited for by `stop`. */
+	/** Handlings on receipt in progress or waiting for a handler, by event id; waited for by `stop`. */
 	private readonly onReceipt = new Map<string, Promise<boolean>>();
-	/** Workers of the pass in progress. */
+	/** Workers of the pass in progress, and handlings on receipt running: together at most `concurrency`. */
 	private workers = 0;
+	private active = 0;
+	/** Handlings on receipt waiting for a free handler (in memory: no database connection held). */
+	private readonly waiting: (() => void)[] = [];
 	private stopping = false;
 	/** A moving average of each event type's handling time on receipt, in milliseconds. */
 	private readonly handlingMs = new Map<string, number>();
@@ -171,15 +174,38 @@ export class Inbox {
 		await Promise.all([this.pump.stop(), ...[...this.onReceipt.values()].map(p => p.catch(() => undefined))]);
 	}
 
-	/** Whether an event may be handled as it is received: a handler free (the pass's workers count), its handling quick. */
+	private get maxHandlers(): number {
+		return Math.max(1, this.policy.concurrency ?? 1);
+	}
+
+	/**
+	 * Whether an event may be handled as it is received: its handling is quick, and a handler is free or will be
+	 * soon (at most twice `concurrency` wait for one; past that, events are recorded and handled by the pass).
+	 */
 	private mayHandleNow(event: string): boolean {
-		const max = Math.max(1, this.policy.concurrency ?? 1);
 		return (
 			this.policy.handleOnReceipt !== false &&
 			!this.stopping &&
-			this.onReceipt.size + this.workers < max &&
-			(this.handlingMs.get(event) ?? 0) <= HANDLE_ON_RECEIPT_BUDGET_MS
+			(this.handlingMs.get(event) ?? 0) <= HANDLE_ON_RECEIPT_BUDGET_MS &&
+			(this.active + this.workers < this.maxHandlers || this.waiting.length < 2 * this.maxHandlers)
 		);
+	}
+
+	/** Takes a handler for a handling on receipt, waiting in line for one when all are busy. */
+	private async takeHandler(): Promise<void> {
+		if (this.waiting.length === 0 && this.active + this.workers < this.maxHandlers) {
+			this.active++;
+			return;
+		}
+		await new Promise<void>(resolve => this.waiting.push(resolve));
+	}
+
+	/** Gives free handlers to handlings waiting in line (a handling ended, or a worker of the pass). */
+	private handOutHandlers(): void {
+		while (this.waiting.length > 0 && this.active + this.workers < this.maxHandlers) {
+			this.active++;
+			this.waiting.shift()!();
+		}
 	}
 
 	/**
@@ -197,6 +223,16 @@ export class Inbox {
 	}
 
 	private async handleEnvelope(envelope: EventEnvelope, subscription: Subscription<unknown>): Promise<boolean> {
+		await this.takeHandler();
+		try {
+			return await this.handleInOneTransaction(envelope, subscription);
+		} finally {
+			this.active--;
+			this.handOutHandlers();
+		}
+	}
+
+	private async handleInOneTransaction(envelope: EventEnvelope, subscription: Subscription<unknown>): Promise<boolean> {
 		const started = performance.now();
 		const span = this.handlingSpan(envelope.event, envelope.id, 1, envelope);
 		let recorded = false;
@@ -275,7 +311,7 @@ export class Inbox {
 		};
 		// handlings on receipt take their share of the handlers
 		const oneMore = () => {
-			if (running + this.onReceipt.size < max) startWorker();
+			if (running + this.active < max) startWorker();
 		};
 		const worker = async () => {
 			try {
@@ -283,6 +319,7 @@ export class Inbox {
 			} finally {
 				running--;
 				this.workers--;
+				this.handOutHandlers();
 			}
 		};
 		startWorker();

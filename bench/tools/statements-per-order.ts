@@ -59,8 +59,9 @@ async function snapshot(c: pg.Client): Promise<Counts> {
 	);
 	const x = await c.query<{ n: string }>(`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'momentum'`);
 	const top = await c.query<{ query: string; calls: string }>(
-		`SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query, calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-		 WHERE d.datname = 'momentum' AND s.query NOT ILIKE '%pg_stat%' ORDER BY calls DESC LIMIT 25`
+		// one line per statement across the services' roles (and the different texts of its constants)
+		`SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 60) AS query, sum(calls) AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+		 WHERE d.datname = 'momentum' AND s.query NOT ILIKE '%pg_stat%' GROUP BY 1 ORDER BY 2 DESC LIMIT 25`
 	);
 	return {
 		statements: Number(s.rows[0].calls),
@@ -159,7 +160,11 @@ export async function measureSagaCost(orders: number, customersN: number, log: (
 			const n = ((after.byService[name] ?? 0) - (before.byService[name] ?? 0)) / ok;
 			if (n >= 0.05) byService[name] = Math.round(n * 10) / 10;
 		}
-		log(`per order and service: ${Object.entries(byService).map(([name, n]) => `${name} ${n.toFixed(1)}`).join(", ")}`);
+		log(
+			`per order and service: ${Object.entries(byService)
+				.map(([name, n]) => `${name} ${n.toFixed(1)}`)
+				.join(", ")}`
+		);
 		log("most called (calls per order):");
 		for (const t of after.top) log(`  ${(t.calls / ok).toFixed(2).padStart(6)}  ${t.query}`);
 		return {
