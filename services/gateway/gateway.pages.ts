@@ -67,6 +67,8 @@ export interface Pages {
 	serve(req: IncomingMessage, res: ServerResponse, path: string): boolean;
 	/** The metrics label of a page path ("/", "/admin", "/assets/*"), or undefined. */
 	label(path: string): string | undefined;
+	/** How many files are kept in memory: at most the files under `root` (a path that names none is not kept). */
+	kept(): number;
 }
 
 /**
@@ -74,11 +76,13 @@ export interface Pages {
  * reload); otherwise once, then kept with their gzipped form.
  */
 export function pages(root: string = path.join(projectRoot(), "web"), fresh = false): Pages {
-	const cache = new Map<string, File | undefined>();
+	// only files found: a miss kept by its path would let anyone grow the map by asking for made-up names
+	const cache = new Map<string, File>();
 	const file = (rel: string, ext: string): File | undefined => {
-		if (!fresh && cache.has(rel)) return cache.get(rel);
+		const kept = fresh ? undefined : cache.get(rel);
+		if (kept) return kept;
 		const f = load(path.join(root, rel), ext);
-		if (!fresh) cache.set(rel, f);
+		if (f && !fresh) cache.set(rel, f);
 		return f;
 	};
 	const resolve = (p: string): { rel: string; ext: string; page: boolean } | undefined => {
@@ -114,6 +118,7 @@ export function pages(root: string = path.join(projectRoot(), "web"), fresh = fa
 			if (STOREFRONT_ROUTES.test(p)) return "/";
 			if (ADMIN_ROUTES.test(p)) return "/admin";
 			return ASSET.test(p) ? "/assets/*" : undefined;
-		}
+		},
+		kept: () => cache.size
 	};
 }
