@@ -273,6 +273,7 @@ export class Inbox {
 	/** The first attempt, made on receipt, failed and was undone: the event is kept for the retries (or dead, after one attempt). */
 	private async recordFirstFailure(envelope: EventEnvelope, err: unknown): Promise<void> {
 		const message = err instanceof Error ? err.message : String(err);
+		this.metrics?.failed(envelope.event);
 		const dead = this.policy.maxAttempts <= 1;
 		const delay = dead ? 0 : retryDelayMs(1, this.policy.baseDelayMs, this.policy.maxDelayMs);
 		if (dead) this.logger.error(`${envelope.event} ${envelope.id} failed 1 time; dead-lettered: ${message}`);
@@ -366,6 +367,7 @@ export class Inbox {
 				this.noteHandling(row.event, performance.now() - started);
 			} catch (err) {
 				span?.setError(err as Error).finish();
+				this.metrics?.failed(row.event);
 				// the claim counted this attempt
 				const attempts = row.attempts;
 				const message = err instanceof Error ? err.message : String(err);

@@ -408,6 +408,13 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 		it("records a first attempt that fails on receipt for the retries, and keeps only the successful attempt's effect", async () => {
 			failures.set(304, 1);
 			const shop = await node(consumer);
+			// what the metrics (inbox_handling_attempts_total, inbox_handling_failures_total) are told
+			const counted = { attempted: 0, failed: 0 };
+			(shop.broker.getLocalService("payment") as Svc).inbox.metrics = {
+				attempted: () => void counted.attempted++,
+				failed: () => void counted.failed++,
+				handOffFailed: () => undefined
+			};
 			const envelope = envelopeOf(304);
 			expect(await receive(shop, envelope)).to.deep.equal({ accepted: true });
 			expect(await status(shop, envelope)).to.equal("PENDING");
@@ -417,6 +424,7 @@ describe("reliable events (outbox, inbox, retries, dead letters)", function () {
 				s => s === "HANDLED"
 			);
 			expect((await effects(shop)).filter(e => e.n === 304)).to.have.length(1);
+			expect(counted).to.deep.equal({ attempted: 2, failed: 1 });
 		});
 	});
 });
