@@ -61,6 +61,12 @@ export interface GatewayConfig {
 	rateLimits: { api?: RateRule; auth?: RateRule };
 	/** Serve the storefront at `/` and the admin at `/admin` (PAGES=on|off, default on); off: the API only. */
 	pages: boolean;
+	/**
+	 * How long an idle keep-alive connection stays open, in seconds (HTTP_KEEP_ALIVE_SECONDS, default 65): above a
+	 * load balancer's idle timeout (60 s at the common ones), so the balancer, not the gateway, closes idle
+	 * connections and never sends a request on one the gateway is closing.
+	 */
+	keepAliveSeconds: number;
 }
 
 export interface StoreConfig {
@@ -477,7 +483,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; devJwtSecret?: string
 			trustedProxies,
 			corsOrigins,
 			rateLimits: { api: rate("RATE_LIMIT_API", "1200/60"), auth: rate("RATE_LIMIT_AUTH", "20/60") },
-			pages
+			pages,
+			keepAliveSeconds: int("HTTP_KEEP_ALIVE_SECONDS", 65, 1, 600)
 		}
 	};
 

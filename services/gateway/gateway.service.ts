@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, ListenOptions } from "node:net";
 import type { Server } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
@@ -185,6 +185,23 @@ const caseSensitive = { pathToRegexpOptions: { sensitive: true } };
 
 /** How often a gateway reports its rate-limit counts to the others and learns theirs. */
 export const RATE_SYNC_MS = 500;
+
+/** Connections waiting to be accepted (node's default, 511, drops a burst of new ones: their SYNs wait 1 s, then 3 s). */
+const LISTEN_BACKLOG = 4096;
+
+/**
+ * Idle keep-alive connections stay `seconds` (node closes them after 5 s; a client that reuses one just as it
+ * closes gets a reset, and a shopper thinking longer than 5 s pays a new connection for every page), a
+ * request's headers must arrive within a second more than that, and the listen backlog takes a burst of new
+ * connections. moleculer-web listens with node's default backlog, so `listen` is given it here.
+ */
+export function keepConnections(server: Server, seconds: number): void {
+	server.keepAliveTimeout = seconds * 1000;
+	server.headersTimeout = (seconds + 1) * 1000;
+	const listen = server.listen.bind(server) as (options: ListenOptions, callback?: () => void) => Server;
+	server.listen = ((port: number, host: string, callback?: () => void) =>
+		listen({ port, host, backlog: LISTEN_BACKLOG }, callback)) as unknown as Server["listen"];
+}
 
 /** Default lifetime of a kept response when the action's `cache` names no `ttl`. */
 const DEFAULT_RESPONSE_TTL_SECONDS = 60;
@@ -583,6 +600,8 @@ export function createGatewayService(
 		},
 
 		created(this: GatewayThis) {
+			// moleculer-web made the server (its own `created` runs first)
+			if (this.server) keepConnections(this.server, g.keepAliveSeconds);
 			this.responses = new ResponseCache(config.cache.maxEntries, config.cache.maxBytes);
 			// an access token (the key) may be 8 kB: 10,000 of them would be 80 MB, so bytes are bounded too
 			this.tokens = new TtlMap(MAX_KEPT_TOKENS, 16 * 1024 * 1024);

@@ -285,4 +285,12 @@ describe("config: HEALTH_PORT and METRICS", () => {
 		expect(load({ PAGES: "off" }).gateway.pages).to.equal(false);
 		expectProblem({ PAGES: "maybe" }, /PAGES must be on or off/);
 	});
+
+	it("keeps idle HTTP connections 65 s unless HTTP_KEEP_ALIVE_SECONDS says otherwise, from 1 s to 10 minutes", () => {
+		expect(load({}).gateway.keepAliveSeconds).to.equal(65);
+		expect(load({ HTTP_KEEP_ALIVE_SECONDS: "120" }).gateway.keepAliveSeconds).to.equal(120);
+		expectProblem({ HTTP_KEEP_ALIVE_SECONDS: "0" }, /HTTP_KEEP_ALIVE_SECONDS/);
+		expectProblem({ HTTP_KEEP_ALIVE_SECONDS: "601" }, /HTTP_KEEP_ALIVE_SECONDS/);
+		expectProblem({ HTTP_KEEP_ALIVE_SECONDS: "1m" }, /HTTP_KEEP_ALIVE_SECONDS must be a whole number/);
+	});
 });
