@@ -24,9 +24,21 @@ const LOCALES: Record<string, string> = { BRL: "pt-BR", USD: "en-US", EUR: "de-D
  * Integer minor units as money in the currency (`formatMoney(123456, "BRL")` is "R$ 1.234,56").
  * The amount goes to Intl as an exact decimal string: no float ever carries money.
  */
+/** One formatter per currency (making one is the costly part of formatting; a shop has a handful of currencies). */
+const formats = new Map<string, Intl.NumberFormat>();
+function currencyFormat(currency: string): Intl.NumberFormat {
+	let format = formats.get(currency);
+	if (!format) {
+		// an unknown code throws here, before anything is kept
+		format = new Intl.NumberFormat(LOCALES[currency] ?? "en-US", { style: "currency", currency });
+		if (formats.size < 200) formats.set(currency, format);
+	}
+	return format;
+}
+
 export function formatMoney(cents: number, currency: string): string {
 	if (!Number.isSafeInteger(cents)) throw new RangeError(`Money must be an integer number of minor units (got ${cents})`);
-	const format = new Intl.NumberFormat(LOCALES[currency] ?? "en-US", { style: "currency", currency });
+	const format = currencyFormat(currency);
 	const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
 	const abs = String(Math.abs(cents)).padStart(digits + 1, "0");
 	const decimal = digits === 0 ? abs : `${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
