@@ -145,6 +145,12 @@ async function sinkQuiet(sink: Sink, quietMs = 1500, timeoutMs = 30_000): Promis
 	}
 }
 
+/** CPU time (user + system) process `pid` has used, in ms (Linux /proc; clock ticks of 10 ms, the kernel's USER_HZ). */
+function cpuMs(pid: number): number {
+	const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+	return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.|0\.0\.0\.0$|::$)/;
 
 /** Remote addresses of the TCP connections process `pid` holds that are not loopback (Linux /proc). */
@@ -298,7 +304,7 @@ export async function tracingCost(input: TracingInput): Promise<Row[]> {
 			{ key: "get", what: "anonymous catalog read `GET /api/products/:id`", path: (s: Subject) => s.productPath, token: (_s: Subject) => undefined },
 			{ key: "cart", what: "signed-in read `GET /api/cart`", path: (_s: Subject) => "/api/cart", token: (s: Subject) => s.reader.token }
 		];
-		const readResults: Record<string, { rounds: LoadResult[][]; spansPerRequest: Record<string, number> }> = {};
+		const readResults: Record<string, { rounds: LoadResult[][]; spansPerRequest: Record<string, number>; cpuUs: number[] }> = {};
 		for (const r of reads) {
 			const load = (s: Subject, seconds: number) => {
 				const token = r.token(s);
@@ -312,15 +318,22 @@ export async function tracingCost(input: TracingInput): Promise<Row[]> {
 			for (const s of subjects) await load(s, P.readWarm);
 			await allQuiet();
 			const rounds: LoadResult[][] = subjects.map(() => []);
+			const cpu = subjects.map(() => 0);
 			const spansBefore = subjects.map(s => s.sink?.count().spans ?? 0);
 			for (let i = 0; i < P.rounds; i++) {
-				for (const j of turn(i)) rounds[j][i] = await load(subjects[j], P.readSeconds);
+				for (const j of turn(i)) {
+					const before = cpuMs(subjects[j].shop.procs[0].pid);
+					rounds[j][i] = await load(subjects[j], P.readSeconds);
+					cpu[j] += cpuMs(subjects[j].shop.procs[0].pid) - before;
+				}
 				log(`  tracing ${r.key} round ${i + 1}: ${subjects.map((s, j) => `${s.label} ${fmtLoad(rounds[j][i])}`).join("; ")}`);
 			}
 			await allQuiet();
 			for (const sink of sinks) sink.takeTraces();
 			// spans received during the rounds, per request (whatever else the shop traced meanwhile included)
 			const spansPerRequest: Record<string, number> = {};
+			// the shop process's CPU per answered request: what tracing adds to each, whatever else the machine runs
+			const cpuUs = subjects.map((_, j) => (cpu[j] * 1000) / rounds[j].reduce((n, x) => n + x.ok + x.non2xx, 0));
 			for (const [j, s] of subjects.entries()) {
 				if (!s.sink) continue;
 				const requests = rounds[j].reduce((n, x) => n + x.ok + x.non2xx, 0);
@@ -329,9 +342,9 @@ export async function tracingCost(input: TracingInput): Promise<Row[]> {
 			log(
 				`  tracing ${r.key}: spans per request ${Object.entries(spansPerRequest)
 					.map(([k, v]) => `${k} ${v.toFixed(3)}`)
-					.join(", ")}`
+					.join(", ")}; shop CPU per request ${subjects.map((s, j) => `${s.label} ${cpuUs[j].toFixed(0)} µs`).join(", ")}`
 			);
-			readResults[r.key] = { rounds, spansPerRequest };
+			readResults[r.key] = { rounds, spansPerRequest, cpuUs };
 			assertClean(`reads ${r.key}`);
 			const off = median(rounds[0].map(x => x.rps));
 			for (const [j, s] of subjects.entries()) {
@@ -348,25 +361,30 @@ export async function tracingCost(input: TracingInput): Promise<Row[]> {
 					ratio: `${ratio(on, off).toFixed(3)}x throughput`,
 					target: s.rate === 0.1 ? `>= ${TARGET}x throughput (cost stated)` : "(cost stated, no target)",
 					holds: s.rate === 0.1 ? ratio(on, off) >= TARGET : undefined,
-					note: `${spansPerRequest[s.label].toFixed(3)} spans per request reached the collector${r.key === "get" ? " (a kept response is answered before moleculer-web: the tracer never sees it)" : ""}`
+					note: `shop CPU ${cpuUs[j].toFixed(0)} µs per request (tracing off ${cpuUs[0].toFixed(0)} µs, ${(cpuUs[j] / cpuUs[0]).toFixed(2)}x); ${spansPerRequest[s.label].toFixed(3)} spans per request reached the collector${r.key === "get" ? " (a kept response is answered before moleculer-web: the tracer never sees it)" : ""}`
 				});
 			}
 		}
 
 		// checkout: rounds of the three shops in turn, each shop's events handled before its round (the reads' end took every trace so far)
 		const checkout: CheckoutRound[][] = subjects.map(() => []);
+		const checkoutCpu = subjects.map(() => ({ ms: 0, orders: 0 }));
 		const perOrder: { rate: number; orders: number; spans: number; bytes: number; cartSpans: number; orderSpans: number; otherSpans: number }[] = [];
 		for (let i = 0; i < P.rounds; i++) {
 			for (const j of turn(i)) {
 				const s = subjects[j];
 				await waitEventsHandled(s.shop.databaseUrl);
 				const sink = s.sink;
+				const cpuBefore = cpuMs(s.shop.procs[0].pid);
 				const run = await closedLoop(s.shop.http, s.customers, s.product, P.closedSeconds, P.closedOrders);
 				const round = await finishRound(s.shop.http, s.admin, run, { mode: "closed", concurrency: P.checkoutConcurrency }, 180_000);
 				checkout[j][i] = round;
+				// every follow-up event (stock commit, e-mail) handled: the order's whole CPU cost in the shop process
+				await waitEventsHandled(s.shop.databaseUrl);
+				checkoutCpu[j].ms += cpuMs(s.shop.procs[0].pid) - cpuBefore;
+				checkoutCpu[j].orders += round.placed;
 				if (sink && s.rate !== undefined) {
-					// every follow-up event (stock commit, e-mail) handled and exported, then the round's traces by their root
-					await waitEventsHandled(s.shop.databaseUrl);
+					// ... and exported: the round's traces, by their root
 					await sinkQuiet(sink);
 					const traces = sink.takeTraces();
 					const sum = (f: (t: TraceTally) => boolean, k: "spans" | "bytes" = "spans") => traces.filter(f).reduce((n, t) => n + t[k], 0);
@@ -393,6 +411,8 @@ export async function tracingCost(input: TracingInput): Promise<Row[]> {
 			if (peers.length) throw new Error(`the shop at sample ${t.rate} holds TCP connections to ${peers.join(", ")}, not loopback`);
 		}
 		const offRate = median(checkout[0].map(r => r.confirmedPerSecond));
+		const cpuPerOrder = checkoutCpu.map(c => c.ms / c.orders);
+		log(`  shop CPU per order (with the bench's polling for it): ${subjects.map((s, j) => `${s.label} ${cpuPerOrder[j].toFixed(2)} ms`).join(", ")}`);
 		const spanFigures = (rate: number) => {
 			const rs = perOrder.filter(p => p.rate === rate);
 			const orders = rs.reduce((n, p) => n + p.orders, 0);
@@ -413,7 +433,7 @@ export async function tracingCost(input: TracingInput): Promise<Row[]> {
 				ratio: `${ratio(on, offRate).toFixed(3)}x`,
 				target: s.rate === 0.1 ? `>= ${TARGET}x (cost stated)` : "(cost stated, no target)",
 				holds: s.rate === 0.1 ? ratio(on, offRate) >= TARGET && errors === 0 : undefined,
-				note: `p50/p99 are of the POST; saga p99 ${mid.saga.p99.toFixed(0)} ms; ${errors} errors`
+				note: `shop CPU ${cpuPerOrder[j].toFixed(2)} ms per order (tracing off ${cpuPerOrder[0].toFixed(2)} ms, ${(cpuPerOrder[j] / cpuPerOrder[0]).toFixed(2)}x); p50/p99 are of the POST; saga p99 ${mid.saga.p99.toFixed(0)} ms; ${errors} errors`
 			});
 		}
 		const [one, tenth] = RATES.map(spanFigures);
@@ -433,6 +453,7 @@ export async function tracingCost(input: TracingInput): Promise<Row[]> {
 			reads: readResults,
 			checkout: Object.fromEntries(subjects.map((s, j) => [s.label, checkout[j]])),
 			perOrder,
+			cpuPerOrderMs: Object.fromEntries(subjects.map((s, j) => [s.label, cpuPerOrder[j]])),
 			received
 		};
 		log(
