@@ -26,6 +26,7 @@ import { median, round, summarize } from "./lib/stats";
 import { measurePages } from "./pages";
 import { catalogScale } from "./scenarios/catalog-scale";
 import { storefrontMix } from "./scenarios/storefront-mix";
+import { tracingCost } from "./scenarios/tracing";
 import { measureSagaCost } from "./tools/statements-per-order";
 import { chromiumPath } from "../test/support/browser";
 
@@ -39,6 +40,7 @@ import { chromiumPath } from "../test/support/browser";
  *                                                 mix of virtual shoppers, bench/scenarios/storefront-mix.ts; catalog-scale: 1,000
  *                                                 to 100,000 products, bench/scenarios/catalog-scale.ts)
  *        --only=metrics                                 catalog reads and checkout with METRICS on and off side by side (not in the default run)
+ *        --only=tracing                                 catalog reads and checkout with tracing off vs Zipkin export at sample 1 and 0.1, spans per order (not in the default run; bench/scenarios/tracing.ts)
  *        --only=pages                                   the storefront's first page in headless Chromium: time to its first view, bytes (not in the default run; bench/pages.ts runs it alone)
  *        --quick                                        short rounds (a smoke test of the harness; numbers are rough)
  *        --cpu-prof                                     run the shop's processes with node --cpu-prof (profiles in bench/profiles/)
@@ -54,7 +56,7 @@ const flag = (name: string) => argv.includes(`--${name}`);
 const value = (name: string) => argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const only = value("only")?.split(",");
 /** Scenarios only run when asked for by name. */
-const OPT_IN = ["metrics", "pages"];
+const OPT_IN = ["metrics", "tracing", "pages"];
 const wants = (scenario: string) => (OPT_IN.includes(scenario) ? !!only?.includes(scenario) : !only || only.includes(scenario));
 const QUICK = flag("quick");
 
@@ -432,6 +434,20 @@ async function main(): Promise<void> {
 			holds: onRate / offRate >= 0.95
 		});
 		await off.stop();
+	}
+
+	// 6b. the cost of tracing: the main shop (tracing off) vs shops exporting to a stand-in Zipkin at sample 1 and 0.1
+	if (wants("tracing")) {
+		log("scenario 6b: tracing off (the shop) vs TRACING_EXPORTER=zipkin at sample 1 and 0.1 (bench/scenarios/tracing.ts)");
+		const shopOptions = async (tag: string) => ({
+			dataDir: path.join(work, tag),
+			databaseUrl: (external && (await createDatabase(external, tag.replace(/\W/g, "_")))) || undefined,
+			jwtSecret,
+			nodeArgs,
+			logDir,
+			log
+		});
+		results.rows.push(...(await tracingCost({ base: single, baseAdmin: admin, baseProduct: productId, shopOptions, P, log, raw })));
 	}
 
 	// 2. login vs bcrypt.compare alone
