@@ -83,7 +83,7 @@ const P = QUICK
 		}
 	: {
 			rounds: 3,
-			readSeconds: 4,
+			readSeconds: 3,
 			readWarm: 1,
 			readConnections: 32,
 			loginSeconds: 4,

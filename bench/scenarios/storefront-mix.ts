@@ -37,7 +37,7 @@ interface Plan {
 	mix: MixOptions;
 }
 
-const FULL: Plan = { ladder: [250, 500, 1000, 2000, 4000, 8000], rampMs: 5000, settleMs: 3000, holdMs: 10_000, refine: 2, mix: DEFAULT_MIX };
+const FULL: Plan = { ladder: [500, 1000, 2000, 4000, 8000], rampMs: 5000, settleMs: 3000, holdMs: 10_000, refine: 2, mix: DEFAULT_MIX };
 /** A smoke test of the harness: short sessions and a high checkout share so every screen, the order included, runs in its seconds. */
 const QUICK: Plan = {
 	ladder: [20, 80],
