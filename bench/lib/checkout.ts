@@ -133,12 +133,18 @@ async function inFlight(http: Client, admin: string): Promise<number> {
 	return pending.body.total + reserved.body.total;
 }
 
-/** Waits until no order is in flight; answers false on timeout. */
+/**
+ * Waits until no order is in flight; answers false on timeout. Twice in a row: the two counts are two reads, and
+ * an order moving from PENDING to STOCK_RESERVED between them is in neither (one round counted such an order
+ * as an error).
+ */
 export async function waitSettled(http: Client, admin: string, timeoutMs: number): Promise<boolean> {
 	const deadline = Date.now() + timeoutMs;
+	let quiet = 0;
 	while (Date.now() < deadline) {
-		if ((await inFlight(http, admin)) === 0) return true;
-		await sleep(250);
+		quiet = (await inFlight(http, admin)) === 0 ? quiet + 1 : 0;
+		if (quiet === 2) return true;
+		await sleep(quiet ? 50 : 250);
 	}
 	return false;
 }
