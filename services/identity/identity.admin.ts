@@ -76,9 +76,14 @@ const permissionName = {
 const userFields = { email: emailParam, name: personNameParam, phone: phoneParam } as const;
 
 /** The caller as they are now (their role's permissions read again, not taken from a kept answer). */
-async function currentCaller(self: AdminThis, ctx: Ctx<unknown>): Promise<UserWithPermissions> {
+/**
+ * The caller as they are now, read in the transaction `t` the change runs in: on its connection (a second
+ * connection per call, taken while holding the first, lets as many concurrent calls as the pool has
+ * connections wait on each other).
+ */
+async function currentCaller(self: AdminThis, ctx: Ctx<unknown>, t: import("sequelize").Transaction): Promise<UserWithPermissions> {
 	const id = ctx.meta.user?.id;
-	const caller = id ? await self.repo.findWithPermissions(id) : undefined;
+	const caller = id ? await self.repo.findWithPermissions(id, t) : undefined;
 	if (!caller) throw new UnauthenticatedError();
 	return caller;
 }
@@ -89,8 +94,8 @@ function mustHold(caller: UserWithPermissions, permissions: readonly string[], w
 	if (missing.length > 0) throw new PermissionNotHeldError(missing, what);
 }
 
-async function permissionsOfRole(self: AdminThis, role: RoleDto): Promise<string[]> {
-	return role.allPermissions ? ((await self.access.permissionNamesOfRole(role.id)) ?? []) : role.permissions.map(p => p.name);
+async function permissionsOfRole(self: AdminThis, role: RoleDto, t: import("sequelize").Transaction): Promise<string[]> {
+	return role.allPermissions ? ((await self.access.permissionNamesOfRole(role.id, t)) ?? []) : role.permissions.map(p => p.name);
 }
 
 async function broadcast(self: AdminThis, event: "identity.accessChanged", data: AccessChangedEvent): Promise<void>;
@@ -200,9 +205,9 @@ const actions = {
 			checkPasswordBytes(password);
 			const passwordHash = await this.bcrypt.run(() => bcrypt.hash(password, this.settings.bcryptRounds));
 			const user = await this.db.transaction(async t => {
-				const caller = await currentCaller(this, ctx);
+				const caller = await currentCaller(this, ctx, t);
 				const role = roleId ? await knownRole(this, roleId, t) : undefined;
-				if (role) mustHold(caller, await permissionsOfRole(this, role), `give the ${role.name} role`);
+				if (role) mustHold(caller, await permissionsOfRole(this, role, t), `give the ${role.name} role`);
 				// the staff member creating it vouches for the address: no verification mail, nothing blocked
 				return this.repo.insertUser(
 					{ email, name, phone: phone ?? null, passwordHash, roleId: role?.id, role: role ? undefined : CUSTOMER_ROLE, emailVerified: true },
@@ -242,7 +247,7 @@ const actions = {
 		): Promise<{ user: UserDto }> {
 			const { id, email, name, phone, roleId } = ctx.params;
 			const user = await this.db.transaction(async t => {
-				const caller = await currentCaller(this, ctx);
+				const caller = await currentCaller(this, ctx, t);
 				const target = await this.access.lockUser(id, t);
 				if (!target) throw new NotFoundError("User", id);
 				const current = (await this.access.permissionNamesOfRole(target.roleId, t)) ?? [];
@@ -250,7 +255,7 @@ const actions = {
 				let newRoleId: string | undefined;
 				if (roleId && roleId !== target.roleId) {
 					const role = await knownRole(this, roleId, t);
-					mustHold(caller, await permissionsOfRole(this, role), `give the ${role.name} role`);
+					mustHold(caller, await permissionsOfRole(this, role, t), `give the ${role.name} role`);
 					if (target.role === ADMIN_ROLE && role.name !== ADMIN_ROLE && (await this.access.otherAdmins(id, t)) === 0) throw new LastAdminError();
 					newRoleId = role.id;
 				}
@@ -279,7 +284,7 @@ const actions = {
 		async handler(this: AdminThis, ctx: Ctx<{ id: string }>): Promise<null> {
 			const { id } = ctx.params;
 			await this.db.transaction(async t => {
-				const caller = await currentCaller(this, ctx);
+				const caller = await currentCaller(this, ctx, t);
 				const target = await this.access.lockUser(id, t);
 				if (!target) throw new NotFoundError("User", id);
 				mustHold(caller, (await this.access.permissionNamesOfRole(target.roleId, t)) ?? [], "delete this user");
@@ -338,7 +343,7 @@ const actions = {
 			const { name } = ctx.params;
 			const ids = [...new Set(ctx.params.permissionIds ?? [])];
 			const role = await this.db.transaction(async t => {
-				const caller = await currentCaller(this, ctx);
+				const caller = await currentCaller(this, ctx, t);
 				const permissions = await knownPermissions(this, ids, t);
 				mustHold(
 					caller,
@@ -371,7 +376,7 @@ const actions = {
 			const { id, name } = ctx.params;
 			const ids = ctx.params.permissionIds && [...new Set(ctx.params.permissionIds)];
 			const role = await this.db.transaction(async t => {
-				const caller = await currentCaller(this, ctx);
+				const caller = await currentCaller(this, ctx, t);
 				const role = await this.access.lockRole(id, t);
 				if (!role) throw new NotFoundError("Role", id);
 				if (name !== undefined && name !== role.name) {
@@ -483,7 +488,7 @@ const actions = {
 		async handler(this: AdminThis, ctx: Ctx<{ id: number; name?: string }>): Promise<{ permission: PermissionDto }> {
 			const { id, name } = ctx.params;
 			const permission = await this.db.transaction(async t => {
-				const caller = await currentCaller(this, ctx);
+				const caller = await currentCaller(this, ctx, t);
 				const current = await this.access.lockPermission(id, t);
 				if (!current) throw new NotFoundError("Permission", String(id));
 				if (name === undefined || name === current.name) return current;
@@ -513,7 +518,7 @@ const actions = {
 		async handler(this: AdminThis, ctx: Ctx<{ id: number }>): Promise<null> {
 			const { id } = ctx.params;
 			await this.db.transaction(async t => {
-				const caller = await currentCaller(this, ctx);
+				const caller = await currentCaller(this, ctx, t);
 				const current = await this.access.lockPermission(id, t);
 				if (!current) throw new NotFoundError("Permission", String(id));
 				if (current.builtin) throw new PermissionProtectedError(current.name);

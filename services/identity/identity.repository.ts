@@ -119,10 +119,11 @@ export class IdentityRepository {
 	}
 
 	/** A user with the names of the permissions their role holds now. */
-	async findWithPermissions(id: string): Promise<(UserDto & { permissions: string[] }) | undefined> {
+	async findWithPermissions(id: string, transaction?: Transaction): Promise<(UserDto & { permissions: string[] }) | undefined> {
 		const [row] = await this.db.query<UserRow & { permissions: string[] }>(
 			`SELECT ${USER_COLUMNS}, ${ROLE_PERMISSION_NAMES} AS permissions FROM ${USERS_WITH_ROLE} WHERE u.id = $1`,
-			[id]
+			[id],
+			transaction
 		);
 		return row && { ...toUser(row), permissions: row.permissions };
 	}

@@ -9,6 +9,7 @@ import { startShop, testConfig, type RunningShop } from "../support/shop";
 import type { EventEnvelope } from "../../lib/events";
 import type { EmailVerificationRequestedEvent, LoginResult, TokenPair, UserDto } from "../../services/identity/identity.types";
 import { eventually } from "../support/eventually";
+import { TEST_ADMIN } from "../support/auth";
 
 describe("identity service (broker + real PostgreSQL)", () => {
 	let db: TestDatabase;
@@ -124,6 +125,27 @@ describe("identity service (broker + real PostgreSQL)", () => {
 			expect(refreshed.map(r => r.refreshToken))
 				.to.have.length(6)
 				.and.not.to.include.members(pairs.map(p => p.refreshToken));
+		} finally {
+			await small.stop();
+		}
+	});
+
+	it("lets staff change accounts more at once than it has database connections", async () => {
+		// each change checks the caller's permissions inside its transaction: a check on a second connection would
+		// wait forever once every connection is held by such a transaction
+		const small = await startShop(testConfig(db, { SERVICES: "identity", DATABASE_POOL_MAX: "2" }));
+		try {
+			const admin = await small.broker.call<LoginResult, object>("identity.login", { email: TEST_ADMIN.email, password: TEST_ADMIN.password });
+			const created = await Promise.all(
+				Array.from({ length: 6 }, (_, i) =>
+					small.broker.call<{ user: UserDto }, object>(
+						"identity.createUser",
+						{ email: `staff-made-${i}@example.com`, name: `Made ${i}`, password: "password123" },
+						{ meta: { user: { id: admin.user.id } } }
+					)
+				)
+			);
+			expect(created.map(c => c.user.email).sort()).to.deep.equal(Array.from({ length: 6 }, (_, i) => `staff-made-${i}@example.com`));
 		} finally {
 			await small.stop();
 		}
