@@ -7,6 +7,7 @@ import { privateNatsConfig } from "../lib/nats-config";
 import { client, type Client } from "./lib/http";
 import { cleanUpAll, cleanUpOnSignals, freePort, onCleanUp, portOpen, sleep, startProc, tempDir, type Proc } from "./lib/proc";
 import { ROOT } from "./lib/shop";
+import { seededRandom } from "./lib/random";
 
 /**
  * `npm run chaos`: a seven-node cluster on loopback (two gateways, two shop nodes, two checkout nodes,
@@ -24,21 +25,10 @@ const SEED = Number(args.seed ?? 1);
 const FAULTS = (args.faults ?? "kill,stop,nats,postgres,gateway").split(",");
 const log = (msg: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
-/** A small seeded generator (mulberry32): the same seed, the same faults in the same order. */
-function seeded(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 // The nemesis draws from its own sequence, so a seed always means the same faults in the same order (the
 // load's draws depend on timing and would shift them).
-const nemesisRandom = seeded(SEED);
-const random = seeded(SEED ^ 0x9e3779b9);
+const nemesisRandom = seededRandom(SEED);
+const random = seededRandom(SEED ^ 0x9e3779b9);
 const pickWith = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)];
 const pick = <T>(list: readonly T[]): T => pickWith(random, list);
 const pickFault = <T>(list: readonly T[]): T => pickWith(nemesisRandom, list);

@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { ProductSort } from "../../services/catalog/catalog.types";
+import { seededRandom } from "./random";
 
 /**
  * A large, realistic catalog for scale tests: a deterministic generator (the same seed and index give the same
@@ -158,18 +159,6 @@ const CLOSERS = [
 	"Care instructions are on the label."
 ];
 
-/** mulberry32: small, fast, and the same numbers on every machine. */
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
 const TOTAL_WEIGHT = CATEGORIES.reduce((s, c) => s + c.weight, 0);
 /** The newest product is this old at most; created_at spreads over three years before it. */
 const EPOCH = Date.UTC(2025, 0, 1);
@@ -180,7 +169,7 @@ export const GENERATED_CATEGORIES = CATEGORIES.map(c => c.name);
 
 /** Product number `index` of the catalog seeded `seed`: the same answer every time. */
 export function generateProduct(index: number, seed = 1): GeneratedProduct {
-	const r = prng(seed * 0x9e3779b1 + index * 7919 + 1);
+	const r = seededRandom(seed * 0x9e3779b1 + index * 7919 + 1);
 	const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 	let w = r() * TOTAL_WEIGHT;
 	const cat = CATEGORIES.find(c => (w -= c.weight) < 0) ?? CATEGORIES[0];
