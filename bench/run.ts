@@ -277,6 +277,15 @@ async function main(): Promise<void> {
 	nodeArgs.push(...(value("node-args")?.split(" ").filter(Boolean) ?? []));
 	const logDir = value("shop-log");
 	if (logDir) fs.mkdirSync(logDir, { recursive: true });
+	/** A shop of a scenario's own: its folder, and its database on BENCH_DATABASE_URL when one is given. */
+	const shopOptions = async (tag: string) => ({
+		dataDir: path.join(work, tag),
+		databaseUrl: (external && (await createDatabase(external, tag.replace(/\W/g, "_")))) || undefined,
+		jwtSecret,
+		nodeArgs,
+		logDir,
+		log
+	});
 
 	log(`starting the single-process shop (${external ? "database on BENCH_DATABASE_URL" : "embedded PostgreSQL"})`);
 	const singleDb = external && (await createDatabase(external, "single"));
@@ -439,14 +448,6 @@ async function main(): Promise<void> {
 	// 6b. the cost of tracing: the main shop (tracing off) vs shops exporting to a stand-in Zipkin at sample 1 and 0.1
 	if (wants("tracing")) {
 		log("scenario 6b: tracing off (the shop) vs TRACING_EXPORTER=zipkin at sample 1 and 0.1 (bench/scenarios/tracing.ts)");
-		const shopOptions = async (tag: string) => ({
-			dataDir: path.join(work, tag),
-			databaseUrl: (external && (await createDatabase(external, tag.replace(/\W/g, "_")))) || undefined,
-			jwtSecret,
-			nodeArgs,
-			logDir,
-			log
-		});
 		results.rows.push(...(await tracingCost({ base: single, baseAdmin: admin, baseProduct: productId, shopOptions, P, log, raw })));
 	}
 
@@ -790,14 +791,6 @@ async function main(): Promise<void> {
 
 	// 11. the storefront mix: how many virtual shoppers a fresh single process and a fresh cluster hold
 	if (wants("mix")) {
-		const shopOptions = async (tag: string) => ({
-			dataDir: path.join(work, tag),
-			databaseUrl: (external && (await createDatabase(external, tag.replace(/\W/g, "_")))) || undefined,
-			jwtSecret,
-			nodeArgs,
-			logDir,
-			log
-		});
 		const mix = await storefrontMix({ quick: QUICK, log, shopOptions });
 		results.rows.push(...mix.rows);
 		results.notes.push(...mix.notes);
@@ -807,9 +800,7 @@ async function main(): Promise<void> {
 	// 10. the catalog at 1,000, 10,000 and 100,000 products, on a shop of its own
 	if (wants("catalog-scale")) {
 		log("scenario 10: the catalog at 1,000, 10,000 and 100,000 products (bench/scenarios/catalog-scale.ts)");
-		const scaleDb = external && (await createDatabase(external, "catalogscale"));
-		const opts = { dataDir: path.join(work, "catalog-scale"), databaseUrl: scaleDb || undefined, jwtSecret, nodeArgs, logDir, log };
-		results.rows.push(...(await catalogScale(opts, QUICK, raw)));
+		results.rows.push(...(await catalogScale(await shopOptions("catalog-scale"), QUICK, raw)));
 	}
 
 	results.finishedAt = new Date().toISOString();
