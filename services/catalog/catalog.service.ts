@@ -35,9 +35,12 @@ interface CatalogVars extends DbThis {
 	repo: CatalogRepository;
 }
 interface CatalogMethods {
-	/** Drops cached reads here at once (so the caller reads its own write) and on every other catalog node. */
+	/** One page of a listing, of the products of `status` (the public and the staff listing). */
 	listPage(params: ListProductsParams, status: ProductStatusFilter): Promise<Page<ProductDto>>;
+	/** Drops cached reads here at once (so the caller reads its own write) and on every other catalog node. */
 	invalidateCache(ctx: Context): Promise<void>;
+	/** A product changed: cached reads go, and `catalog.productUpdated` tells the others. */
+	announceUpdate(ctx: Context, product: ProductDto): Promise<void>;
 }
 type CatalogThis = Service<CatalogSettings> & CatalogVars & CatalogMethods;
 type Ctx<P> = Context<P, CallerMeta>;
@@ -264,10 +267,7 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 					const outcome = await this.repo.update(ctx.params.id, patch);
 					if (outcome === "not-found") throw new NotFoundError("Product", ctx.params.id);
 					if (outcome === "sku-taken") throw new SkuTakenError(patch.sku ?? "");
-					await this.invalidateCache(ctx);
-					ctx.emit<ProductChangedEvent>("catalog.productUpdated", { product: outcome }).catch(err =>
-						this.logger.warn("Announcing catalog.productUpdated failed:", err)
-					);
+					await this.announceUpdate(ctx, outcome);
 					return outcome;
 				}
 			},
@@ -305,10 +305,7 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 				async handler(this: CatalogThis, ctx: Ctx<GetProductParams>): Promise<ProductDto> {
 					const product = await this.repo.restore(ctx.params.id);
 					if (!product) throw new NotFoundError("Product", ctx.params.id);
-					await this.invalidateCache(ctx);
-					ctx.emit<ProductChangedEvent>("catalog.productUpdated", { product }).catch(err =>
-						this.logger.warn("Announcing catalog.productUpdated failed:", err)
-					);
+					await this.announceUpdate(ctx, product);
 					return product;
 				}
 			},
@@ -345,6 +342,14 @@ export function createCatalogService(config: AppConfig): ServiceSchema<CatalogSe
 			async invalidateCache(this: CatalogThis, ctx: Context): Promise<void> {
 				await this.broker.cacher?.clean("catalog.**");
 				await ctx.broadcast(CACHE_INVALIDATED, {});
+			},
+
+			/** A product changed (edited, restored): cached reads go, and the others hear of it (an announcement that fails is logged). */
+			async announceUpdate(this: CatalogThis, ctx: Context, product: ProductDto): Promise<void> {
+				await this.invalidateCache(ctx);
+				ctx.emit<ProductChangedEvent>("catalog.productUpdated", { product }).catch(err =>
+					this.logger.warn("Announcing catalog.productUpdated failed:", err)
+				);
 			}
 		},
 
