@@ -21,12 +21,6 @@ export interface RetryPolicy {
 	maxAttempts: number;
 	/** Events handled at once (each claims its own row, each in its own transaction). */
 	concurrency?: number;
-	/**
-	 * Handle an event in the transaction that records it, before answering its producer (default true), while
-	 * this instance has a free handler and the event's handling stays quick
-	 * (`HANDLE_ON_RECEIPT_BUDGET_MS`). Off: every event is recorded, answered, then handled by the pass.
-	 */
-	handleOnReceipt?: boolean;
 	baseDelayMs: number;
 	maxDelayMs: number;
 }
@@ -184,7 +178,6 @@ export class Inbox {
 	 */
 	private mayHandleNow(event: string): boolean {
 		return (
-			this.policy.handleOnReceipt !== false &&
 			!this.stopping &&
 			(this.handlingMs.get(event) ?? 0) <= HANDLE_ON_RECEIPT_BUDGET_MS &&
 			(this.active + this.workers < this.maxHandlers || this.waiting.length < 2 * this.maxHandlers)
